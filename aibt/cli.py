@@ -1,0 +1,42 @@
+"""Command line: parse -> call one public function -> print or write.
+
+User errors (``AibtError``) print one line and exit with code 2; ``--debug`` shows the traceback.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from aibt.errors import AibtError
+
+
+class _Group(click.Group):
+    """Turns AibtError into one line on stderr and exit code 2, unless --debug."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AibtError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="aibt")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """aibt: backtests and screens for the STAR AI index, its ETFs and the AI-interconnect baskets."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="aibt")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
