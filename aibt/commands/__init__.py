@@ -1,0 +1,1 @@
+"""Click commands, one module per area; aibt.cli registers them."""
