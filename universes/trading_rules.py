@@ -40,3 +40,53 @@ class TradingRules:
     transfer_fee: np.ndarray
     exchange_fee: np.ndarray
     is_etf: np.ndarray
+
+
+def compile_rules(dates, symbols, master=None) -> TradingRules:
+    """Compile the dated board and fee tables into :class:`TradingRules` for a date axis and symbol list.
+
+    Parameters
+    ----------
+    dates : DatetimeIndex-like
+        The panel's session dates (strictly increasing). Also the axis on which the "first 5 sessions after
+        listing" are counted.
+    symbols : sequence of str
+        Codes in panel order; each must be in ``master``.
+    master : SecurityMaster, optional
+        Defaults to the committed :func:`~aibt.universes.master.security_master`.
+
+    Returns
+    -------
+    TradingRules
+        ``lot_min``/``lot_step`` [N]; ``limit_pct``, ``stamp_duty_buy``, ``stamp_duty_sell``, ``transfer_fee``,
+        ``exchange_fee`` [T, N] float64 (NaN limit = no limit); ``is_etf`` [N] bool.
+
+    Raises
+    ------
+    UniverseError
+        An unknown symbol (with close matches), unsorted/duplicate dates, or a date before a rule table starts.
+    """
+    from aibt.errors import UniverseError
+    from aibt.universes import board_rules, fees
+    from aibt.universes.master import security_master
+
+    master = security_master() if master is None else master
+    idx = pd.DatetimeIndex(dates)
+    if idx.has_duplicates or not idx.is_monotonic_increasing:
+        raise UniverseError("compile_rules needs strictly increasing dates without duplicates")
+    syms = tuple(str(s) for s in symbols)
+    t, n = len(idx), len(syms)
+    lot_min = np.empty(n)
+    lot_step = np.empty(n)
+    arrays = {k: np.empty((t, n)) for k in ("limit_pct", "stamp_duty_buy", "stamp_duty_sell", "transfer_fee",
+                                            "exchange_fee")}
+    is_etf = np.zeros(n, dtype=bool)
+    for j, code in enumerate(syms):
+        sec = master.get(code)
+        lot_min[j], lot_step[j] = board_rules.lot_size(sec)
+        arrays["limit_pct"][:, j] = board_rules.limit_pct(sec, idx)
+        arrays["stamp_duty_buy"][:, j], arrays["stamp_duty_sell"][:, j] = fees.stamp_duty(sec, idx)
+        arrays["transfer_fee"][:, j] = fees.transfer_fee(sec, idx)
+        arrays["exchange_fee"][:, j] = fees.exchange_fee(sec, idx)
+        is_etf[j] = sec.kind == "etf"
+    return TradingRules(dates=idx, symbols=syms, lot_min=lot_min, lot_step=lot_step, is_etf=is_etf, **arrays)
