@@ -1,0 +1,409 @@
+"""Point-in-time cross-sectional factors on a :class:`~aibt.data.panel.Panel` as of a date.
+
+Every factor has the signature ``factor(panel, as_of, **params) -> pd.Series`` (index: the panel's
+symbols, name: the factor name) and reads only panel rows dated on or before ``as_of``; data after
+``as_of`` can never change the value. ``as_of`` may fall on a non-session day: the last panel date
+on or before it is used (``None`` = the panel's last date).
+
+"Not enough history" is a NaN, never a guess. Why a value is NaN, or how it was estimated, is stated
+per symbol in ``series.attrs["notes"]`` (a ``{symbol: message}`` dict), which :mod:`screening` shows
+in its ``notes`` column; a statement about the whole column is in ``series.attrs["caveat"]``.
+
+History rule. A symbol's history starts at its first bar (first non-NaN close) in the panel. A
+window of ``N`` sessions is the last ``N`` panel sessions up to ``as_of``; a factor needs the whole
+window to lie on or after the first bar (return-based factors need one more session for the first
+return). Sessions without a bar inside the window (suspensions) are allowed and treated as stated
+by each factor.
+
+Annualisation uses ``periods_per_year`` (default :data:`PERIODS_PER_YEAR` = 243, the mean number
+of XSHG sessions per calendar year; pass 252 to reproduce a US-convention number).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from aibt.data.panel import Panel
+from aibt.errors import ConfigError, DataError
+
+#: Mean XSHG sessions per calendar year (242-245 in most years).
+PERIODS_PER_YEAR = 243.0
+
+#: Fees above this (as a fraction per year) are taken to be percents by mistake.
+_MAX_FEE_FRACTION = 0.05
+
+
+# ----------------------------------------------------------------------------------- helpers
+def as_of_row(panel: Panel, as_of=None) -> int:
+    """Row of the last panel date on or before ``as_of`` (``None``: the last row).
+
+    Raises
+    ------
+    DataError
+        If ``as_of`` precedes the panel's first date.
+    """
+    if as_of is None:
+        return len(panel.dates) - 1
+    ts = pd.Timestamp(as_of)
+    row = int(panel.dates.searchsorted(ts, side="right")) - 1
+    if row < 0:
+        raise DataError(f"as-of date {ts.date()} is before the panel's first date {panel.dates[0].date()}")
+    return row
+
+
+def as_of_date(panel: Panel, as_of=None) -> pd.Timestamp:
+    """The panel session a factor computed ``as_of`` actually uses."""
+    return panel.dates[as_of_row(panel, as_of)]
+
+
+def _first_bar_rows(close: np.ndarray) -> np.ndarray:
+    """Row of each column's first non-NaN value; -1 where a column has none."""
+    has = ~np.isnan(close)
+    first = np.argmax(has, axis=0)
+    return np.where(has.any(axis=0), first, -1)
+
+
+def _check_window(name: str, window, minimum: int = 1) -> int:
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {window!r}")
+    return int(window)
+
+
+def _ffill(a: np.ndarray) -> np.ndarray:
+    """Forward-fill NaNs down each column (uses past rows only)."""
+    return pd.DataFrame(a).ffill().to_numpy()
+
+
+def _history_notes(symbols, first, row, needed, label) -> dict[str, str]:
+    """Notes for symbols whose history (sessions since first bar, up to row) is shorter than needed."""
+    notes: dict[str, str] = {}
+    for j, s in enumerate(symbols):
+        if first[j] < 0:
+            notes[s] = f"{label}: no data on or before the as-of date"
+        elif row - first[j] + 1 < needed:
+            notes[s] = f"{label}: needs {needed} sessions of history, has {row - first[j] + 1}"
+    return notes
+
+
+def _series(values, symbols, name: str, notes: Mapping[str, str], caveat: str = "") -> pd.Series:
+    out = pd.Series(np.asarray(values, dtype=np.float64), index=pd.Index(list(symbols), dtype=object), name=name)
+    out.attrs["notes"] = dict(notes)
+    if caveat:
+        out.attrs["caveat"] = caveat
+    return out
+
+
+def _history(panel: Panel, as_of):
+    row = as_of_row(panel, as_of)
+    close = panel.fields["close"][: row + 1]
+    return row, close, _first_bar_rows(close)
+
+
+def _bar_returns(close: np.ndarray) -> np.ndarray:
+    """Simple returns from one bar to the next bar of the same column; NaN on days without a bar.
+
+    A return after a suspension spans the whole suspension (last close before it -> first after).
+    """
+    prev = np.full_like(close, np.nan)
+    prev[1:] = _ffill(close)[:-1]
+    return close / prev - 1.0
+
+
+# ----------------------------------------------------------------------------------- factors
+def avg_amount(panel: Panel, as_of=None, window: int = 20) -> pd.Series:
+    """Average daily traded amount (local currency) over the last ``window`` sessions up to ``as_of``.
+
+    .. math:: \\bar A = \\frac{1}{N} \\sum_{t=D-N+1}^{D} A_t
+
+    ``A_t`` is the panel's ``amount``; where it is NaN on a day with a bar it is estimated as
+    ``volume x raw close`` (raw close = adjusted close x adj_factor), and the note says on how many
+    sessions. Sessions without a bar (suspension) count as 0 traded. NaN if the symbol has fewer
+    than ``window`` sessions of history.
+    """
+    window = _check_window("window", window)
+    row, close, first = _history(panel, as_of)
+    lo = row - window + 1
+    notes = _history_notes(panel.symbols, first, row, window, "avg_amount")
+    out = np.full(len(panel.symbols), np.nan)
+    if lo < 0:
+        return _series(out, panel.symbols, "avg_amount", notes)
+    sl = slice(lo, row + 1)
+    c = close[sl]
+    has_bar = ~np.isnan(c)
+    amount = panel.fields["amount"][sl] if "amount" in panel.fields else np.full_like(c, np.nan)
+    if "volume" in panel.fields:
+        estimate = panel.fields["volume"][sl] * c * panel.fields["adj_factor"][sl]
+    else:
+        estimate = np.full_like(c, np.nan)
+    use_est = has_bar & np.isnan(amount)
+    daily = np.where(has_bar, np.where(use_est, estimate, amount), 0.0)
+    ok = np.array([f >= 0 and row - f + 1 >= window for f in first])
+    vals = daily.mean(axis=0)
+    out = np.where(ok, vals, np.nan)
+    for j, s in enumerate(panel.symbols):
+        if not ok[j]:
+            continue
+        k = int(use_est[:, j].sum())
+        if k and np.isnan(vals[j]):
+            notes[s] = "avg_amount: no amount and no volume to estimate it from"
+        elif k:
+            notes[s] = f"avg_amount: amount estimated as volume x raw close on {k} of {window} sessions"
+        gaps = int((~has_bar[:, j]).sum())
+        if gaps:
+            extra = f"avg_amount: {gaps} session(s) without a bar counted as 0 traded"
+            notes[s] = f"{notes[s]}; {extra}" if s in notes else extra
+    return _series(out, panel.symbols, "avg_amount", notes)
+
+
+def momentum(panel: Panel, as_of=None, window: int = 120, skip: int = 0) -> pd.Series:
+    """Total return of the adjusted close over ``window`` sessions, ending ``skip`` sessions before D.
+
+    .. math:: M = \\frac{P_{D-k}}{P_{D-k-N}} - 1
+
+    ``P`` is the last adjusted close on or before each session (a suspended symbol keeps its last
+    price). NaN if the symbol's first bar is after session ``D-k-N`` (fewer than ``N+k+1`` sessions).
+    """
+    window = _check_window("window", window)
+    skip = _check_window("skip", skip, minimum=0)
+    row, close, first = _history(panel, as_of)
+    needed = window + skip + 1
+    notes = _history_notes(panel.symbols, first, row, needed, "momentum")
+    out = np.full(len(panel.symbols), np.nan)
+    start = row - skip - window
+    if start >= 0:
+        filled = _ffill(close)
+        vals = filled[row - skip] / filled[start] - 1.0
+        ok = (first >= 0) & (first <= start)
+        out = np.where(ok, vals, np.nan)
+    return _series(out, panel.symbols, "momentum", notes)
+
+
+def volatility(panel: Panel, as_of=None, window: int = 60,
+               periods_per_year: float = PERIODS_PER_YEAR) -> pd.Series:
+    """Annualised standard deviation (ddof=1) of daily adjusted-close returns over ``window`` sessions.
+
+    .. math:: \\sigma = \\sqrt{P}\\, \\operatorname{std}(r_{D-N+1}, \\dots, r_D)
+
+    Returns are bar to bar (a suspension's return is taken on the day trading resumes; days without a
+    bar have none). NaN with fewer than ``window + 1`` sessions of history or fewer than 2 returns.
+    """
+    window = _check_window("window", window, minimum=2)
+    row, close, first = _history(panel, as_of)
+    notes = _history_notes(panel.symbols, first, row, window + 1, "volatility")
+    out = np.full(len(panel.symbols), np.nan)
+    if row - window >= 0:
+        r = _bar_returns(close)[row - window + 1: row + 1]
+        n = (~np.isnan(r)).sum(axis=0)
+        ok = (first >= 0) & (first <= row - window) & (n >= 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN / single-return columns -> NaN
+            sd = np.nanstd(r, axis=0, ddof=1)
+        out = np.where(ok, sd * math.sqrt(float(periods_per_year)), np.nan)
+        for j, s in enumerate(panel.symbols):
+            if first[j] >= 0 and first[j] <= row - window and n[j] < 2:
+                notes[s] = f"volatility: only {n[j]} return(s) in the window"
+    return _series(out, panel.symbols, "volatility", notes)
+
+
+def max_drawdown(panel: Panel, as_of=None, window: int = 120) -> pd.Series:
+    """Largest peak-to-trough fall of the adjusted close within the last ``window`` sessions.
+
+    .. math:: \\mathrm{MDD} = \\min_{t} \\left( \\frac{P_t}{\\max_{s \\le t} P_s} - 1 \\right) \\le 0
+
+    over sessions ``D-N+1 .. D`` (peak and trough both inside the window); ``P`` is the last close on
+    or before each session. A fraction: -0.25 is a 25 % drawdown. NaN with fewer than ``window`` sessions.
+    """
+    window = _check_window("window", window, minimum=2)
+    row, close, first = _history(panel, as_of)
+    notes = _history_notes(panel.symbols, first, row, window, "max_drawdown")
+    out = np.full(len(panel.symbols), np.nan)
+    lo = row - window + 1
+    if lo >= 0:
+        p = _ffill(close)[lo: row + 1]
+        peak = np.fmax.accumulate(p, axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # columns without data -> NaN
+            dd = np.nanmin(p / peak - 1.0, axis=0)
+        ok = (first >= 0) & (first <= lo)
+        out = np.where(ok, dd, np.nan)
+    return _series(out, panel.symbols, "max_drawdown", notes)
+
+
+def listed_sessions(panel: Panel, as_of=None, list_dates: Mapping[str, object] | None = None) -> pd.Series:
+    """Panel sessions from the listing date (or, lacking one, the first bar) to ``as_of`` inclusive.
+
+    Without ``list_dates`` this is *data availability*: a symbol whose data start later than its
+    listing looks younger than it is, and the note says so. With ``list_dates`` ({symbol: date}),
+    sessions are counted on the panel's date axis from the listing date; a listing before the panel
+    starts gives a lower bound (noted). A listing after ``as_of`` gives 0.
+    """
+    row, close, first = _history(panel, as_of)
+    out = np.full(len(panel.symbols), np.nan)
+    notes: dict[str, str] = {}
+    from_data: list[str] = []
+    dates = panel.dates[: row + 1]
+    for j, s in enumerate(panel.symbols):
+        listed = None if list_dates is None else list_dates.get(s)
+        if listed is not None and not pd.isna(listed):
+            ts = pd.Timestamp(listed)
+            out[j] = float(row + 1 - dates.searchsorted(ts, side="left"))
+            if ts < panel.dates[0]:
+                notes[s] = (f"listed_sessions: listed {ts.date()}, before the panel starts "
+                            f"{panel.dates[0].date()}; counted from the panel start")
+        elif first[j] >= 0:
+            out[j] = float(row - first[j] + 1)
+            from_data.append(s)
+        else:
+            notes[s] = "listed_sessions: no data on or before the as-of date"
+    caveat = ("listed_sessions: counted from the first bar in the data, not the listing date, for "
+              + ("all symbols" if len(from_data) == len(panel.symbols) else ", ".join(from_data))
+              if from_data else "")
+    return _series(out, panel.symbols, "listed_sessions", notes, caveat)
+
+
+def _reference_prices(panel: Panel, row: int, reference) -> tuple[np.ndarray, str]:
+    """Reference levels on the panel's dates up to ``row`` (NaN where missing), and its label."""
+    if isinstance(reference, str):
+        j = panel.column(reference)
+        return panel.fields["close"][: row + 1, j].copy(), reference
+    if isinstance(reference, pd.Series):
+        ref = reference.copy()
+        ref.index = pd.to_datetime(ref.index)
+        if ref.index.has_duplicates:
+            raise DataError(f"reference series {ref.name!r} has duplicate dates")
+        ref = ref[ref.index <= panel.dates[row]]  # point in time: nothing after D
+        vals = ref.reindex(panel.dates[: row + 1]).to_numpy(dtype=np.float64)
+        return vals, str(ref.name) if ref.name is not None else "reference"
+    raise ConfigError("reference must be a panel symbol (str) or a pd.Series of levels indexed by date, "
+                      f"got {type(reference).__name__}")
+
+
+def _paired_returns(panel: Panel, as_of, reference, window: int, label: str, min_obs: int | None):
+    window = _check_window("window", window, minimum=2)
+    min_obs = window if min_obs is None else _check_window("min_obs", min_obs, minimum=2)
+    row, close, first = _history(panel, as_of)
+    notes = _history_notes(panel.symbols, first, row, window + 1, label)
+    ref, ref_name = _reference_prices(panel, row, reference)
+    r_ref = _bar_returns(ref[:, None])[:, 0]
+    r = _bar_returns(close)
+    lo = max(row - window + 1, 0)
+    r, r_ref = r[lo: row + 1], r_ref[lo: row + 1]
+    pair = ~np.isnan(r) & ~np.isnan(r_ref)[:, None]
+    n = pair.sum(axis=0)
+    ok = (first >= 0) & (first <= row - window) & (n >= min_obs)
+    for j, s in enumerate(panel.symbols):
+        if s not in notes and n[j] < min_obs:
+            notes[s] = (f"{label}: only {n[j]} daily returns paired with {ref_name} in the last "
+                        f"{window} sessions (min_obs={min_obs})")
+    return r, r_ref, pair, ok, notes
+
+
+def tracking_error(panel: Panel, as_of=None, reference=None, window: int = 60, min_obs: int | None = None,
+                   periods_per_year: float = PERIODS_PER_YEAR) -> pd.Series:
+    """Annualised tracking error of daily returns against a reference over ``window`` sessions.
+
+    .. math:: \\mathrm{TE} = \\sqrt{P}\\, \\operatorname{std}(r_t - r^{\\mathrm{ref}}_t)
+
+    over the sessions in the window where both have a return (ddof=1).
+
+    Parameters
+    ----------
+    reference : str or pd.Series
+        A panel symbol (e.g. another ETF, ``"588790"``) or levels indexed by date (e.g. a
+        reconstructed 950180 index); only its values dated on or before ``as_of`` are read.
+    min_obs : int, optional
+        Paired returns required (default: ``window``, every session); fewer gives NaN (noted).
+    """
+    if reference is None:
+        raise ConfigError("tracking_error needs a reference: a panel symbol or a level series")
+    r, r_ref, pair, ok, notes = _paired_returns(panel, as_of, reference, window, "tracking_error", min_obs)
+    diff = np.where(pair, r - r_ref[:, None], np.nan)
+    out = np.full(len(panel.symbols), np.nan)
+    for j in np.flatnonzero(ok):
+        out[j] = np.std(diff[pair[:, j], j], ddof=1) * math.sqrt(float(periods_per_year))
+    if isinstance(reference, str):
+        notes[reference] = "tracking_error: this is the reference itself"
+    return _series(out, panel.symbols, "tracking_error", notes)
+
+
+def correlation(panel: Panel, as_of=None, reference=None, window: int = 60,
+                min_obs: int | None = None) -> pd.Series:
+    """Pearson correlation of daily returns with a reference over ``window`` sessions.
+
+    Same pairing, history rule and ``reference`` forms as :func:`tracking_error`. NaN where either
+    side has zero variance in the window (noted).
+    """
+    if reference is None:
+        raise ConfigError("correlation needs a reference: a panel symbol or a level series")
+    r, r_ref, pair, ok, notes = _paired_returns(panel, as_of, reference, window, "correlation", min_obs)
+    out = np.full(len(panel.symbols), np.nan)
+    for j in np.flatnonzero(ok):
+        x, y = r[pair[:, j], j], r_ref[pair[:, j]]
+        if np.std(x) == 0 or np.std(y) == 0:
+            notes[panel.symbols[j]] = "correlation: constant returns in the window"
+            continue
+        out[j] = float(np.corrcoef(x, y)[0, 1])
+    return _series(out, panel.symbols, "correlation", notes)
+
+
+def _fee_value(symbol: str, spec) -> float:
+    """management + custody from a float, a (management, custody) pair, a mapping or an object."""
+    if isinstance(spec, Mapping):
+        parts = [spec.get("management", spec.get("management_fee")), spec.get("custody", spec.get("custody_fee"))]
+    elif isinstance(spec, (tuple, list)):
+        parts = list(spec)
+    elif hasattr(spec, "management") or hasattr(spec, "management_fee"):
+        parts = [getattr(spec, "management", getattr(spec, "management_fee", None)),
+                 getattr(spec, "custody", getattr(spec, "custody_fee", None))]
+    else:
+        parts = [spec]
+    try:
+        vals = [float(p) for p in parts]
+    except (TypeError, ValueError):
+        raise ConfigError(f"fee for {symbol} must be a number or management + custody numbers, got {spec!r}") from None
+    if len(vals) not in (1, 2):
+        raise ConfigError(f"fee for {symbol}: give total or (management, custody), got {spec!r}")
+    if any(not np.isfinite(v) or v < 0 for v in vals):
+        raise ConfigError(f"fee for {symbol} must be a non-negative fraction, got {spec!r}")
+    if any(v > _MAX_FEE_FRACTION for v in vals):
+        raise ConfigError(f"fee {spec!r} for {symbol} looks like a percent; give fractions per year "
+                          "(0.5 % -> 0.005)")
+    return float(sum(vals))
+
+
+def fee(panel: Panel, as_of=None, fees: Mapping[str, object] | None = None) -> pd.Series:
+    """Annual fund fee (management + custody, fractions) per symbol from a mapping passed in.
+
+    ``fees`` maps symbol -> total fee, a ``(management, custody)`` pair, a mapping with keys
+    ``management``/``custody`` (or ``management_fee``/``custody_fee``) or an object with such
+    attributes. The mapping is taken as valid at ``as_of`` (fee history is not modelled). A symbol
+    absent from ``fees`` is NaN (noted).
+    """
+    if fees is None:
+        raise ConfigError("fee needs a fee mapping {symbol: management + custody}")
+    as_of_row(panel, as_of)
+    out = np.full(len(panel.symbols), np.nan)
+    notes: dict[str, str] = {}
+    for j, s in enumerate(panel.symbols):
+        if s in fees and fees[s] is not None:
+            out[j] = _fee_value(s, fees[s])
+        else:
+            notes[s] = "fee: no fee data for this symbol"
+    return _series(out, panel.symbols, "fee", notes)
+
+
+#: Factor name -> function; the names users write in screens and config files.
+FACTORS = {
+    "avg_amount": avg_amount,
+    "momentum": momentum,
+    "volatility": volatility,
+    "max_drawdown": max_drawdown,
+    "listed_sessions": listed_sessions,
+    "tracking_error": tracking_error,
+    "correlation": correlation,
+    "fee": fee,
+}
