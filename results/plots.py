@@ -1,0 +1,516 @@
+"""Result plots as deterministic PNG files: same data in, same bytes out.
+
+Figures are built with :class:`matplotlib.figure.Figure` on an Agg canvas (no pyplot, no global
+backend switch, nothing left open), under one fixed style (:data:`STYLE`: bundled DejaVu Sans font,
+fixed DPI, ``svg.hashsalt``), and saved without the ``Software`` PNG tag or any timestamp. Each
+function takes pandas Series/DataFrames and a target path, writes the file atomically and returns
+the path.
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+from pathlib import Path
+from typing import Callable, Literal
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from aibt.errors import ConfigError, DataError
+from aibt.results.io import write_bytes
+
+__all__ = [
+    "STYLE",
+    "plot_equity",
+    "plot_underwater",
+    "plot_monthly_heatmap",
+    "plot_rolling_tracking_error",
+    "plot_sweep_heatmap",
+]
+
+PathLike = str | os.PathLike[str]
+
+#: The rcParams every figure is drawn with (fixed so output does not depend on the user's matplotlibrc).
+STYLE: dict[str, object] = {
+    "svg.hashsalt": "aibt",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.titlesize": 11.0,
+    "axes.labelsize": 9.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(
+        color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    ),
+    "legend.frameon": False,
+    "figure.dpi": 100.0,
+    "savefig.dpi": 100.0,
+    "savefig.facecolor": "white",
+    "path.simplify": True,
+    "agg.path.chunksize": 0,
+    "text.usetex": False,
+    "axes.formatter.use_locale": False,
+}
+
+_BENCH_COLOR = "#555555"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: PathLike) -> Path:
+    """Render ``fig`` to PNG bytes with no Software/time metadata and write them atomically."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None}, facecolor="white")
+    return write_bytes(buf.getvalue(), path)
+
+
+def _draw(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
+    with matplotlib.rc_context(STYLE):
+        fig = _new_figure(width, height)
+        draw(fig)
+        fig.tight_layout()
+        return _save(fig, path)
+
+
+def _as_frame(data: pd.Series | pd.DataFrame, what: str) -> pd.DataFrame:
+    if isinstance(data, pd.Series):
+        frame = data.to_frame(name=data.name if data.name is not None else what)
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        raise DataError(f"{what}: expected a pandas Series or DataFrame, got {type(data).__name__}")
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise DataError(f"{what}: nothing to plot (empty input)")
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError(f"{what}: index must be dates (DatetimeIndex), got {type(frame.index).__name__}")
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()][0]
+        raise DataError(f"{what}: duplicate date {dup.date()}; keep one row per date")
+    if not frame.index.is_monotonic_increasing:
+        raise DataError(f"{what}: dates are not sorted in increasing order")
+    frame = frame.astype("float64")
+    if frame.isna().all(axis=None):
+        raise DataError(f"{what}: all values are NaN")
+    return frame
+
+
+def _label(name: object) -> str:
+    return str(name)
+
+
+def _normalised(curves: pd.DataFrame, benchmark: pd.Series | None) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Rebase every curve (and the benchmark) to 1 on the first date where all of them have a value."""
+    joined = curves.copy()
+    bench_col = None
+    if benchmark is not None:
+        bench_col = "\x00benchmark"
+        joined[bench_col] = benchmark.astype("float64")
+    for col in joined.columns:
+        bad = joined[col] <= 0
+        if bad.any():
+            raise DataError(
+                f"{_label(col).strip(chr(0))}: equity/price must be positive to normalise, "
+                f"got {joined[col][bad].iloc[0]} on {joined.index[bad][0].date()}"
+            )
+    complete = joined.notna().all(axis=1)
+    if not complete.any():
+        raise DataError("equity curves and benchmark have no date in common")
+    start = complete.idxmax()
+    joined = joined.loc[start:]
+    joined = joined / joined.iloc[0]
+    bench = joined.pop(bench_col) if bench_col is not None else None
+    return joined, bench
+
+
+def plot_equity(
+    equity: pd.Series | pd.DataFrame,
+    path: PathLike,
+    *,
+    benchmark: pd.Series | None = None,
+    benchmark_label: str | None = None,
+    title: str = "Equity (normalised to 1)",
+    log_scale: bool = False,
+) -> Path:
+    """Plot equity curves against a benchmark, all rebased to 1 on their first common date.
+
+    Parameters
+    ----------
+    equity : Series or DataFrame
+        Equity or price levels (positive), dates as index; one line per column.
+    path : path-like
+        Target PNG.
+    benchmark : Series, optional
+        Benchmark level (e.g. the 950180 index), drawn dashed in grey.
+    benchmark_label : str, optional
+        Legend text for the benchmark; default its name or ``"benchmark"``.
+    title : str
+    log_scale : bool, default False
+        Logarithmic y axis.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    DataError
+        Empty input, non-date index, non-positive levels, or no date common to all series.
+    """
+    curves = _as_frame(equity, "equity")
+    bench = None
+    if benchmark is not None:
+        bench = _as_frame(benchmark, "benchmark").iloc[:, 0]
+    norm, bench_norm = _normalised(curves, bench)
+    if bench is not None and benchmark_label is None:
+        benchmark_label = _label(benchmark.name) if benchmark.name is not None else "benchmark"
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        for col in norm.columns:
+            ax.plot(norm.index, norm[col].to_numpy(), linewidth=1.3, label=_label(col))
+        if bench_norm is not None:
+            ax.plot(bench_norm.index, bench_norm.to_numpy(), linewidth=1.2, linestyle="--",
+                    color=_BENCH_COLOR, label=benchmark_label)
+        ax.axhline(1.0, color="black", linewidth=0.6, alpha=0.5)
+        if log_scale:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_ylabel("growth of 1")
+        ax.legend(loc="upper left")
+
+    return _draw(path, 10.0, 4.5, draw)
+
+
+def _drawdown(levels: pd.DataFrame) -> pd.DataFrame:
+    running_max = levels.cummax()
+    return levels / running_max - 1.0
+
+
+def plot_underwater(
+    equity: pd.Series | pd.DataFrame,
+    path: PathLike,
+    *,
+    title: str = "Drawdown",
+) -> Path:
+    """Plot the underwater curve ``equity / running maximum - 1`` (0 at new highs, negative below).
+
+    Parameters
+    ----------
+    equity : Series or DataFrame
+        Equity or price levels (positive), dates as index; one line per column, the first filled.
+    path : path-like
+        Target PNG.
+    title : str
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    levels = _as_frame(equity, "equity")
+    if (levels <= 0).any(axis=None):
+        raise DataError("equity: levels must be positive to compute drawdowns")
+    dd = _drawdown(levels)
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        for i, col in enumerate(dd.columns):
+            values = dd[col].to_numpy()
+            line = ax.plot(dd.index, values, linewidth=0.9, label=_label(col))[0]
+            if i == 0:  # fill only the first (main) curve; more fills would overlap into mud
+                ax.fill_between(dd.index, values, 0.0, where=~np.isnan(values), color=line.get_color(),
+                                alpha=0.25, linewidth=0)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylim(top=0.0)
+        ax.set_title(title)
+        ax.set_ylabel("below previous high")
+        if dd.shape[1] > 1:
+            ax.legend(loc="lower left")
+
+    return _draw(path, 10.0, 3.2, draw)
+
+
+def _year_month_table(monthly: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(monthly, pd.DataFrame):
+        try:
+            months = [int(c) for c in monthly.columns]
+        except (TypeError, ValueError):
+            raise DataError("monthly table: columns must be month numbers 1..12") from None
+        if any(m < 1 or m > 12 for m in months):
+            raise DataError("monthly table: columns must be month numbers 1..12")
+        table = monthly.copy()
+        table.columns = months
+        return table.reindex(columns=range(1, 13)).astype("float64")
+    if isinstance(monthly, pd.Series) and isinstance(monthly.index, pd.DatetimeIndex):
+        m = monthly.astype("float64")
+        if m.index.to_period("M").has_duplicates:
+            raise DataError("monthly returns: more than one value in a month; compound daily returns "
+                            "into monthly ones first (e.g. (1 + r).resample('ME').prod() - 1)")
+        frame = pd.DataFrame({"year": m.index.year, "month": m.index.month, "r": m.to_numpy()})
+        return frame.pivot(index="year", columns="month", values="r").reindex(columns=range(1, 13))
+    raise DataError("monthly returns: pass a year x month DataFrame or a Series with one value per month")
+
+
+def plot_monthly_heatmap(
+    monthly: pd.Series | pd.DataFrame,
+    path: PathLike,
+    *,
+    title: str = "Monthly returns",
+) -> Path:
+    """Plot monthly returns as a year x month heatmap, each cell annotated in percent.
+
+    Parameters
+    ----------
+    monthly : DataFrame or Series
+        Either a year x month table (index years, columns 1..12, as ``aibt.results.tables`` builds it) or a Series
+        of monthly returns with one date per month. Values are fractions (0.05 = 5 %).
+    path : path-like
+        Target PNG.
+    title : str
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Notes
+    -----
+    Colours diverge at 0 (red losses, green gains), scaled symmetrically to the largest absolute
+    month so the same colour means the same return within a figure.
+    """
+    table = _year_month_table(monthly)
+    table = table.dropna(how="all")
+    if table.empty:
+        raise DataError("monthly returns: no values to plot")
+    values = table.to_numpy(dtype="float64")
+    vmax = float(np.nanmax(np.abs(values)))
+    vmax = vmax if vmax > 0 else 0.01
+    years = [str(y) for y in table.index]
+    height = 1.2 + 0.42 * len(years)
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        ax.grid(False)
+        cmap = matplotlib.colormaps["RdYlGn"]
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap,
+                          norm=TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax), aspect="auto")
+        ax.set_xticks(range(12), _MONTHS)
+        ax.set_yticks(range(len(years)), years)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                if math.isnan(v):
+                    continue
+                strong = abs(v) > 0.6 * vmax
+                ax.text(j, i, f"{v * 100:.1f}", ha="center", va="center", fontsize=8,
+                        color="white" if strong else "black")
+        cbar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
+        cbar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title(f"{title} (%)")
+
+    return _draw(path, 10.0, height, draw)
+
+
+def plot_rolling_tracking_error(
+    returns: pd.Series | pd.DataFrame,
+    benchmark_returns: pd.Series,
+    path: PathLike,
+    *,
+    window: int = 60,
+    periods_per_year: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Plot the rolling annualised tracking error of one or more return series against a benchmark.
+
+    ``TE_t = std(r - b over the last window periods, ddof=1) * sqrt(periods_per_year)``, computed on
+    the dates where both returns exist.
+
+    Parameters
+    ----------
+    returns : Series or DataFrame
+        Simple returns of the tracker(s) (e.g. ETF 588790), dates as index; one line per column.
+    benchmark_returns : Series
+        Simple returns of the benchmark (e.g. index 950180).
+    path : path-like
+        Target PNG.
+    window : int, default 60
+        Rolling window in periods (>= 2).
+    periods_per_year : float, optional
+        Annualisation factor; default the XSHG sessions per year over the plotted dates
+        (:func:`aibt.results.periods.annualization_factor`).
+    title : str, optional
+        Default ``"Rolling tracking error (<window>-day, annualised)"``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ConfigError
+        ``window`` < 2 or ``periods_per_year`` < 1.
+    DataError
+        Fewer common dates than ``window``.
+    """
+    if not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window < 2:
+        raise ConfigError(f"window must be an integer >= 2, got {window!r}")
+    if periods_per_year is not None and not periods_per_year >= 1:
+        raise ConfigError(f"periods_per_year must be >= 1, got {periods_per_year!r}")
+    tracker = _as_frame(returns, "returns")
+    bench = _as_frame(benchmark_returns, "benchmark_returns").iloc[:, 0]
+    common = tracker.index.intersection(bench.index)
+    tracker = tracker.loc[common]
+    bench = bench.loc[common]
+    if len(common) < window:
+        raise DataError(f"only {len(common)} dates common to returns and benchmark, fewer than window={window}")
+    if periods_per_year is None:
+        from aibt.results.periods import annualization_factor
+
+        periods_per_year = annualization_factor(common)
+    active = tracker.sub(bench, axis=0)
+    te = active.rolling(window, min_periods=window).std(ddof=1) * math.sqrt(periods_per_year)
+    if te.isna().all(axis=None):
+        raise DataError(f"no {window}-date window without missing returns")
+    heading = title if title is not None else f"Rolling tracking error ({window}-day, annualised)"
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        for col in te.columns:
+            ax.plot(te.index, te[col].to_numpy(), linewidth=1.1, label=_label(col))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        ax.set_ylim(bottom=0.0)
+        ax.set_title(heading)
+        ax.set_ylabel("tracking error")
+        if te.shape[1] > 1:
+            ax.legend(loc="upper left")
+
+    return _draw(path, 10.0, 3.2, draw)
+
+
+def plot_sweep_heatmap(
+    results: pd.DataFrame,
+    x: str,
+    y: str,
+    metric: str,
+    path: PathLike,
+    *,
+    aggfunc: Literal["mean", "median", "max", "min"] | None = None,
+    title: str | None = None,
+    higher_is_better: bool = True,
+    annotate: bool | None = None,
+) -> Path:
+    """Plot one metric of a parameter sweep as a heatmap over a pair of parameters.
+
+    Parameters
+    ----------
+    results : DataFrame
+        One row per parameter combination, with columns ``x``, ``y`` and ``metric``.
+    x, y : str
+        Parameter columns for the horizontal and vertical axes (sorted ascending).
+    metric : str
+        Column to colour by (e.g. ``"sharpe"``).
+    path : path-like
+        Target PNG.
+    aggfunc : {"mean", "median", "max", "min"}, optional
+        How to combine rows that share an (x, y) pair because other parameters vary. Required then;
+        without it duplicated pairs raise.
+    title : str, optional
+        Default ``"<metric> by <y> and <x>"``.
+    higher_is_better : bool, default True
+        Green for high values; False flips the colours (e.g. for max drawdown magnitude or costs).
+    annotate : bool, optional
+        Write each value in its cell; default when the grid has at most 20 x 20 cells.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ConfigError
+        A named column is missing, or (x, y) pairs repeat and no ``aggfunc`` was given.
+    """
+    if not isinstance(results, pd.DataFrame):
+        raise DataError(f"sweep results: expected a DataFrame, got {type(results).__name__}")
+    for name, role in ((x, "x"), (y, "y"), (metric, "metric")):
+        if name not in results.columns:
+            raise ConfigError(f"sweep {role} column {name!r} not in results; columns are {list(map(str, results.columns))}")
+    if results.empty:
+        raise DataError("sweep results: no rows to plot")
+    if aggfunc is None:
+        if results.duplicated(subset=[x, y]).any():
+            raise ConfigError(
+                f"sweep results repeat ({x}, {y}) pairs because other parameters vary; "
+                "pass aggfunc='max' (best), 'mean' or 'median'"
+            )
+        grid = results.pivot(index=y, columns=x, values=metric)
+    else:
+        if aggfunc not in ("mean", "median", "max", "min"):
+            raise ConfigError(f"aggfunc must be one of mean, median, max, min; got {aggfunc!r}")
+        grid = results.pivot_table(index=y, columns=x, values=metric, aggfunc=aggfunc, dropna=False)
+    grid = grid.sort_index(axis=0).sort_index(axis=1).astype("float64")
+    values = grid.to_numpy()
+    if np.isnan(values).all():
+        raise DataError(f"sweep metric {metric!r} is NaN everywhere")
+    show_text = annotate if annotate is not None else (values.shape[0] <= 20 and values.shape[1] <= 20)
+    finite = values[np.isfinite(values)]
+    lo, hi = float(finite.min()), float(finite.max())
+    span = hi - lo
+    digits = max(0, min(4, 2 - int(math.floor(math.log10(max(abs(lo), abs(hi)))))) if max(abs(lo), abs(hi)) > 0 else 2)
+    heading = title if title is not None else f"{metric} by {y} and {x}"
+    width = min(12.0, 2.5 + 0.65 * values.shape[1])
+    height = min(10.0, 1.6 + 0.45 * values.shape[0])
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        ax.grid(False)
+        cmap = matplotlib.colormaps["RdYlGn" if higher_is_better else "RdYlGn_r"]
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=lo, vmax=hi if span > 0 else lo + 1,
+                          aspect="auto", origin="lower")
+        ax.set_xticks(range(values.shape[1]), [_tick(v) for v in grid.columns], rotation=0)
+        ax.set_yticks(range(values.shape[0]), [_tick(v) for v in grid.index])
+        ax.set_xlabel(str(x))
+        ax.set_ylabel(str(y))
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if show_text:
+            for i in range(values.shape[0]):
+                for j in range(values.shape[1]):
+                    v = values[i, j]
+                    if not math.isfinite(v):
+                        continue
+                    rel = (v - lo) / span if span > 0 else 0.5
+                    ax.text(j, i, f"{v:.{digits}f}", ha="center", va="center", fontsize=8,
+                            color="white" if rel < 0.15 or rel > 0.85 else "black")
+        fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02).set_label(str(metric))
+        ax.set_title(heading)
+
+    return _draw(path, width, height, draw)
+
+
+def _tick(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):g}"
+    return str(value)
