@@ -18,7 +18,7 @@ import tempfile
 import unicodedata
 from decimal import Decimal
 from pathlib import Path, PurePath
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ __all__ = [
     "format_float",
     "format_cell",
     "to_jsonable",
+    "table_rows",
     "write_bytes",
     "write_text",
     "write_csv",
@@ -295,8 +296,29 @@ def _show_index(frame: pd.DataFrame, index: bool | None) -> bool:
     return not default
 
 
-def _rows(frame: pd.DataFrame, index: bool | None) -> tuple[list[str], list[list[str]], list[bool]]:
-    """Header, formatted body rows and a numeric flag per column (index levels first)."""
+def table_rows(
+    df: pd.DataFrame | pd.Series,
+    index: bool | None = None,
+    formatter: Callable[[Any], str] = format_cell,
+) -> tuple[list[str], list[list[str]], list[bool]]:
+    """A table as text: header, formatted body rows and a numeric flag per column (index levels first).
+
+    Parameters
+    ----------
+    df : DataFrame or Series
+    index : bool, optional
+        As in :func:`write_csv`.
+    formatter : callable, default :func:`format_cell`
+        Cell value -> text.
+
+    Returns
+    -------
+    header : list of str
+    body : list of list of str
+    numeric : list of bool
+        True for columns of a numeric (not bool) dtype, to right-align them.
+    """
+    frame = _as_frame(df)
     show = _show_index(frame, index)
     header: list[str] = []
     numeric: list[bool] = []
@@ -314,7 +336,7 @@ def _rows(frame: pd.DataFrame, index: bool | None) -> tuple[list[str], list[list
         header.append(_label(col))
         numeric.append(pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype))
         columns.append(series.tolist())
-    body = [[format_cell(v) for v in row] for row in zip(*columns)] if columns else []
+    body = [[formatter(v) for v in row] for row in zip(*columns)] if columns else []
     if not columns:
         body = [[] for _ in range(len(frame))]
     return header, body, numeric
@@ -322,8 +344,7 @@ def _rows(frame: pd.DataFrame, index: bool | None) -> tuple[list[str], list[list
 
 def csv_text(df: pd.DataFrame | pd.Series, *, index: bool | None = None) -> str:
     """The CSV text :func:`write_csv` writes (comma separated, minimal quoting, ``"\\n"`` line ends)."""
-    frame = _as_frame(df)
-    header, body, _ = _rows(frame, index)
+    header, body, _ = table_rows(df, index)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
@@ -368,8 +389,7 @@ def _md_escape(text: str) -> str:
 
 def markdown_text(df: pd.DataFrame | pd.Series, *, index: bool | None = None) -> str:
     """The GitHub Markdown table :func:`write_markdown` writes (numeric columns right-aligned, padded)."""
-    frame = _as_frame(df)
-    header, body, numeric = _rows(frame, index)
+    header, body, numeric = table_rows(df, index)
     if not header:
         raise AibtError("cannot write a Markdown table without columns")
     header = [_md_escape(h) for h in header]
