@@ -1,0 +1,244 @@
+"""Tables from one price (or NAV / wealth) series: drawdown episodes, monthly returns, holding periods.
+
+All functions take a ``pd.Series`` of positive prices on a sorted, unique ``DatetimeIndex`` (session
+closes); :func:`aibt.results.stats_report.validate_prices` checks that for user data. Returns are
+fractions, never percents. Inputs are never modified.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aibt.errors import ConfigError, DataError
+
+__all__ = [
+    "drawdown_table", "monthly_returns", "monthly_returns_table", "best_month",
+    "holding_period_returns", "profit_probability",
+]
+
+DRAWDOWN_COLUMNS = [
+    "peak", "trough", "recovery", "recovered", "depth",
+    "sessions_peak_to_trough", "sessions_peak_to_recovery", "sessions_underwater",
+]
+
+
+def _prices(prices: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    if not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):
+        raise DataError("prices must be a pandas Series with a DatetimeIndex of session dates")
+    return prices.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), pd.DatetimeIndex(prices.index)
+
+
+# --------------------------------------------------------------------------- drawdowns
+def drawdown_table(prices: pd.Series, top: int | None = None) -> pd.DataFrame:
+    """Every drawdown episode, deepest first.
+
+    An episode starts at a *peak* (a close equal to the running maximum :math:`M_t = \\max_{s \\le t}
+    p_s`) followed by a close below it, and ends at the *recovery*: the first later close with
+    :math:`p_t \\ge M` (back to the old high, not above it). Then
+
+    .. math:: \\text{depth} = \\frac{\\min_{peak < t < recovery} p_t}{p_{peak}} - 1 \\; (< 0)
+
+    Parameters
+    ----------
+    prices : Series
+        Positive closes on a sorted DatetimeIndex. The first close is the first peak.
+    top : int, optional
+        Keep only the ``top`` deepest episodes.
+
+    Returns
+    -------
+    DataFrame with columns
+        ``peak``, ``trough`` (first date of the lowest close), ``recovery`` (date, ``NaT`` when the
+        series ends under water), ``recovered`` (bool), ``depth`` (negative fraction),
+        ``sessions_peak_to_trough``, ``sessions_peak_to_recovery`` (rows of the series from peak to
+        recovery; ``<NA>`` if not recovered), ``sessions_underwater`` (peak to recovery, or to the
+        last row if not recovered). Sorted by depth (deepest first), ties by peak date.
+
+    Notes
+    -----
+    Lengths count rows (sessions), not calendar days. quantstats' ``drawdown_details`` reports the
+    same episodes with ``start`` = the session after the peak, ``valley`` = our trough and ``end`` =
+    the last session under water (the one before our recovery, or the last row).
+    """
+    p, idx = _prices(prices)
+    n = len(p)
+    peak_val = np.maximum.accumulate(p)
+    under = p < peak_val
+    rows = []
+    i = 0
+    while i < n:
+        if not under[i]:
+            i += 1
+            continue
+        start = i
+        while i < n and under[i]:
+            i += 1
+        end = i - 1  # last row under water
+        peak = start - 1  # p[start-1] equals the running max (not under water)
+        trough = start + int(np.argmin(p[start:end + 1]))
+        recovered = i < n
+        recovery = i if recovered else None
+        rows.append({
+            "peak": idx[peak],
+            "trough": idx[trough],
+            "recovery": idx[recovery] if recovered else pd.NaT,
+            "recovered": recovered,
+            "depth": p[trough] / p[peak] - 1.0,
+            "sessions_peak_to_trough": trough - peak,
+            "sessions_peak_to_recovery": (recovery - peak) if recovered else pd.NA,
+            "sessions_underwater": (recovery if recovered else n - 1) - peak,
+        })
+    out = pd.DataFrame(rows, columns=DRAWDOWN_COLUMNS)
+    out = out.astype({
+        "recovered": bool, "depth": np.float64, "sessions_peak_to_trough": np.int64,
+        "sessions_peak_to_recovery": "Int64", "sessions_underwater": np.int64,
+    })
+    out["peak"] = pd.to_datetime(out["peak"])
+    out["trough"] = pd.to_datetime(out["trough"])
+    out["recovery"] = pd.to_datetime(out["recovery"])
+    out = out.sort_values(["depth", "peak"], kind="mergesort").reset_index(drop=True)
+    if top is not None:
+        out = out.head(int(top)).reset_index(drop=True)
+    return out
+
+
+# --------------------------------------------------------------------------- monthly returns
+def monthly_returns(prices: pd.Series) -> pd.Series:
+    """Return of each calendar month, from month-end closes.
+
+    .. math:: R_m = \\frac{p_{\\text{last session of } m}}{p_{\\text{last session of } m-1}} - 1
+
+    The first month is measured from the first close: :math:`R_{m_0} = p_{\\text{last of } m_0} /
+    p_{\\text{first}} - 1`, so a series starting mid-month gets a partial first month (and a series
+    ending mid-month a partial last month). A month without any close (a gap in the data) is absent
+    and the next month is measured from the last close before it.
+
+    Returns
+    -------
+    Series indexed by a monthly ``PeriodIndex``.
+    """
+    p, idx = _prices(prices)
+    s = pd.Series(p, index=idx.to_period("M"))
+    last = s.groupby(level=0).last()
+    base = last.shift(1)
+    base.iloc[0] = p[0]
+    out = last / base - 1.0
+    out.name = prices.name
+    return out
+
+
+def monthly_returns_table(prices: pd.Series) -> pd.DataFrame:
+    """Year x month (1..12) table of monthly returns with the year's compounded ``total``.
+
+    .. math:: \\text{total}_y = \\prod_{m \\in y} (1 + R_m) - 1 = \\frac{p_{\\text{last of } y}}
+              {p_{\\text{last of } y-1} \\text{ (or the first close)}} - 1
+
+    Months outside the data are NaN. Columns are the integers 1..12 then ``"total"``; the index is the
+    year (int).
+    """
+    mr = monthly_returns(prices)
+    years = mr.index.year
+    table = pd.DataFrame(np.nan, index=pd.Index(sorted(set(years)), name="year"),
+                         columns=list(range(1, 13)), dtype=np.float64)
+    for per, r in mr.items():
+        table.loc[per.year, per.month] = r
+    total = (1.0 + pd.Series(mr.to_numpy(), index=years)).groupby(level=0).prod() - 1.0
+    table["total"] = total.reindex(table.index).to_numpy()
+    return table
+
+
+def best_month(prices: pd.Series) -> dict:
+    """The best calendar month: ``{"month": "YYYY-MM", "return": r}`` (first one on a tie)."""
+    mr = monthly_returns(prices)
+    if mr.empty:
+        raise DataError("no monthly returns: the price series is empty")
+    k = int(np.argmax(mr.to_numpy()))
+    return {"month": str(mr.index[k]), "return": float(mr.iloc[k])}
+
+
+# --------------------------------------------------------------------------- holding periods
+def _check_period(months: int | None, sessions: int | None) -> tuple[str, int]:
+    if (months is None) == (sessions is None):
+        raise ConfigError("give exactly one holding period: months=N or sessions=N")
+    kind, n = ("months", months) if months is not None else ("sessions", sessions)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"holding period {kind} must be a positive integer, got {n!r}")
+    return kind, int(n)
+
+
+def holding_period_returns(prices: pd.Series, months: int | None = None,
+                           sessions: int | None = None) -> pd.DataFrame:
+    """Return of buying at every close and selling a fixed holding period later.
+
+    Windows
+    -------
+    A window starts at each session :math:`d_i` (buy at its close).
+
+    - ``sessions=N``: it ends N rows later, :math:`d_{i+N}`; windows need :math:`i + N \\le T - 1`,
+      so there are :math:`\\max(T - N, 0)` of them.
+    - ``months=N`` (calendar months): the target is :math:`d_i + N` months, the day of month clipped to
+      the month's length (2024-01-31 + 1M -> 2024-02-29; 2023-03-31 + 1M -> 2023-04-30); the window
+      ends at the last session on or before the target. Only windows whose target lies inside the
+      data (target <= last date) count, so a window never ends early because the data stop. A
+      window whose end would be its own start (a data gap longer than N months) is dropped.
+
+    .. math:: R_i = \\frac{p_{end(i)}}{p_{d_i}} - 1
+
+    Returns
+    -------
+    DataFrame with columns ``start``, ``end`` (Timestamps) and ``return``, one row per window in
+    start order (empty when the data are too short).
+    """
+    kind, n = _check_period(months, sessions)
+    p, idx = _prices(prices)
+    t = len(p)
+    if kind == "sessions":
+        start = np.arange(max(t - n, 0))
+        end = start + n
+    else:
+        targets = idx + pd.DateOffset(months=n)
+        end_all = idx.searchsorted(targets, side="right") - 1
+        ok = (targets <= idx[-1]) if t else np.zeros(0, dtype=bool)
+        start = np.flatnonzero(ok & (end_all > np.arange(t)))
+        end = end_all[start]
+    return pd.DataFrame({
+        "start": idx[start],
+        "end": idx[end],
+        "return": p[end] / p[start] - 1.0,
+    })
+
+
+def profit_probability(prices: pd.Series, months: int | None = None, sessions: int | None = None) -> dict:
+    """Probability of a profit when holding for a fixed period, over all windows in the data.
+
+    .. math:: \\Pr = \\frac{\\#\\{i : R_i > 0\\}}{W}
+
+    with the windows and :math:`R_i` of :func:`holding_period_returns` (a flat window, :math:`R_i =
+    0`, is not a profit). Overlapping windows are all counted, so they are not independent draws.
+
+    Returns
+    -------
+    dict
+        ``period`` (``"6M"`` or ``"20D"``), ``probability``, ``windows`` (W), ``min``, ``median``,
+        ``max``, ``mean`` of the window returns, ``first_window`` and ``last_window`` as
+        ``{"start": Timestamp, "end": Timestamp}``. With no window: ``windows`` 0, NaN statistics and
+        ``None`` windows.
+    """
+    kind, n = _check_period(months, sessions)
+    w = holding_period_returns(prices, months=months, sessions=sessions)
+    r = w["return"].to_numpy()
+    label = f"{n}M" if kind == "months" else f"{n}D"
+    if len(r) == 0:
+        return {"period": label, "probability": np.nan, "windows": 0, "min": np.nan, "median": np.nan,
+                "max": np.nan, "mean": np.nan, "first_window": None, "last_window": None}
+    return {
+        "period": label,
+        "probability": float(np.mean(r > 0)),
+        "windows": int(len(r)),
+        "min": float(np.min(r)),
+        "median": float(np.median(r)),
+        "max": float(np.max(r)),
+        "mean": float(np.mean(r)),
+        "first_window": {"start": w["start"].iloc[0], "end": w["end"].iloc[0]},
+        "last_window": {"start": w["start"].iloc[-1], "end": w["end"].iloc[-1]},
+    }
