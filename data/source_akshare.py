@@ -32,6 +32,8 @@ LOT = 100.0
 COLUMNS = {"日期": "date", "开盘": "open", "收盘": "close", "最高": "high", "最低": "low",
            "成交量": "volume", "成交额": "amount"}
 KINDS = ("stock", "etf", "index")
+#: The akshare function behind each kind (named in error messages).
+FUNCTIONS = {"stock": "stock_zh_a_hist", "etf": "fund_etf_hist_em", "index": "index_zh_a_hist"}
 
 
 def classify(symbol: str) -> tuple[str, str]:
@@ -84,9 +86,8 @@ class AkshareSource:
     def __init__(self, stock_hist: Callable | None = None, etf_hist: Callable | None = None,
                  index_hist: Callable | None = None, retry: RetryPolicy | None = None,
                  kinds: Mapping[str, str] | None = None) -> None:
-        self._calls = {"stock": stock_hist or _default("stock_zh_a_hist"),
-                       "etf": etf_hist or _default("fund_etf_hist_em"),
-                       "index": index_hist or _default("index_zh_a_hist")}
+        given = {"stock": stock_hist, "etf": etf_hist, "index": index_hist}
+        self._calls = {k: given[k] or _default(FUNCTIONS[k]) for k in KINDS}
         self.retry = retry or RetryPolicy()
         self.kinds = dict(kinds or {})
         for s, k in self.kinds.items():
@@ -108,7 +109,7 @@ class AkshareSource:
                       end_date=end.strftime("%Y%m%d"))
         if kind != "index":
             kwargs["adjust"] = adjust
-        what = f"akshare {getattr(fn, '__name__', kind)}"
+        what = f"akshare {FUNCTIONS[kind]}"
         raw = call_with_retry(lambda: fn(**kwargs), symbol=symbol, source=what, policy=self.retry)
         if not isinstance(raw, pd.DataFrame):
             raise SourceError(f"{what} for {symbol} returned {type(raw).__name__}, not a DataFrame")
