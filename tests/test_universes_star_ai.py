@@ -1,0 +1,204 @@
+"""STAR AI index (950180) methodology and point-in-time builder on hand-made frames."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from aibt.errors import UniverseError
+from aibt.universes import star_ai
+from aibt.universes.master import security_master
+from aibt.universes.star_ai import (Methodology, build_constituents, candidate_table, capped_weights,
+                                    constituents_as_of, known_changes, review_dates, weights_from_user_file)
+
+SESSIONS = pd.bdate_range("2021-01-04", "2023-12-29")
+
+
+def test_review_schedule_hand_worked():
+    r = review_dates(SESSIONS, "2022-12-01", "2023-12-31")
+    assert [d.strftime("%Y-%m-%d") for d in r["effective_date"]] == [
+        "2022-12-12", "2023-03-13", "2023-06-12", "2023-09-11", "2023-12-11"]
+    assert [d.strftime("%Y-%m-%d") for d in r["review_date"]] == [
+        "2022-11-30", "2023-02-28", "2023-05-31", "2023-08-31", "2023-11-30"]
+    lag2 = review_dates(SESSIONS, "2023-06-01", "2023-06-30", Methodology(cutoff_lag_months=2))
+    assert lag2["review_date"].tolist() == [pd.Timestamp("2023-04-28")]
+    # 2025-06-13 is the 2nd Friday of June 2025: effective the next session, 2025-06-16 (as reported)
+    s25 = pd.bdate_range("2025-01-02", "2025-12-31")
+    assert pd.Timestamp("2025-06-16") in set(review_dates(s25)["effective_date"])
+
+
+def test_methodology_rules_carry_status():
+    d = Methodology().describe()
+    assert set(d["rule"]) == set(star_ai.RULE_SOURCES)
+    status = dict(zip(d["rule"], d["status"]))
+    assert status["n_constituents"] == "confirmed" and status["weight_cap"] == "reported"
+    assert status["cutoff_lag_months"] == "not found"
+    with pytest.raises(UniverseError, match="weight_cap"):
+        Methodology(weight_cap=0)
+
+
+def test_candidate_and_change_tables():
+    c = candidate_table()
+    assert len(c) == 35 and c["code"].is_unique
+    assert (c["status"] == "project-added").sum() == 9 and (c["status"] == "reported").sum() == 26
+    m = security_master()
+    assert all(code in m for code in c["code"])
+    ch = known_changes()
+    assert (ch["action"] == "in").sum() == 7 and (ch["action"] == "out").sum() == 7
+    assert set(ch["code"]) <= set(c["code"])
+    assert set(star_ai.KNOWN_TOP10_2024_09_18) <= set(c["code"])
+
+
+def test_capped_weights_hand_worked():
+    np.testing.assert_allclose(capped_weights(np.array([50., 30, 10, 10]), 0.4), [0.4, 0.36, 0.12, 0.12])
+    # cascade: capping the first pushes the second over the cap too
+    np.testing.assert_allclose(capped_weights(np.array([100., 90, 5, 5]), 0.4), [0.4, 0.4, 0.1, 0.1])
+    np.testing.assert_allclose(capped_weights(np.array([1., 2.]), 0.4), [0.5, 0.5])  # infeasible cap
+    with pytest.raises(UniverseError):
+        capped_weights(np.array([1.0, np.nan]), 0.5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0.01, max_value=1e6), min_size=10, max_size=40),
+       st.floats(min_value=0.1, max_value=1.0))
+def test_capped_weights_properties(values, cap):
+    v = np.array(values)
+    w = capped_weights(v, cap)
+    assert abs(w.sum() - 1) < 1e-9
+    assert w.max() <= cap + 1e-9
+    order = np.argsort(v, kind="stable")
+    assert np.all(np.diff(w[order]) >= -1e-12)  # larger value never gets a smaller weight
+    free = w < cap - 1e-9
+    if free.sum() >= 2:  # uncapped names stay proportional to their values
+        ratio = w[free] / v[free]
+        np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+
+
+def frames():
+    """Five constant-price names; 688005 listed two months before the 2023-05-31 cutoff."""
+    spec = {  # code: (close, total_shares, float_shares, amount, listing)
+        "688001": (10.0, 100.0, 50.0, 50.0, "2019-07-22"),
+        "688002": (20.0, 100.0, 20.0, 40.0, "2019-07-22"),
+        "688003": (5.0, 100.0, 100.0, 30.0, "2019-07-22"),
+        "688004": (30.0, 100.0, 100.0, 1.0, "2019-07-22"),
+        "688005": (99.0, 100.0, 100.0, 99.0, "2023-03-31"),
+    }
+    close = pd.DataFrame({c: np.full(len(SESSIONS), s[0]) for c, s in spec.items()}, index=SESSIONS)
+    amount = pd.DataFrame({c: np.full(len(SESSIONS), s[3]) for c, s in spec.items()}, index=SESSIONS)
+    for c, s in spec.items():
+        close.loc[close.index < s[4], c] = np.nan
+        amount.loc[amount.index < s[4], c] = np.nan
+    total = pd.Series({c: s[1] for c, s in spec.items()})
+    flt = pd.Series({c: s[2] for c, s in spec.items()})
+    listing = {c: pd.Timestamp(s[4]) for c, s in spec.items()}
+    return close, amount, total, flt, listing
+
+
+METH = Methodology(n_constituents=2, weight_cap=0.55, liquidity_keep=0.75)
+
+
+def test_builder_hand_worked_review():
+    close, amount, total, flt, listing = frames()
+    t = build_constituents(close, amount, total, flt, listing, SESSIONS, METH, candidates=list(close.columns),
+                           start="2023-06-01", end="2023-06-30")
+    # eligible: 688001-688004 (688005 listed < 6 months); liquidity keeps 4 - floor(0.4) = 4 ... see below
+    assert t["review_date"].unique().tolist() == [pd.Timestamp("2023-05-31")]
+    assert t["effective_date"].unique().tolist() == [pd.Timestamp("2023-06-12")]
+    assert t["sample_size"].iloc[0] == 4 and t["liquid_size"].iloc[0] == 3  # 688004 (amount 1) dropped
+    assert t["code"].tolist() == ["688002", "688001"]  # by average total cap 2000, 1000 (688004's 3000 illiquid)
+    np.testing.assert_allclose(t["avg_total_cap"], [2000.0, 1000.0])
+    np.testing.assert_allclose(t["free_float_cap"], [400.0, 500.0])
+    np.testing.assert_allclose(t["weight"], [0.45, 0.55])  # 500/900 = 0.556 > 0.55 -> capped
+
+
+def test_fast_entry_and_risk_warning():
+    close, amount, total, flt, listing = frames()
+    m = Methodology(n_constituents=2, weight_cap=1.0, liquidity_keep=1.0, fast_entry_rank=1)
+    t = build_constituents(close, amount, total, flt, listing, SESSIONS, m, candidates=list(close.columns),
+                           start="2023-06-01", end="2023-06-30")
+    # 688005: listed 2 months before the cutoff -> not eligible even though its cap ranks first
+    assert "688005" not in set(t["code"])
+    t9 = build_constituents(close, amount, total, flt, listing, SESSIONS, m, candidates=list(close.columns),
+                            start="2023-09-01", end="2023-09-30")
+    # by the 2023-08-31 cutoff it is 5 months old and ranks 1st since listing -> fast entry
+    assert t9["code"].tolist() == ["688005", "688004"]
+    rw = {"688005": ((pd.Timestamp("2023-08-01"), None),)}
+    t9b = build_constituents(close, amount, total, flt, listing, SESSIONS, m, candidates=list(close.columns),
+                             start="2023-09-01", end="2023-09-30", risk_warning=rw)
+    assert t9b["code"].tolist() == ["688004", "688002"]
+
+
+def test_no_lookahead_perturbing_after_cutoff_changes_nothing():
+    rng = np.random.default_rng(7)
+    close, amount, total, flt, listing = frames()
+    close = close * np.exp(rng.normal(0, 0.3, close.shape).cumsum(axis=0) * 0.05)
+    amount = amount * rng.uniform(0.5, 1.5, amount.shape)
+    m = Methodology(n_constituents=3, weight_cap=0.5, liquidity_keep=0.8)
+    args = dict(candidates=list(close.columns), start="2022-01-01")
+    base = build_constituents(close, amount, total, flt, listing, SESSIONS, m, **args)
+    reviews = base["review_date"].unique()
+    assert len(reviews) >= 6
+    for cutoff in reviews[[1, len(reviews) // 2]]:
+        c2, a2 = close.copy(), amount.copy()
+        after = c2.index > cutoff
+        c2.loc[after] = c2.loc[after] * rng.uniform(0.1, 10.0, (after.sum(), c2.shape[1]))
+        a2.loc[after] = a2.loc[after] * rng.uniform(0.0, 100.0, (after.sum(), a2.shape[1]))
+        pert = build_constituents(c2, a2, total, flt, listing, SESSIONS, m, **args)
+        pd.testing.assert_frame_equal(base[base["review_date"] <= cutoff].reset_index(drop=True),
+                                      pert[pert["review_date"] <= cutoff].reset_index(drop=True))
+        later_b = base[base["review_date"] > cutoff].reset_index(drop=True)
+        later_p = pert[pert["review_date"] > cutoff].reset_index(drop=True)
+        assert not later_b.equals(later_p)  # the perturbation is strong enough to matter afterwards
+
+
+def test_constituents_as_of():
+    close, amount, total, flt, listing = frames()
+    t = build_constituents(close, amount, total, flt, listing, SESSIONS, METH, candidates=list(close.columns))
+    assert t["effective_date"].min() == pd.Timestamp("2022-12-12")  # covers the base date 2022-12-30
+    a = constituents_as_of(t, "2023-06-11")
+    assert a["effective_date"].unique().tolist() == [pd.Timestamp("2023-03-13")]
+    b = constituents_as_of(t, "2023-06-12")
+    assert b["effective_date"].unique().tolist() == [pd.Timestamp("2023-06-12")]
+    with pytest.raises(UniverseError, match="first review takes effect 2022-12-12"):
+        constituents_as_of(t, "2022-01-01")
+
+
+def test_builder_errors():
+    close, amount, total, flt, listing = frames()
+    with pytest.raises(UniverseError, match="candidate"):
+        build_constituents(close, amount, total, flt, listing, SESSIONS, METH, candidates=["600000"])
+    with pytest.raises(UniverseError, match="share counts for 688003"):
+        build_constituents(close, amount, total.drop("688003"), flt, listing, SESSIONS, METH,
+                           candidates=list(close.columns))
+
+
+def write(tmp_path, text):
+    p = tmp_path / "w.csv"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_user_weights_file(tmp_path):
+    p = write(tmp_path, "effective_date,code,weight\n2025-06-16,688256,0.6\n2025-06-16,688041,0.4\n"
+                        "2025-03-17,688256,1.0\n")
+    t = weights_from_user_file(p, master=security_master())
+    assert t["code"].tolist() == ["688256", "688041", "688256"]
+    assert t["effective_date"].tolist() == [pd.Timestamp("2025-03-17")] + [pd.Timestamp("2025-06-16")] * 2
+    assert constituents_as_of(t, "2025-07-01")["weight"].sum() == pytest.approx(1.0)
+    lead = write(tmp_path, "effective_date,code,weight\n2025-06-16,002463,1\n")
+    assert weights_from_user_file(lead)["code"].tolist() == ["002463"]  # leading zeros kept
+
+
+@pytest.mark.parametrize("text,match", [
+    ("effective_date,code,wieght\n2025-06-16,688256,1\n", "unknown column 'wieght'.*'weight'"),
+    ("effective_date,code\n2025-06-16,688256\n", "missing column"),
+    ("effective_date,code,weight\n2025-06-16,688256,0.5\n2025-06-16,688041,0.4\n", "2025-06-16 sum to 0.9"),
+    ("effective_date,code,weight\n2025-06-16,688256,0.5\n2025-06-16,688256,0.5\n", "688256 appears twice"),
+    ("effective_date,code,weight\n2025-13-16,688256,1\n", "line 2: effective_date '2025-13-16'"),
+    ("effective_date,code,weight\n2025-06-16,688256,-1\n2025-06-16,688041,2\n", "line 2: weight '-1'"),
+    ("effective_date,code,weight\n2025-06-16,688257,1\n", "'688257'.*688256"),
+])
+def test_user_weights_file_errors(tmp_path, text, match):
+    with pytest.raises(UniverseError, match=match):
+        weights_from_user_file(write(tmp_path, text), master=security_master())
