@@ -24,6 +24,7 @@ from matplotlib.ticker import PercentFormatter
 
 from aibt.errors import ConfigError, DataError
 from aibt.results.io import write_bytes
+from aibt.results.periods import annualization_factor
 
 __all__ = [
     "STYLE",
@@ -384,8 +385,6 @@ def plot_rolling_tracking_error(
     if len(common) < window:
         raise DataError(f"only {len(common)} dates common to returns and benchmark, fewer than window={window}")
     if periods_per_year is None:
-        from aibt.results.periods import annualization_factor
-
         periods_per_year = annualization_factor(common)
     active = tracker.sub(bench, axis=0)
     te = active.rolling(window, min_periods=window).std(ddof=1) * math.sqrt(periods_per_year)
