@@ -283,23 +283,30 @@ def _reference_prices(panel: Panel, row: int, reference) -> tuple[np.ndarray, st
 
 
 def _paired_returns(panel: Panel, as_of, reference, window: int, label: str, min_obs: int | None):
+    """Per symbol, (symbol returns, reference returns) over the same intervals, ending in the window.
+
+    Both series are sampled on the sessions where *both* have a value; a return runs from one such
+    session to the next (so a gap on either side gives one multi-day return on both sides).
+    """
     window = _check_window("window", window, minimum=2)
     min_obs = window if min_obs is None else _check_window("min_obs", min_obs, minimum=2)
     row, close, first = _history(panel, as_of)
     notes = _history_notes(panel.symbols, first, row, window + 1, label)
     ref, ref_name = _reference_prices(panel, row, reference)
-    r_ref = _bar_returns(ref[:, None])[:, 0]
-    r = _bar_returns(close)
-    lo = max(row - window + 1, 0)
-    r, r_ref = r[lo: row + 1], r_ref[lo: row + 1]
-    pair = ~np.isnan(r) & ~np.isnan(r_ref)[:, None]
-    n = pair.sum(axis=0)
-    ok = (first >= 0) & (first <= row - window) & (n >= min_obs)
+    lo = row - window + 1
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    ok = np.zeros(len(panel.symbols), dtype=bool)
     for j, s in enumerate(panel.symbols):
-        if s not in notes and n[j] < min_obs:
-            notes[s] = (f"{label}: only {n[j]} daily returns paired with {ref_name} in the last "
+        both = np.flatnonzero(~np.isnan(close[:, j]) & ~np.isnan(ref))
+        ends = np.flatnonzero(both[1:] >= lo) + 1 if len(both) > 1 else np.array([], dtype=int)
+        r = close[both[ends], j] / close[both[ends - 1], j] - 1.0
+        r_ref = ref[both[ends]] / ref[both[ends - 1]] - 1.0
+        pairs.append((r, r_ref))
+        ok[j] = first[j] >= 0 and first[j] <= row - window and len(r) >= min_obs
+        if s not in notes and len(r) < min_obs:
+            notes[s] = (f"{label}: only {len(r)} daily returns paired with {ref_name} in the last "
                         f"{window} sessions (min_obs={min_obs})")
-    return r, r_ref, pair, ok, notes
+    return pairs, ok, notes
 
 
 def tracking_error(panel: Panel, as_of=None, reference=None, window: int = 60, min_obs: int | None = None,
@@ -308,7 +315,9 @@ def tracking_error(panel: Panel, as_of=None, reference=None, window: int = 60, m
 
     .. math:: \\mathrm{TE} = \\sqrt{P}\\, \\operatorname{std}(r_t - r^{\\mathrm{ref}}_t)
 
-    over the sessions in the window where both have a return (ddof=1).
+    with ddof=1, over returns taken between the sessions where both the symbol and the reference
+    have a value (a gap on either side makes one multi-day return on both sides, so the intervals
+    always match), for returns ending inside the last ``window`` sessions.
 
     Parameters
     ----------
@@ -320,11 +329,11 @@ def tracking_error(panel: Panel, as_of=None, reference=None, window: int = 60, m
     """
     if reference is None:
         raise ConfigError("tracking_error needs a reference: a panel symbol or a level series")
-    r, r_ref, pair, ok, notes = _paired_returns(panel, as_of, reference, window, "tracking_error", min_obs)
-    diff = np.where(pair, r - r_ref[:, None], np.nan)
+    pairs, ok, notes = _paired_returns(panel, as_of, reference, window, "tracking_error", min_obs)
     out = np.full(len(panel.symbols), np.nan)
     for j in np.flatnonzero(ok):
-        out[j] = np.std(diff[pair[:, j], j], ddof=1) * math.sqrt(float(periods_per_year))
+        r, r_ref = pairs[j]
+        out[j] = np.std(r - r_ref, ddof=1) * math.sqrt(float(periods_per_year))
     if isinstance(reference, str):
         notes[reference] = "tracking_error: this is the reference itself"
     return _series(out, panel.symbols, "tracking_error", notes)
@@ -339,10 +348,10 @@ def correlation(panel: Panel, as_of=None, reference=None, window: int = 60,
     """
     if reference is None:
         raise ConfigError("correlation needs a reference: a panel symbol or a level series")
-    r, r_ref, pair, ok, notes = _paired_returns(panel, as_of, reference, window, "correlation", min_obs)
+    pairs, ok, notes = _paired_returns(panel, as_of, reference, window, "correlation", min_obs)
     out = np.full(len(panel.symbols), np.nan)
     for j in np.flatnonzero(ok):
-        x, y = r[pair[:, j], j], r_ref[pair[:, j]]
+        x, y = pairs[j]
         if np.std(x) == 0 or np.std(y) == 0:
             notes[panel.symbols[j]] = "correlation: constant returns in the window"
             continue
