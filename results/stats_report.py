@@ -25,7 +25,7 @@ from aibt.results.tables import (
     profit_probability,
 )
 
-__all__ = ["stats_report", "read_price_csv", "validate_prices", "clip_dates", "daily_returns",
+__all__ = ["stats_report", "compare_reports", "read_price_csv", "validate_prices", "clip_dates", "daily_returns",
            "PROFIT_PERIODS_MONTHS", "SIGNIFICANT_DIGITS"]
 
 #: Holding periods (calendar months) reported under ``profit_probability``, where the data allow.
@@ -328,3 +328,48 @@ def read_price_csv(path: str | os.PathLike) -> pd.Series:
     stem = os.path.splitext(os.path.basename(src))[0]
     series = pd.Series(values, index=pd.DatetimeIndex(dates), name=stem)
     return validate_prices(series, source=src, line_offset=2)
+
+
+# --------------------------------------------------------------------------- side by side
+#: Keys of one :func:`compare_reports` entry, in display order.
+COMPARE_KEYS = ("start", "end", "total_return", "cagr", "volatility_annual", "sharpe", "max_drawdown",
+                "best_month", "profit_probability_6m")
+
+
+def compare_reports(series: dict[str, pd.Series], start=None, end=None,
+                    periods_per_year: float | None = None) -> list[dict]:
+    """Headline statistics of several price series over one common period, for a side-by-side table.
+
+    The period is the overlap of all series (latest first date to earliest last date), narrowed by
+    ``start``/``end`` when given; every series is measured over exactly these dates so the numbers are
+    comparable.
+
+    Returns
+    -------
+    list of dict, one per series in the order given: ``name`` plus :data:`COMPARE_KEYS`
+    (``profit_probability_6m`` is the 6-month profit probability, ``None`` if no 6-month window fits).
+
+    Raises
+    ------
+    DataError
+        No series, bad prices, no overlapping dates, or ``start``/``end`` outside the overlap.
+    """
+    if not series:
+        raise DataError("nothing to compare: give at least one symbol or CSV file")
+    clean = {name: validate_prices(p, source=name) for name, p in series.items()}
+    first = max(p.index[0] for p in clean.values())
+    last = min(p.index[-1] for p in clean.values())
+    if first > last:
+        spans = ", ".join(f"{n} {p.index[0].date()}..{p.index[-1].date()}" for n, p in clean.items())
+        raise DataError(f"the series have no dates in common ({spans})")
+    out = []
+    for name, p in clean.items():
+        common = p[(p.index >= first) & (p.index <= last)]
+        rep = stats_report(common, start=start, end=end, periods_per_year=periods_per_year, source=name)
+        pp6 = rep["profit_probability"].get("6M")
+        out.append({
+            "name": name,
+            **{k: rep[k] for k in COMPARE_KEYS if k != "profit_probability_6m"},
+            "profit_probability_6m": pp6["probability"] if pp6 else None,
+        })
+    return out
