@@ -1,0 +1,59 @@
+"""Fill records: reason codes to text and the labelled fills table."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aibt.engine import nb
+
+#: Reason code -> text. 'filled' means the order was filled in full.
+REASONS: dict[int, str] = {
+    nb.REASON_NONE: "filled",
+    nb.REASON_LOT_ROUNDING: "lot_rounding",
+    nb.REASON_LIMIT_UP: "limit_up",
+    nb.REASON_LIMIT_DOWN: "limit_down",
+    nb.REASON_SUSPENDED: "suspended",
+    nb.REASON_INSUFFICIENT_CASH: "insufficient_cash",
+    nb.REASON_T_PLUS_1: "t_plus_1",
+    nb.REASON_ODD_LOT_BUY: "odd_lot_buy",
+    nb.REASON_NO_PRICE: "no_price",
+}
+
+FILL_COLUMNS = ("date", "symbol", "side", "requested", "filled", "price", "value", "commission", "stamp",
+                "transfer", "other", "slippage", "reason")
+
+
+def reason_text(codes) -> np.ndarray:
+    """Map reason codes to their names (object array)."""
+    codes = np.asarray(codes)
+    return np.array([REASONS.get(int(c), f"unknown_{int(c)}") for c in codes.ravel()], dtype=object).reshape(
+        codes.shape)
+
+
+def fills_frame(records: np.ndarray, dates: pd.DatetimeIndex, symbols: tuple[str, ...]) -> pd.DataFrame:
+    """Labelled fills table: one row per order (filled, cut or refused), in execution order.
+
+    Columns: date, symbol, side ('buy'/'sell'), requested and filled shares, price (CNY, incl.
+    slippage), value (filled x price), commission, stamp, transfer, other, slippage (CNY) and reason.
+    """
+    if len(records) == 0:
+        return pd.DataFrame({c: pd.Series([], dtype=object if c in ("symbol", "side", "reason") else float)
+                             for c in FILL_COLUMNS}).assign(date=pd.to_datetime([]))
+    sym = np.array(symbols, dtype=object)
+    filled = records["filled"].astype(np.float64)
+    price = records["price"].astype(np.float64)
+    return pd.DataFrame({
+        "date": dates[records["date"]],
+        "symbol": sym[records["symbol"]],
+        "side": np.where(records["side"] > 0, "buy", "sell").astype(object),
+        "requested": records["requested"].astype(np.float64),
+        "filled": filled,
+        "price": price,
+        "value": np.where(filled > 0, filled * price, 0.0),
+        "commission": records["commission"].astype(np.float64),
+        "stamp": records["stamp"].astype(np.float64),
+        "transfer": records["transfer"].astype(np.float64),
+        "other": records["other"].astype(np.float64),
+        "slippage": records["slippage"].astype(np.float64),
+        "reason": reason_text(records["reason"]),
+    })

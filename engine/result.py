@@ -1,0 +1,114 @@
+"""Result types of the simulation: :class:`SimResult` (one portfolio, per day) and the per-portfolio
+summary table of :func:`aibt.engine.simulate.simulate_many`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from aibt.engine import nb
+
+COST_KINDS = ("commission", "stamp", "transfer", "other", "slippage", "fund_fees")
+
+SUMMARY_COLUMNS = ("init_value", "final_value", "total_return", "cagr", "max_drawdown", "volatility_annual",
+                   "sharpe", "mean_daily_return", "turnover", "turnover_annual", "commission", "stamp",
+                   "transfer", "other", "slippage", "fund_fees", "total_costs", "n_filled", "n_refused",
+                   "years")
+
+
+def sessions_per_year(dates: pd.DatetimeIndex) -> float:
+    """Sessions per calendar year observed in ``dates`` (``(T - 1) / span in years``), 252 if too short."""
+    if len(dates) < 2:
+        return 252.0
+    years = (dates[-1] - dates[0]).days / 365.25
+    return (len(dates) - 1) / years if years > 0 else 252.0
+
+
+def summary_dict(row: np.ndarray, dates: pd.DatetimeIndex, periods_per_year: float | None = None) -> dict:
+    """Metrics from one kernel summary row (``nb.SUM_*`` slots).
+
+    ``cagr = (final / init) ** (1 / years) - 1`` with calendar years between the first and last session;
+    ``volatility_annual = std(daily returns, ddof=1) * sqrt(P)``, ``sharpe = mean / std * sqrt(P)`` (zero
+    risk-free rate), ``turnover`` the sum of one-way daily turnover, ``turnover_annual = turnover / years``.
+    ``P`` defaults to the sessions per calendar year of ``dates``.
+    """
+    ppy = sessions_per_year(dates) if periods_per_year is None else float(periods_per_year)
+    years = (dates[-1] - dates[0]).days / 365.25 if len(dates) > 1 else 0.0
+    init, final = row[nb.SUM_INIT_VALUE], row[nb.SUM_FINAL_VALUE]
+    n = row[nb.SUM_N_RETURNS]
+    std = np.sqrt(row[nb.SUM_RET_M2] / (n - 1)) if n > 1 else np.nan
+    mean = row[nb.SUM_RET_MEAN] if n > 0 else np.nan
+    total_return = final / init - 1.0
+    cagr = (final / init) ** (1.0 / years) - 1.0 if years > 0 and final > 0 else np.nan
+    costs = {k: float(row[s]) for k, s in (("commission", nb.SUM_COMMISSION), ("stamp", nb.SUM_STAMP),
+                                            ("transfer", nb.SUM_TRANSFER), ("other", nb.SUM_OTHER),
+                                            ("slippage", nb.SUM_SLIPPAGE), ("fund_fees", nb.SUM_FEES_ACCRUED))}
+    return {
+        "init_value": float(init),
+        "final_value": float(final),
+        "total_return": float(total_return),
+        "cagr": float(cagr),
+        "max_drawdown": float(row[nb.SUM_MAX_DRAWDOWN]),
+        "volatility_annual": float(std * np.sqrt(ppy)),
+        "sharpe": float(mean / std * np.sqrt(ppy)) if std and std > 0 else np.nan,
+        "mean_daily_return": float(mean),
+        "turnover": float(row[nb.SUM_TURNOVER]),
+        "turnover_annual": float(row[nb.SUM_TURNOVER] / years) if years > 0 else np.nan,
+        **costs,
+        "total_costs": float(sum(costs.values())),
+        "n_filled": int(row[nb.SUM_N_FILLED]),
+        "n_refused": int(row[nb.SUM_N_REFUSED]),
+        "years": float(years),
+    }
+
+
+def summary_frame(rows: np.ndarray, dates: pd.DatetimeIndex, index=None,
+                  periods_per_year: float | None = None) -> pd.DataFrame:
+    """One row of :func:`summary_dict` metrics per portfolio."""
+    recs = [summary_dict(r, dates, periods_per_year) for r in rows]
+    return pd.DataFrame(recs, index=index, columns=list(SUMMARY_COLUMNS))
+
+
+@dataclass(frozen=True, eq=False)
+class SimResult:
+    """One simulated portfolio.
+
+    Attributes
+    ----------
+    equity, cash : Series (CNY at each close).
+    positions : DataFrame, shares held at each close.
+    holdings : DataFrame, CNY value of each position at each close.
+    weights : DataFrame, ``holdings / equity``.
+    fills : DataFrame, every order (filled, cut or refused) with its costs and reason
+        (see :func:`aibt.engine.records.fills_frame`); ``fill_records`` the raw structured array.
+    costs : DataFrame, per day and kind (commission, stamp, transfer, other, slippage, fund_fees).
+    traded : DataFrame, buy and sell value per day.
+    turnover : Series, one-way daily turnover ``(buy + sell) / (2 x previous close equity)``.
+    decisions : Series of bool, closes at which a rebalance was decided (filled next session).
+    summary : dict, see :func:`summary_dict`.
+    """
+
+    equity: pd.Series
+    cash: pd.Series
+    positions: pd.DataFrame
+    holdings: pd.DataFrame
+    weights: pd.DataFrame
+    fills: pd.DataFrame
+    fill_records: np.ndarray
+    costs: pd.DataFrame
+    traded: pd.DataFrame
+    turnover: pd.Series
+    decisions: pd.Series
+    summary: dict
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def returns(self) -> pd.Series:
+        """Daily simple returns of equity (first day NaN)."""
+        return self.equity.pct_change()
+
+    @property
+    def costs_total(self) -> pd.Series:
+        """Total cost by kind over the whole run."""
+        return self.costs.sum()

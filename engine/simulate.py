@@ -1,0 +1,231 @@
+"""Pandas-facing wrappers: check inputs, align panel and rules, call the kernels, label the results.
+
+Timing: target weights of row ``t`` (decided with information up to the close of ``t``) fill at the
+chosen price of session ``t + 1``; a rebalance on the last row never fills. See :mod:`aibt.engine.nb`
+for the order rules and :mod:`aibt.engine.market` for the price model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from aibt.data.panel import Panel
+from aibt.engine import nb
+from aibt.engine.market import build_market
+from aibt.engine.records import fills_frame
+from aibt.engine.result import COST_KINDS, SimResult, summary_dict, summary_frame
+from aibt.engine.schedule import schedule_mask
+from aibt.engine.targets import align_weights
+from aibt.errors import AibtError, ConfigError
+from aibt.universes.trading_rules import TradingRules
+
+
+def cost_params(commission: float, min_commission: float, slippage_bps: float) -> nb.CostParams:
+    """Validated :class:`~aibt.engine.nb.CostParams` (commission as a fraction, e.g. 0.00025)."""
+    for name, v in (("commission", commission), ("min_commission", min_commission),
+                    ("slippage_bps", slippage_bps)):
+        if not np.isfinite(v) or v < 0:
+            raise ConfigError(f"{name} must be a finite number >= 0, got {v!r}")
+    if commission >= 0.1:
+        raise ConfigError(f"commission {commission!r} looks like a percent; give a fraction (0.00025 = 0.025%)")
+    return nb.CostParams(float(commission), float(min_commission), float(slippage_bps) * 1e-4)
+
+
+def _check_cash(init_cash: float) -> float:
+    if not np.isfinite(init_cash) or init_cash <= 0:
+        raise ConfigError(f"init_cash must be a positive number, got {init_cash!r}")
+    return float(init_cash)
+
+
+def _band(drift_band) -> float:
+    if drift_band is None:
+        return np.nan
+    b = float(drift_band)
+    if not np.isfinite(b) or b <= 0 or b >= 1:
+        raise ConfigError(f"drift_band must be in (0, 1), got {drift_band!r}")
+    return b
+
+
+def _accrual(accrual, t: int) -> np.ndarray:
+    if accrual is None:
+        return np.zeros(t)
+    a = np.ascontiguousarray(np.asarray(accrual, dtype=np.float64))
+    if a.shape != (t,) or not np.isfinite(a).all() or (a < 0).any():
+        raise ConfigError(f"fee accrual must be {t} finite fractions >= 0")
+    return a
+
+
+def simulate(
+    panel: Panel,
+    weights,
+    *,
+    rules: TradingRules | None = None,
+    price: str = "open",
+    schedule=None,
+    drift_band: float | None = None,
+    init_cash: float = 1_000_000.0,
+    commission: float = 0.0,
+    min_commission: float = 0.0,
+    slippage_bps: float = 0.0,
+    carry_unfilled: bool = True,
+    fee_accrual=None,
+    max_fills: int | None = None,
+    periods_per_year: float | None = None,
+) -> SimResult:
+    """Simulate one target-weight portfolio.
+
+    Parameters
+    ----------
+    panel : Panel
+        Market data; prices adjusted, ``adj_factor`` gives the traded prices.
+    weights : DataFrame (dates x symbols) or ndarray [T, N]
+        Target weights decided at each close (see :func:`aibt.engine.targets.align_weights`).
+    rules : TradingRules, optional
+        From :func:`aibt.universes.trading_rules.compile_rules` for the panel's axes; None =
+        frictionless (fractional shares, no lots, limits or taxes).
+    price : {'open', 'close', 'vwap'}
+        Fill price on the session after the decision.
+    schedule : None, 'daily', 'weekly', 'monthly', 'quarterly', 'never' or a list of dates
+        Decision days (see :mod:`aibt.engine.schedule`); None = the rows where weights were given.
+    drift_band : float, optional
+        Also rebalance after a close where some held weight is further than this from its target.
+    init_cash : float, CNY.
+    commission, min_commission, slippage_bps : broker costs: rate (fraction), minimum per order (CNY),
+        slippage against the trader in basis points of the fill price.
+    carry_unfilled : bool
+        Orders refused for suspension, price limit or T+1 stay pending and are retried each session
+        until filled or replaced by a new rebalance (True), or are dropped (False).
+    fee_accrual : array [T], optional
+        Fraction of the previous close value charged at each session's open (fund fees, ETF mode).
+    max_fills : int, optional
+        Capacity for fill records (default ``T x N``; enough for one order per symbol per day).
+    periods_per_year : float, optional
+        For annualising volatility/Sharpe in the summary (default: sessions per year of the panel).
+
+    Returns
+    -------
+    SimResult
+    """
+    t, n = panel.shape
+    if t < 2:
+        raise ConfigError("the panel needs at least 2 sessions to simulate a decision and its fill")
+    w, given = align_weights(panel, weights)
+    mask = schedule_mask(panel.dates, schedule, given)
+    mkt = build_market(panel, rules, price)
+    cost = cost_params(commission, min_commission, slippage_bps)
+    cap = int(max_fills) if max_fills is not None else t * n
+    eq, cash, shares, costs, traded, decided, recs, n_fills, summ = nb.simulate_nb(
+        w, mask, _band(drift_band), mkt, cost, _check_cash(init_cash), _accrual(fee_accrual, t),
+        bool(carry_unfilled), cap)
+    if n_fills > cap:
+        raise ConfigError(f"{n_fills} orders but max_fills={cap}; raise max_fills")
+    dates, cols = panel.dates, list(panel.symbols)
+    equity = pd.Series(eq, index=dates, name="equity")
+    holdings = pd.DataFrame(np.nan_to_num(shares * mkt.close_price), index=dates, columns=cols)
+    prev_eq = np.concatenate([[init_cash], eq[:-1]])
+    turnover = (traded[:, 0] + traded[:, 1]) / (2.0 * prev_eq)
+    return SimResult(
+        equity=equity,
+        cash=pd.Series(cash, index=dates, name="cash"),
+        positions=pd.DataFrame(shares, index=dates, columns=cols),
+        holdings=holdings,
+        weights=holdings.div(equity, axis=0),
+        fills=fills_frame(recs, dates, panel.symbols),
+        fill_records=recs,
+        costs=pd.DataFrame(costs, index=dates, columns=list(COST_KINDS)),
+        traded=pd.DataFrame(traded, index=dates, columns=["buy", "sell"]),
+        turnover=pd.Series(turnover, index=dates, name="turnover"),
+        decisions=pd.Series(decided, index=dates, name="decision"),
+        summary=summary_dict(summ, dates, periods_per_year),
+        meta={"price": price, "frictionless": rules is None, "carry_unfilled": bool(carry_unfilled)},
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ManyResult:
+    """Result of :func:`simulate_many`: ``summary`` (one row per portfolio) and, unless
+    ``summary_only``, ``equity`` (dates x portfolios)."""
+
+    summary: pd.DataFrame
+    equity: pd.DataFrame | None
+
+
+def simulate_many(
+    panel: Panel,
+    weights,
+    *,
+    names: Sequence | None = None,
+    rules: TradingRules | None = None,
+    price: str = "open",
+    schedule=None,
+    schedules: Sequence | None = None,
+    drift_band=None,
+    init_cash: float = 1_000_000.0,
+    commission: float = 0.0,
+    min_commission: float = 0.0,
+    slippage_bps: float = 0.0,
+    carry_unfilled: bool = True,
+    fee_accrual=None,
+    summary_only: bool = True,
+    periods_per_year: float | None = None,
+) -> ManyResult:
+    """Simulate many portfolios on one panel in parallel (Numba ``prange`` over portfolios).
+
+    Parameters
+    ----------
+    weights : ndarray [C, T, N] or a list of DataFrames / [T, N] arrays, one per portfolio.
+    names : labels of the portfolios (default 0..C-1).
+    schedule : one schedule for all portfolios (as in :func:`simulate`).
+    schedules : optional list with one schedule per portfolio (overrides ``schedule``).
+    drift_band : None, a float, or a sequence with one per portfolio.
+    summary_only : keep only per-portfolio metrics (memory O(C), no per-day arrays).
+    Other parameters as in :func:`simulate`, shared by all portfolios.
+
+    Returns
+    -------
+    ManyResult
+    """
+    t, n = panel.shape
+    if t < 2:
+        raise ConfigError("the panel needs at least 2 sessions to simulate a decision and its fill")
+    items = list(weights) if not isinstance(weights, np.ndarray) else None
+    if isinstance(weights, np.ndarray):
+        if weights.ndim != 3 or weights.shape[1:] != (t, n):
+            raise ConfigError(f"weights array has shape {weights.shape}, expected (C, {t}, {n})")
+        items = [weights[c] for c in range(weights.shape[0])]
+    c_len = len(items)
+    if c_len == 0:
+        raise ConfigError("simulate_many needs at least one portfolio")
+    labels = list(names) if names is not None else list(range(c_len))
+    if len(labels) != c_len:
+        raise ConfigError(f"{len(labels)} names for {c_len} portfolios")
+    if schedules is not None:
+        scheds = list(schedules)
+        if len(scheds) != c_len:
+            raise ConfigError(f"schedules has {len(scheds)} entries for {c_len} portfolios")
+    else:
+        scheds = [schedule] * c_len
+    if isinstance(drift_band, (list, tuple, np.ndarray)):
+        if len(drift_band) != c_len:
+            raise ConfigError(f"drift_band has {len(drift_band)} values for {c_len} portfolios")
+        bands = np.array([_band(b) for b in drift_band])
+    else:
+        bands = np.full(c_len, _band(drift_band))
+    w_all = np.empty((c_len, t, n))
+    mask_all = np.empty((c_len, t), dtype=bool)
+    for c, (wc, sc) in enumerate(zip(items, scheds)):
+        try:
+            w_all[c], given = align_weights(panel, wc)
+        except AibtError as exc:  # name the portfolio
+            raise type(exc)(f"portfolio {labels[c]!r}: {exc}") from None
+        mask_all[c] = schedule_mask(panel.dates, sc, given)
+    mkt = build_market(panel, rules, price)
+    cost = cost_params(commission, min_commission, slippage_bps)
+    eq, summ = nb.simulate_many_nb(w_all, mask_all, bands, mkt, cost, _check_cash(init_cash),
+                                   _accrual(fee_accrual, t), bool(carry_unfilled), bool(summary_only))
+    equity = None if summary_only else pd.DataFrame(eq.T, index=panel.dates, columns=labels)
+    return ManyResult(summary=summary_frame(summ, panel.dates, labels, periods_per_year), equity=equity)
+
