@@ -1,0 +1,115 @@
+"""``aibt universe``: members and weights of a universe as of a date.
+
+``show NAME [--date D] [--json]``: baskets and ETF lists are equal-weighted (or weighted by the user file) over
+the members listed on or before D; ``star-ai`` loads the embedded snapshot, builds the 950180 constituents
+point-in-time (:func:`aibt.universes.star_ai.build_constituents`) and prints the review in force on D.
+JSON weights are fractions.
+"""
+from __future__ import annotations
+
+import json
+
+import click
+import numpy as np
+import pandas as pd
+
+from aibt.errors import UniverseError
+from aibt.universes.master import security_master
+from aibt.universes.registry import Universe, get_universe
+from aibt.universes.star_ai import DEFAULT, build_constituents, constituents_as_of
+
+
+def star_ai_inputs(end=None) -> dict:
+    """Builder inputs for the 950180 candidates from the embedded snapshot (``aibt.data.snapshot``).
+
+    ``amount`` is the snapshot's traded amount where present, else volume x traded (unadjusted) close.
+    """
+    from aibt.data.snapshot import load_shares, load_snapshot
+
+    master = security_master()
+    pool = [c for c in get_universe("star-ai").members]
+    panel = load_snapshot(symbols=None, start=None, end=end)
+    pool = [c for c in pool if c in panel.symbols]
+    if not pool:
+        raise UniverseError("the snapshot holds none of the STAR AI candidates")
+    panel = panel.select(pool)
+    close = panel.frame("close")
+    amount = panel.frame("amount") if "amount" in panel.fields else close * np.nan
+    if "volume" in panel.fields:
+        proxy = panel.frame("volume") * panel.frame("raw_close")
+        amount = amount.where(amount.notna(), proxy)
+    shares = load_shares()
+    return dict(close=close, amount=amount, total_shares=shares["total_shares"],
+                float_shares=shares["float_shares"],
+                listing_dates={c: master.get(c).listing_date for c in pool}, sessions=panel.dates,
+                risk_warning={c: master.get(c).st_periods for c in pool if master.get(c).st_periods})
+
+
+def star_ai_members(date=None) -> tuple[pd.Timestamp, pd.DataFrame]:
+    """(date, rows of the 950180 review in force on ``date``), built from the snapshot up to ``date``."""
+    inputs = star_ai_inputs()
+    sessions = inputs["sessions"]
+    d = sessions[-1] if date is None else pd.Timestamp(date)
+    if d < sessions[0]:
+        raise UniverseError(f"--date {d.date()} is before the snapshot starts ({sessions[0].date()})")
+    inputs["sessions"] = sessions[sessions <= d]
+    table = build_constituents(methodology=DEFAULT, end=d, **inputs)
+    return d, constituents_as_of(table, d)
+
+
+def static_members(u: Universe, date) -> tuple[pd.Timestamp, pd.DataFrame]:
+    """Members listed on or before ``date`` (today if None) with their weights renormalised over them."""
+    master = security_master()
+    d = pd.Timestamp.today().normalize() if date is None else pd.Timestamp(date)
+    listed = [c for c in u.members if master.get(c).listing_date <= d]
+    if not listed:
+        raise UniverseError(f"no member of {u.name!r} was listed on {d.date()}")
+    w = pd.Series(u.weight_vector(), index=list(u.members))[listed]
+    if w.sum() <= 0:
+        raise UniverseError(f"the members of {u.name!r} listed on {d.date()} all have weight 0")
+    return d, pd.DataFrame({"code": listed, "weight": (w / w.sum()).to_numpy()})
+
+
+def members_as_of(name: str, date=None) -> dict:
+    """JSON-ready description of universe ``name`` on ``date``."""
+    u = get_universe(name)
+    master = security_master()
+    effective = None
+    if u.kind == "index" and u.name == "star-ai":
+        d, rows = star_ai_members(date)
+        effective = str(pd.Timestamp(rows["effective_date"].iloc[0]).date())
+        weighting = "950180 rebuilt point-in-time (free-float cap, 10% cap)"
+    else:
+        d, rows = static_members(u, date)
+        weighting = "equal weight" if u.weights is None else "file weights"
+    members = [{"code": c, "name": master.get(c).name if c in master else "", "weight": float(w)}
+               for c, w in zip(rows["code"], rows["weight"])]
+    return {"universe": u.name, "date": str(d.date()), "kind": u.kind, "weighting": weighting,
+            "effective_date": effective, "n_members": len(members), "members": members}
+
+
+@click.group("universe")
+def universe() -> None:
+    """Universes: supplier baskets, the STAR AI index, ETF lists, user files."""
+
+
+@universe.command("show")
+@click.argument("name")
+@click.option("--date", "date", default=None, help="As-of date (YYYY-MM-DD); default: latest.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (weights as fractions).")
+def show(name: str, date: str | None, as_json: bool) -> None:
+    """Members and weights of NAME (a built-in universe or a .toml/.yaml file) as of --date."""
+    if date is not None:
+        try:
+            date = pd.Timestamp(date)
+        except ValueError:
+            raise UniverseError(f"--date {date!r} is not a date (use YYYY-MM-DD)") from None
+    info = members_as_of(name, date)
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    head = f"{info['universe']} as of {info['date']} ({info['weighting']}, {info['n_members']} members"
+    head += f", review effective {info['effective_date']})" if info["effective_date"] else ")"
+    click.echo(head)
+    for m in info["members"]:
+        click.echo(f"{m['code']:<9}{m['name']:<12}{m['weight']:8.4f}")

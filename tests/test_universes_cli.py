@@ -1,0 +1,52 @@
+"""``aibt universe show`` through click's CliRunner on the group itself."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from aibt.commands.universe import universe
+from aibt.errors import UniverseError
+
+
+def run(*args):
+    return CliRunner().invoke(universe, list(args))
+
+
+def test_show_basket_json():
+    r = run("show", "pcb", "--date", "2025-06-30", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.output)
+    assert info["universe"] == "pcb" and info["date"] == "2025-06-30" and info["n_members"] == 4
+    assert [m["code"] for m in info["members"]] == ["300476", "603228", "002463", "600183"]
+    assert [m["weight"] for m in info["members"]] == [0.25] * 4
+    assert info["members"][2]["name"] == "沪电股份"
+
+
+def test_show_basket_before_a_listing_drops_the_unlisted_member():
+    info = json.loads(run("show", "optical", "--date", "2023-01-03", "--json").output)
+    codes = [m["code"] for m in info["members"]]
+    assert "301486" not in codes and len(codes) == 8  # 致尚科技 listed 2023-07-07
+    assert sum(m["weight"] for m in info["members"]) == pytest.approx(1.0)
+
+
+def test_show_text_and_user_file(tmp_path):
+    p = tmp_path / "mine.toml"
+    p.write_text('name = "mine"\nmembers = ["300308", "6088.HK"]\nweights = { "300308" = 0.75, "6088.HK" = 0.25 }\n',
+                 encoding="utf-8")
+    r = run("show", str(p), "--date", "2025-01-02")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0] == "mine as of 2025-01-02 (file weights, 2 members)"
+    assert lines[1].split() == ["300308", "中际旭创", "0.7500"]
+    assert lines[2].split() == ["6088.HK", "鸿腾精密", "0.2500"]
+
+
+def test_show_errors_name_the_bad_thing():
+    r = run("show", "optcal")
+    assert isinstance(r.exception, UniverseError) and "did you mean 'optical'" in str(r.exception)
+    r = run("show", "pcb", "--date", "2025-02-30")
+    assert isinstance(r.exception, UniverseError) and "'2025-02-30'" in str(r.exception)
+    r = run("show", "copper", "--date", "2010-01-04")
+    assert isinstance(r.exception, UniverseError) and "no member of 'copper'" in str(r.exception)
