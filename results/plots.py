@@ -31,7 +31,9 @@ __all__ = [
     "plot_equity",
     "plot_underwater",
     "plot_monthly_heatmap",
+    "rolling_tracking_error",
     "plot_rolling_tracking_error",
+    "sweep_grid",
     "plot_sweep_heatmap",
 ]
 
@@ -248,22 +250,28 @@ def plot_underwater(
 
 
 def _year_month_table(monthly: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """Year x month (1..12) float table, plus a ``total`` column when the input has one."""
     if isinstance(monthly, pd.DataFrame):
-        try:
-            months = [int(c) for c in monthly.columns]
-        except (TypeError, ValueError):
-            raise DataError("monthly table: columns must be month numbers 1..12") from None
-        if any(m < 1 or m > 12 for m in months):
-            raise DataError("monthly table: columns must be month numbers 1..12")
         table = monthly.copy()
+        total = table.pop("total") if "total" in table.columns else None
+        try:
+            months = [int(c) for c in table.columns]
+        except (TypeError, ValueError):
+            raise DataError("monthly table: columns must be month numbers 1..12 (and optionally 'total')") from None
+        if any(m < 1 or m > 12 for m in months):
+            raise DataError("monthly table: columns must be month numbers 1..12 (and optionally 'total')")
         table.columns = months
-        return table.reindex(columns=range(1, 13)).astype("float64")
-    if isinstance(monthly, pd.Series) and isinstance(monthly.index, pd.DatetimeIndex):
+        table = table.reindex(columns=range(1, 13)).astype("float64")
+        if total is not None:
+            table["total"] = total.astype("float64")
+        return table
+    if isinstance(monthly, pd.Series) and isinstance(monthly.index, (pd.DatetimeIndex, pd.PeriodIndex)):
         m = monthly.astype("float64")
-        if m.index.to_period("M").has_duplicates:
-            raise DataError("monthly returns: more than one value in a month; compound daily returns "
-                            "into monthly ones first (e.g. (1 + r).resample('ME').prod() - 1)")
-        frame = pd.DataFrame({"year": m.index.year, "month": m.index.month, "r": m.to_numpy()})
+        periods = m.index if isinstance(m.index, pd.PeriodIndex) else m.index.to_period("M")
+        if periods.freqstr[0] != "M" or periods.has_duplicates:
+            raise DataError("monthly returns: need one value per month; compound daily returns "
+                            "into monthly ones first (aibt.results.tables.monthly_returns)")
+        frame = pd.DataFrame({"year": periods.year, "month": periods.month, "r": m.to_numpy()})
         return frame.pivot(index="year", columns="month", values="r").reindex(columns=range(1, 13))
     raise DataError("monthly returns: pass a year x month DataFrame or a Series with one value per month")
 
@@ -279,8 +287,10 @@ def plot_monthly_heatmap(
     Parameters
     ----------
     monthly : DataFrame or Series
-        Either a year x month table (index years, columns 1..12, as ``aibt.results.tables`` builds it) or a Series
-        of monthly returns with one date per month. Values are fractions (0.05 = 5 %).
+        Either a year x month table (index years, columns 1..12 and optionally ``total``, as
+        :func:`aibt.results.tables.monthly_returns_table` builds it) or a Series of monthly returns
+        with one date or monthly period per month. Values are fractions (0.05 = 5 %). A ``total``
+        column is drawn as a 13th column "Year", on the same colour scale.
     path : path-like
         Target PNG.
     title : str
@@ -300,8 +310,9 @@ def plot_monthly_heatmap(
     if table.empty:
         raise DataError("monthly returns: no values to plot")
     values = table.to_numpy(dtype="float64")
-    vmax = float(np.nanmax(np.abs(values)))
-    vmax = vmax if vmax > 0 else 0.01
+    months_only = values[:, :12]
+    vmax = float(np.nanmax(np.abs(months_only))) if not np.isnan(months_only).all() else 0.0
+    vmax = vmax if vmax > 0 else 0.01  # year totals beyond the monthly range are clipped in colour
     years = [str(y) for y in table.index]
     height = 1.2 + 0.42 * len(years)
 
@@ -311,7 +322,7 @@ def plot_monthly_heatmap(
         cmap = matplotlib.colormaps["RdYlGn"]
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap,
                           norm=TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax), aspect="auto")
-        ax.set_xticks(range(12), _MONTHS)
+        ax.set_xticks(range(values.shape[1]), list(_MONTHS) + (["Year"] if values.shape[1] == 13 else []))
         ax.set_yticks(range(len(years)), years)
         ax.tick_params(length=0)
         for spine in ax.spines.values():
@@ -324,11 +335,66 @@ def plot_monthly_heatmap(
                 strong = abs(v) > 0.6 * vmax
                 ax.text(j, i, f"{v * 100:.1f}", ha="center", va="center", fontsize=8,
                         color="white" if strong else "black")
+        if values.shape[1] == 13:
+            ax.axvline(11.5, color="white", linewidth=3)
         cbar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
         cbar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_title(f"{title} (%)")
 
     return _draw(path, 10.0, height, draw)
+
+
+def rolling_tracking_error(
+    returns: pd.Series | pd.DataFrame,
+    benchmark_returns: pd.Series,
+    *,
+    window: int = 60,
+    periods_per_year: float | None = None,
+) -> pd.DataFrame:
+    """Rolling annualised tracking error of one or more return series against a benchmark.
+
+    .. math:: \\mathrm{TE}_t = \\sqrt{P}\\,\\mathrm{sd}_{ddof=1}\\left(r_s - b_s,\\ s = t-w+1 \\dots t\\right)
+
+    on the dates where both returns exist; NaN until ``window`` active returns are available and
+    wherever the window holds a missing return.
+
+    Parameters
+    ----------
+    returns : Series or DataFrame
+        Simple returns of the tracker(s) (e.g. ETF 588790), dates as index.
+    benchmark_returns : Series
+        Simple returns of the benchmark (e.g. index 950180).
+    window : int, default 60
+        Rolling window in periods (>= 2).
+    periods_per_year : float, optional
+        Annualisation factor :math:`P`; default the XSHG sessions per year over the common dates
+        (:func:`aibt.results.periods.annualization_factor`).
+
+    Returns
+    -------
+    DataFrame
+        One column per tracker, indexed by the common dates.
+
+    Raises
+    ------
+    ConfigError
+        ``window`` < 2 or ``periods_per_year`` not positive.
+    DataError
+        Fewer common dates than ``window``, or no complete window.
+    """
+    if not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window < 2:
+        raise ConfigError(f"window must be an integer >= 2, got {window!r}")
+    tracker = _as_frame(returns, "returns")
+    bench = _as_frame(benchmark_returns, "benchmark_returns").iloc[:, 0]
+    common = tracker.index.intersection(bench.index)
+    if len(common) < window:
+        raise DataError(f"only {len(common)} dates common to returns and benchmark, fewer than window={window}")
+    ppy = annualization_factor(common, periods_per_year)
+    active = tracker.loc[common].sub(bench.loc[common], axis=0)
+    te = active.rolling(window, min_periods=window).std(ddof=1) * math.sqrt(ppy)
+    if te.isna().all(axis=None):
+        raise DataError(f"no {window}-date window without missing returns")
+    return te
 
 
 def plot_rolling_tracking_error(
@@ -340,24 +406,20 @@ def plot_rolling_tracking_error(
     periods_per_year: float | None = None,
     title: str | None = None,
 ) -> Path:
-    """Plot the rolling annualised tracking error of one or more return series against a benchmark.
-
-    ``TE_t = std(r - b over the last window periods, ddof=1) * sqrt(periods_per_year)``, computed on
-    the dates where both returns exist.
+    """Plot the rolling annualised tracking error (:func:`rolling_tracking_error`) against a benchmark.
 
     Parameters
     ----------
     returns : Series or DataFrame
-        Simple returns of the tracker(s) (e.g. ETF 588790), dates as index; one line per column.
+        Simple returns of the tracker(s), dates as index; one line per column.
     benchmark_returns : Series
-        Simple returns of the benchmark (e.g. index 950180).
+        Simple returns of the benchmark.
     path : path-like
         Target PNG.
     window : int, default 60
         Rolling window in periods (>= 2).
     periods_per_year : float, optional
-        Annualisation factor; default the XSHG sessions per year over the plotted dates
-        (:func:`aibt.results.periods.annualization_factor`).
+        Annualisation factor; default the XSHG sessions per year over the plotted dates.
     title : str, optional
         Default ``"Rolling tracking error (<window>-day, annualised)"``.
 
@@ -365,31 +427,8 @@ def plot_rolling_tracking_error(
     -------
     pathlib.Path
         ``path``.
-
-    Raises
-    ------
-    ConfigError
-        ``window`` < 2 or ``periods_per_year`` < 1.
-    DataError
-        Fewer common dates than ``window``.
     """
-    if not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window < 2:
-        raise ConfigError(f"window must be an integer >= 2, got {window!r}")
-    if periods_per_year is not None and not periods_per_year >= 1:
-        raise ConfigError(f"periods_per_year must be >= 1, got {periods_per_year!r}")
-    tracker = _as_frame(returns, "returns")
-    bench = _as_frame(benchmark_returns, "benchmark_returns").iloc[:, 0]
-    common = tracker.index.intersection(bench.index)
-    tracker = tracker.loc[common]
-    bench = bench.loc[common]
-    if len(common) < window:
-        raise DataError(f"only {len(common)} dates common to returns and benchmark, fewer than window={window}")
-    if periods_per_year is None:
-        periods_per_year = annualization_factor(common)
-    active = tracker.sub(bench, axis=0)
-    te = active.rolling(window, min_periods=window).std(ddof=1) * math.sqrt(periods_per_year)
-    if te.isna().all(axis=None):
-        raise DataError(f"no {window}-date window without missing returns")
+    te = rolling_tracking_error(returns, benchmark_returns, window=window, periods_per_year=periods_per_year)
     heading = title if title is not None else f"Rolling tracking error ({window}-day, annualised)"
 
     def draw(fig: Figure) -> None:
@@ -404,6 +443,58 @@ def plot_rolling_tracking_error(
             ax.legend(loc="upper left")
 
     return _draw(path, 10.0, 3.2, draw)
+
+
+def sweep_grid(
+    results: pd.DataFrame,
+    x: str,
+    y: str,
+    metric: str,
+    *,
+    aggfunc: Literal["mean", "median", "max", "min"] | None = None,
+) -> pd.DataFrame:
+    """Pivot a sweep's metric into a grid: rows ``y`` values, columns ``x`` values, both ascending.
+
+    Parameters
+    ----------
+    results : DataFrame
+        One row per parameter combination, with columns ``x``, ``y`` and ``metric``.
+    x, y : str
+        Parameter columns.
+    metric : str
+        Value column.
+    aggfunc : {"mean", "median", "max", "min"}, optional
+        How to combine rows sharing an (x, y) pair because other parameters vary; required then.
+
+    Returns
+    -------
+    DataFrame
+        float64 grid, NaN for pairs that were not run.
+
+    Raises
+    ------
+    ConfigError
+        A named column is missing, or (x, y) pairs repeat and no ``aggfunc`` was given.
+    """
+    if not isinstance(results, pd.DataFrame):
+        raise DataError(f"sweep results: expected a DataFrame, got {type(results).__name__}")
+    for name, role in ((x, "x"), (y, "y"), (metric, "metric")):
+        if name not in results.columns:
+            raise ConfigError(f"sweep {role} column {name!r} not in results; columns are {list(map(str, results.columns))}")
+    if results.empty:
+        raise DataError("sweep results: no rows")
+    if aggfunc is None:
+        if results.duplicated(subset=[x, y]).any():
+            raise ConfigError(
+                f"sweep results repeat ({x}, {y}) pairs because other parameters vary; "
+                "pass aggfunc='max' (best), 'mean' or 'median'"
+            )
+        grid = results.pivot(index=y, columns=x, values=metric)
+    else:
+        if aggfunc not in ("mean", "median", "max", "min"):
+            raise ConfigError(f"aggfunc must be one of mean, median, max, min; got {aggfunc!r}")
+        grid = results.pivot_table(index=y, columns=x, values=metric, aggfunc=aggfunc, dropna=False)
+    return grid.sort_index(axis=0).sort_index(axis=1).astype("float64")
 
 
 def plot_sweep_heatmap(
@@ -450,33 +541,17 @@ def plot_sweep_heatmap(
     ConfigError
         A named column is missing, or (x, y) pairs repeat and no ``aggfunc`` was given.
     """
-    if not isinstance(results, pd.DataFrame):
-        raise DataError(f"sweep results: expected a DataFrame, got {type(results).__name__}")
-    for name, role in ((x, "x"), (y, "y"), (metric, "metric")):
-        if name not in results.columns:
-            raise ConfigError(f"sweep {role} column {name!r} not in results; columns are {list(map(str, results.columns))}")
-    if results.empty:
-        raise DataError("sweep results: no rows to plot")
-    if aggfunc is None:
-        if results.duplicated(subset=[x, y]).any():
-            raise ConfigError(
-                f"sweep results repeat ({x}, {y}) pairs because other parameters vary; "
-                "pass aggfunc='max' (best), 'mean' or 'median'"
-            )
-        grid = results.pivot(index=y, columns=x, values=metric)
-    else:
-        if aggfunc not in ("mean", "median", "max", "min"):
-            raise ConfigError(f"aggfunc must be one of mean, median, max, min; got {aggfunc!r}")
-        grid = results.pivot_table(index=y, columns=x, values=metric, aggfunc=aggfunc, dropna=False)
-    grid = grid.sort_index(axis=0).sort_index(axis=1).astype("float64")
+    grid = sweep_grid(results, x, y, metric, aggfunc=aggfunc)
     values = grid.to_numpy()
-    if np.isnan(values).all():
-        raise DataError(f"sweep metric {metric!r} is NaN everywhere")
+    if not np.isfinite(values).any():
+        raise DataError(f"sweep metric {metric!r} has no finite value")
     show_text = annotate if annotate is not None else (values.shape[0] <= 20 and values.shape[1] <= 20)
     finite = values[np.isfinite(values)]
     lo, hi = float(finite.min()), float(finite.max())
     span = hi - lo
-    digits = max(0, min(4, 2 - int(math.floor(math.log10(max(abs(lo), abs(hi)))))) if max(abs(lo), abs(hi)) > 0 else 2)
+    largest = max(abs(lo), abs(hi))
+    # three significant digits for the largest value, 0..4 decimals
+    digits = max(0, min(4, 2 - math.floor(math.log10(largest)))) if largest > 0 else 2
     heading = title if title is not None else f"{metric} by {y} and {x}"
     width = min(12.0, 2.5 + 0.65 * values.shape[1])
     height = min(10.0, 1.6 + 0.45 * values.shape[0])
