@@ -77,9 +77,9 @@ def check_adjust(adjust: str) -> str:
     return a
 
 
-def closest(name: str, candidates: Iterable[str]) -> str | None:
+def closest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The candidate most similar to ``name`` (difflib), or None if nothing is close."""
-    hits = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)
+    hits = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=cutoff)
     return hits[0] if hits else None
 
 
