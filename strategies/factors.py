@@ -120,8 +120,8 @@ def avg_amount(panel: Panel, as_of=None, window: int = 20) -> pd.Series:
     .. math:: \\bar A = \\frac{1}{N} \\sum_{t=D-N+1}^{D} A_t
 
     ``A_t`` is the panel's ``amount``; where it is NaN on a day with a bar it is estimated as
-    ``volume x raw close`` (raw close = adjusted close x adj_factor), and the note says on how many
-    sessions. Sessions without a bar (suspension) count as 0 traded. NaN if the symbol has fewer
+    ``volume x raw close`` (raw close = adjusted close x adj_factor): the note says on how many
+    sessions, or, when every session of a symbol is estimated, ``attrs["caveat"]`` lists it. Sessions without a bar (suspension) count as 0 traded. NaN if the symbol has fewer
     than ``window`` sessions of history.
     """
     window = _check_window("window", window)
@@ -144,19 +144,26 @@ def avg_amount(panel: Panel, as_of=None, window: int = 20) -> pd.Series:
     ok = np.array([f >= 0 and row - f + 1 >= window for f in first])
     vals = daily.mean(axis=0)
     out = np.where(ok, vals, np.nan)
+    all_estimated: list[str] = []
     for j, s in enumerate(panel.symbols):
         if not ok[j]:
             continue
         k = int(use_est[:, j].sum())
         if k and np.isnan(vals[j]):
             notes[s] = "avg_amount: no amount and no volume to estimate it from"
+        elif k and k == int(has_bar[:, j].sum()):
+            all_estimated.append(s)
         elif k:
             notes[s] = f"avg_amount: amount estimated as volume x raw close on {k} of {window} sessions"
         gaps = int((~has_bar[:, j]).sum())
         if gaps:
             extra = f"avg_amount: {gaps} session(s) without a bar counted as 0 traded"
             notes[s] = f"{notes[s]}; {extra}" if s in notes else extra
-    return _series(out, panel.symbols, "avg_amount", notes)
+    caveat = ""
+    if all_estimated:
+        who = "all symbols" if len(all_estimated) == len(panel.symbols) else ", ".join(all_estimated)
+        caveat = f"avg_amount: no amount in the data, estimated as volume x raw close for {who}"
+    return _series(out, panel.symbols, "avg_amount", notes, caveat)
 
 
 def momentum(panel: Panel, as_of=None, window: int = 120, skip: int = 0) -> pd.Series:
@@ -239,12 +246,13 @@ def listed_sessions(panel: Panel, as_of=None, list_dates: Mapping[str, object] |
     Without ``list_dates`` this is *data availability*: a symbol whose data start later than its
     listing looks younger than it is, and the note says so. With ``list_dates`` ({symbol: date}),
     sessions are counted on the panel's date axis from the listing date; a listing before the panel
-    starts gives a lower bound (noted). A listing after ``as_of`` gives 0.
+    starts gives a lower bound. Both cases are stated in ``attrs["caveat"]``. A listing after ``as_of`` gives 0.
     """
     row, close, first = _history(panel, as_of)
     out = np.full(len(panel.symbols), np.nan)
     notes: dict[str, str] = {}
     from_data: list[str] = []
+    before_panel: list[str] = []
     dates = panel.dates[: row + 1]
     for j, s in enumerate(panel.symbols):
         listed = None if list_dates is None else list_dates.get(s)
@@ -252,16 +260,22 @@ def listed_sessions(panel: Panel, as_of=None, list_dates: Mapping[str, object] |
             ts = pd.Timestamp(listed)
             out[j] = float(row + 1 - dates.searchsorted(ts, side="left"))
             if ts < panel.dates[0]:
-                notes[s] = (f"listed_sessions: listed {ts.date()}, before the panel starts "
-                            f"{panel.dates[0].date()}; counted from the panel start")
+                before_panel.append(s)
         elif first[j] >= 0:
             out[j] = float(row - first[j] + 1)
             from_data.append(s)
         else:
             notes[s] = "listed_sessions: no data on or before the as-of date"
-    caveat = ("listed_sessions: counted from the first bar in the data, not the listing date, for "
-              + ("all symbols" if len(from_data) == len(panel.symbols) else ", ".join(from_data))
-              if from_data else "")
+    def who(codes):
+        return "all symbols" if len(codes) == len(panel.symbols) else ", ".join(codes)
+
+    parts = []
+    if from_data:
+        parts.append(f"counted from the first bar in the data, not the listing date, for {who(from_data)}")
+    if before_panel:
+        parts.append(f"listed before the panel starts {panel.dates[0].date()}, counted from the panel start "
+                     f"(a lower bound) for {who(before_panel)}")
+    caveat = "listed_sessions: " + "; ".join(parts) if parts else ""
     return _series(out, panel.symbols, "listed_sessions", notes, caveat)
 
 

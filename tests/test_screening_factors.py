@@ -39,6 +39,10 @@ def test_avg_amount_uses_amount_and_estimates_missing_from_volume_times_raw_clos
     # (200 + 30 * 12 * 2 + 400) / 3: the missing amount is volume x raw close (close x adj_factor)
     assert s["A"] == pytest.approx(440.0)
     assert s.attrs["notes"]["A"] == "avg_amount: amount estimated as volume x raw close on 1 of 3 sessions"
+    q = make_panel({"A": [10, 11], "B": [10, 11]}, amount={"A": [NAN, NAN], "B": [NAN, 5]}, volume={"A": [2, 3]})
+    s = F.avg_amount(q, None, window=2)
+    assert s.tolist() == pytest.approx([26.5, 7.5])  # A (2 x 10 + 3 x 11) / 2; B (1 x 10 + 5) / 2
+    assert s.attrs["caveat"] == "avg_amount: no amount in the data, estimated as volume x raw close for A"
 
 
 def test_avg_amount_counts_a_session_without_bar_as_zero_and_says_so():
@@ -118,8 +122,8 @@ def test_listed_sessions_from_first_bar_or_listing_date():
     assert "first bar in the data, not the listing date, for all symbols" in s.attrs["caveat"]
     s2 = F.listed_sessions(p, p.dates[3], list_dates={"A": p.dates[1], "B": "2020-01-01"})
     assert s2.tolist() == [3.0, 4.0]  # A listed on session 1 -> sessions 1..3; B before the panel: 0..3
-    assert "before the panel starts" in s2.attrs["notes"]["B"]
-    assert "caveat" not in s2.attrs
+    assert s2.attrs["caveat"] == ("listed_sessions: listed before the panel starts 2025-01-06, counted from "
+                                  "the panel start (a lower bound) for B")
 
 
 # ----------------------------------------------------------------------------- ETF factors
