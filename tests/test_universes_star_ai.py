@@ -16,13 +16,15 @@ SESSIONS = pd.bdate_range("2021-01-04", "2023-12-29")
 
 
 def test_review_schedule_hand_worked():
-    r = review_dates(SESSIONS, "2022-12-01", "2023-12-31")
+    r = review_dates(SESSIONS, "2022-12-01", "2023-12-31", Methodology(cutoff_lag_months=1))
     assert [d.strftime("%Y-%m-%d") for d in r["effective_date"]] == [
         "2022-12-12", "2023-03-13", "2023-06-12", "2023-09-11", "2023-12-11"]
     assert [d.strftime("%Y-%m-%d") for d in r["review_date"]] == [
         "2022-11-30", "2023-02-28", "2023-05-31", "2023-08-31", "2023-11-30"]
-    lag2 = review_dates(SESSIONS, "2023-06-01", "2023-06-30", Methodology(cutoff_lag_months=2))
-    assert lag2["review_date"].tolist() == [pd.Timestamp("2023-04-28")]
+    lag2 = review_dates(SESSIONS, "2022-12-01", "2023-12-31")  # default: two months before the review month
+    assert [d.strftime("%Y-%m-%d") for d in lag2["review_date"]] == [
+        "2022-10-31", "2023-01-31", "2023-04-28", "2023-07-31", "2023-10-31"]
+    assert lag2["effective_date"].equals(r["effective_date"])
     # 2025-06-13 is the 2nd Friday of June 2025: effective the next session, 2025-06-16 (as reported)
     s25 = pd.bdate_range("2025-01-02", "2025-12-31")
     assert pd.Timestamp("2025-06-16") in set(review_dates(s25)["effective_date"])
@@ -95,7 +97,7 @@ def frames():
     return close, amount, total, flt, listing
 
 
-METH = Methodology(n_constituents=2, weight_cap=0.55, liquidity_keep=0.75)
+METH = Methodology(n_constituents=2, weight_cap=0.55, liquidity_keep=0.75, cutoff_lag_months=1)
 
 
 def test_builder_hand_worked_review():
@@ -114,7 +116,7 @@ def test_builder_hand_worked_review():
 
 def test_fast_entry_and_risk_warning():
     close, amount, total, flt, listing = frames()
-    m = Methodology(n_constituents=2, weight_cap=1.0, liquidity_keep=1.0, fast_entry_rank=1)
+    m = Methodology(n_constituents=2, weight_cap=1.0, liquidity_keep=1.0, fast_entry_rank=1, cutoff_lag_months=1)
     t = build_constituents(close, amount, total, flt, listing, SESSIONS, m, candidates=list(close.columns),
                            start="2023-06-01", end="2023-06-30")
     # 688005: listed 2 months before the cutoff -> not eligible even though its cap ranks first

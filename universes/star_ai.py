@@ -71,7 +71,7 @@ class Methodology:
     weight_cap: float = 0.10
     review_months: tuple[int, ...] = (3, 6, 9, 12)
     effective_friday: int = 2
-    cutoff_lag_months: int = 1
+    cutoff_lag_months: int = 2
     exclude_risk_warning: bool = True
     base_date: str = "2022-12-30"
     base_value: float = 1000.0
@@ -107,8 +107,10 @@ RULE_SOURCES: dict[str, tuple[str, str]] = {
     "weight_cap": (REPORTED, "two secondary sources; weighting itself (free-float cap) reported"),
     "review_months": (REPORTED, "secondary sources: quarterly reviews"),
     "effective_friday": (REPORTED, "secondary sources: trading day after the 2nd Friday of Mar/Jun/Sep/Dec"),
-    "cutoff_lag_months": (NOT_FOUND, "project assumption: data up to the end of the month before the review "
-                                     "month"),
+    "cutoff_lag_months": (NOT_FOUND, "project assumption following the usual SSE/CSI practice: data up to the "
+                                     "last session of the month two months before the review month (e.g. April "
+                                     "for June); on the snapshot, lag 2 reproduces 2 of the 7 reported 2025-06-16 "
+                                     "additions, lag 1 only 1"),
     "exclude_risk_warning": (CONFIRMED, _PROSPECTUS),
     "base_date": (CONFIRMED, _PROSPECTUS),
     "base_value": (CONFIRMED, _PROSPECTUS),
