@@ -11,8 +11,36 @@ import click
 from aibt.errors import AibtError
 
 
+# command name -> "module:attribute"; modules are imported only when their command runs, so that
+# `aibt stats` does not pay for numba/matplotlib imports it does not need.
+COMMANDS = {
+    "data": "aibt.commands.data:data",
+    "universe": "aibt.commands.universe:universe",
+    "stats": "aibt.commands.stats:stats",
+    "compare": "aibt.commands.stats:compare",
+    "screen": "aibt.commands.screen:screen",
+    "track": "aibt.commands.track:track",
+    "run": "aibt.commands.run:run",
+    "sweep": "aibt.commands.sweep:sweep",
+}
+
+
 class _Group(click.Group):
-    """Turns AibtError into one line on stderr and exit code 2, unless --debug."""
+    """Lazily loaded commands; AibtError becomes one line on stderr and exit code 2, unless --debug."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in self.commands:
+            return self.commands[name]
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        import importlib
+
+        return getattr(importlib.import_module(module_name), attr)
 
     def invoke(self, ctx: click.Context):
         try:
