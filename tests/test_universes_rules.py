@@ -39,7 +39,8 @@ def test_star_first_five_sessions_unlimited():
     first5 = np.flatnonzero(listed)[:5]
     assert np.isnan(lim[first5]).all()
     assert (lim[~np.isnan(lim)] == 0.20).all()
-    assert np.isnan(lim).sum() == 5
+    assert np.isnan(lim[listed]).sum() == 5
+    assert np.isnan(lim[~listed]).all()  # not listed yet: no limit applies
     assert board_rules.lot_size(s) == (200, 1)
 
 
@@ -101,7 +102,8 @@ def test_stamp_duty_changes():
 
 def test_transfer_and_exchange_fees():
     d = pd.DatetimeIndex(["2015-07-31", "2015-08-03", "2022-04-28", "2022-04-29"])
-    assert fees.transfer_fee(sec("688256", "STAR", "2020-07-20"), d).tolist() == [2e-5, 2e-5, 2e-5, 1e-5]
+    assert fees.transfer_fee(sec("600183", "Main", "1998-10-28"), d).tolist() == [2e-5, 2e-5, 2e-5, 1e-5]
+    assert fees.transfer_fee(sec("688256", "STAR", "2020-07-20"), d).tolist() == [0, 0, 2e-5, 1e-5]
     assert fees.transfer_fee(sec("300308", "ChiNext", "2012-04-10", exchange="SZSE"), d).tolist() == [
         2.55e-5, 2e-5, 2e-5, 1e-5]
     assert not fees.transfer_fee(sec("588790", "ETF", "2025-01-09", kind="etf"), d).any()
@@ -143,6 +145,18 @@ def test_exactly_five_unlimited_sessions_when_listing_on_axis(offset, n_days):
     axis = d[:n_days]
     lim = compile_rules(axis, ["688999"], master).limit_pct[:, 0]
     on_axis = axis[axis >= listing]
-    expected = min(5, len(on_axis)) if listing >= axis[0] else 0
+    pre_listing = int((axis < listing).sum())
+    expected = pre_listing + (min(5, len(on_axis)) if listing >= axis[0] else 0)
     assert int(np.isnan(lim).sum()) == expected
     assert (lim[~np.isnan(lim)] == 0.20).all()
+
+
+def test_axis_starting_before_listing_and_board():
+    # STAR opened 2019-07-22: an axis from 2019-01-02 must still compile for a STAR name
+    d = pd.bdate_range("2019-01-02", "2019-08-30")
+    r = compile_rules(d, ["688008", "600183"])  # 澜起科技 listed 2019-07-22
+    lim = r.limit_pct[:, 0]
+    listed = np.asarray(d >= "2019-07-22")
+    assert np.isnan(lim[~listed]).all() and np.isnan(lim[listed][:5]).all() and (lim[listed][5:] == 0.2).all()
+    assert (r.stamp_duty_sell[~listed, 0] == 0).all() and (r.stamp_duty_sell[listed, 0] == 0.001).all()
+    assert (r.limit_pct[:, 1] == 0.10).all()

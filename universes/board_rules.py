@@ -94,7 +94,7 @@ def first_sessions(listing_date: pd.Timestamp, dates: pd.DatetimeIndex, n: int) 
 
 
 def limit_pct(sec: Security, dates: pd.DatetimeIndex) -> np.ndarray:
-    """Float64 [T] daily price limit vs previous close; NaN = no limit.
+    """Float64 [T] daily price limit vs previous close; NaN = no limit (and before the listing date).
 
     HK and indices: always NaN. STAR: 20%, NaN in the first 5 sessions. ChiNext: 10% (ST 5%) before
     2020-08-24, 20% after; listings from 2020-08-24 NaN for 5 sessions, earlier listings 44% on the first day
@@ -105,18 +105,19 @@ def limit_pct(sec: Security, dates: pd.DatetimeIndex) -> np.ndarray:
     d = pd.DatetimeIndex(dates)
     if sec.board in ("HK", "Index"):
         return np.full(len(d), np.nan)
+    listed = sec.listing_date
     if sec.board == "ETF":
-        return (STAR_ETF_LIMIT if is_star_etf(sec.code) else ETF_LIMIT).lookup(d)
-    st = sec.is_st(d)
+        return (STAR_ETF_LIMIT if is_star_etf(sec.code) else ETF_LIMIT).lookup_from(d, listed, np.nan)
+    st = sec.is_st(d) & np.asarray(d >= listed)
     if sec.board == "STAR":
-        out = STAR_LIMIT.lookup(d)
+        out = STAR_LIMIT.lookup_from(d, listed, np.nan)
         out[first_sessions(sec.listing_date, d, NO_LIMIT_SESSIONS)] = np.nan
         return out
     if sec.board == "ChiNext":
         base, st_table, reform = CHINEXT_LIMIT, CHINEXT_ST_LIMIT, CHINEXT_REGISTRATION_FROM
     else:
         base, st_table, reform = MAIN_LIMIT, MAIN_ST_LIMIT, MAIN_REGISTRATION_FROM
-    out = base.lookup(d)
+    out = base.lookup_from(d, listed, np.nan)
     if st.any():
         out[st] = st_table.lookup(d[st])
     if sec.listing_date >= reform:

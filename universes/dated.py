@@ -50,6 +50,16 @@ class DatedTable:
         vals = np.array([r.value for r in self.rows], dtype=np.float64)
         return vals[pos] if len(d) else np.empty(0, dtype=np.float64)
 
+    def lookup_from(self, dates: pd.DatetimeIndex, first: pd.Timestamp, fill: float) -> np.ndarray:
+        """Like :meth:`lookup` for dates on or after ``first`` (e.g. a listing date); ``fill`` before it, so a
+        date axis that starts before a security existed needs no rule for those dates."""
+        d = pd.DatetimeIndex(dates)
+        out = np.full(len(d), fill, dtype=np.float64)
+        on = np.asarray(d >= first)
+        if on.any():
+            out[on] = self.lookup(d[on])
+        return out
+
     def value_on(self, date) -> float:
         """The value in force on one date."""
         return float(self.lookup(pd.DatetimeIndex([pd.Timestamp(date)]))[0])

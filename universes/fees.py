@@ -1,6 +1,6 @@
 """Statutory trading costs in time: stamp duty, transfer fee and Hong Kong exchange fees and levies.
 
-Rates are fractions of traded value. Broker commission (which in China already includes the exchanges'
+Rates are fractions of traded value; before a security's listing date they are 0 (nothing trades). Broker commission (which in China already includes the exchanges'
 handling fee 经手费 and the CSRC fee 证管费) is not a statutory rate and is set by the engine's cost model.
 Each row names its source and status; "reported" = widely published rule recalled without an offline copy
 of the notice, "assumed" = project assumption.
@@ -60,9 +60,9 @@ def stamp_duty(sec: Security, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.n
     if sec.kind != "stock":
         return zero, zero.copy()
     if sec.exchange == "HKEX":
-        rate = HK_STAMP.lookup(d)
+        rate = HK_STAMP.lookup_from(d, sec.listing_date, 0.0)
         return rate, rate.copy()
-    return zero, A_STAMP_SELL.lookup(d)
+    return zero, A_STAMP_SELL.lookup_from(d, sec.listing_date, 0.0)
 
 
 def transfer_fee(sec: Security, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -70,7 +70,7 @@ def transfer_fee(sec: Security, dates: pd.DatetimeIndex) -> np.ndarray:
     d = pd.DatetimeIndex(dates)
     if sec.kind != "stock" or sec.exchange == "HKEX":
         return np.zeros(len(d))
-    return (SSE_TRANSFER if sec.exchange == "SSE" else SZSE_TRANSFER).lookup(d)
+    return (SSE_TRANSFER if sec.exchange == "SSE" else SZSE_TRANSFER).lookup_from(d, sec.listing_date, 0.0)
 
 
 def exchange_fee(sec: Security, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -78,4 +78,4 @@ def exchange_fee(sec: Security, dates: pd.DatetimeIndex) -> np.ndarray:
     d = pd.DatetimeIndex(dates)
     if sec.exchange != "HKEX":
         return np.zeros(len(d))
-    return HK_TRADING_FEE.lookup(d) + HK_SFC_LEVY.lookup(d) + HK_AFRC_LEVY.lookup(d)
+    return sum(t.lookup_from(d, sec.listing_date, 0.0) for t in (HK_TRADING_FEE, HK_SFC_LEVY, HK_AFRC_LEVY))
