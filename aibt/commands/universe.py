@@ -23,22 +23,25 @@ def star_ai_inputs(end=None) -> dict:
     """Builder inputs for the 950180 candidates from the embedded snapshot (``aibt.data.snapshot``).
 
     ``amount`` is the snapshot's traded amount where present, else volume x traded (unadjusted) close.
+    Share counts are the snapshot's single-date counts (2026-05); ``float_shares`` are circulating shares,
+    standing in for the index provider's adjusted free float (see the market-cap note in ``star_ai``).
     """
-    from aibt.data.snapshot import load_shares, load_snapshot
+    from aibt.data import snapshot
 
     master = security_master()
-    pool = [c for c in get_universe("star-ai").members]
-    panel = load_snapshot(symbols=None, start=None, end=end)
-    pool = [c for c in pool if c in panel.symbols]
+    available = set(snapshot.symbols())
+    pool = [c for c in get_universe("star-ai").members if c in available]
     if not pool:
         raise UniverseError("the snapshot holds none of the STAR AI candidates")
-    panel = panel.select(pool)
+    panel = snapshot.load_snapshot(symbols=pool, start=None, end=end)
     close = panel.frame("close")
     amount = panel.frame("amount") if "amount" in panel.fields else close * np.nan
     if "volume" in panel.fields:
         proxy = panel.frame("volume") * panel.frame("raw_close")
         amount = amount.where(amount.notna(), proxy)
-    shares = load_shares()
+    shares = snapshot.load_shares()
+    if "symbol" in shares.columns:
+        shares = shares.set_index("symbol")
     return dict(close=close, amount=amount, total_shares=shares["total_shares"],
                 float_shares=shares["float_shares"],
                 listing_dates={c: master.get(c).listing_date for c in pool}, sessions=panel.dates,
@@ -77,6 +80,7 @@ def members_as_of(name: str, date=None) -> dict:
     effective = None
     if u.kind == "index" and u.name == "star-ai":
         d, rows = star_ai_members(date)
+        rows = rows.sort_values(["weight", "code"], ascending=[False, True], kind="stable")
         effective = str(pd.Timestamp(rows["effective_date"].iloc[0]).date())
         weighting = "950180 rebuilt point-in-time (free-float cap, 10% cap)"
     else:
