@@ -110,3 +110,17 @@ def test_compare_symbols_and_csv(snapshot, csv_file):
     assert rows[2]["cagr"] == pytest.approx(rows[0]["cagr"], rel=1e-9)
     text = run("compare", "950180", "588790")
     assert text.exit_code == 0 and "P(profit), 6M hold" in text.output and "588790" in text.output
+
+
+def test_stats_from_embedded_snapshot():
+    from aibt.data.snapshot import load_snapshot
+
+    res = CliRunner().invoke(app, ["stats", "588790", "--json", "--start", "2025-03-03"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    closes = load_snapshot("588790").series("588790", "close")
+    closes = closes[closes.index >= "2025-03-03"]
+    assert out["start"] == closes.index[0].date().isoformat()
+    assert out["total_return"] == pytest.approx(closes.iloc[-1] / closes.iloc[0] - 1, rel=1e-10)
+    bad = CliRunner().invoke(app, ["stats", "NOPE"])
+    assert bad.exit_code == 2 and "unknown symbol" in bad.output

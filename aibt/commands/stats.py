@@ -21,13 +21,17 @@ __all__ = ["stats", "compare", "load_symbol_prices", "COMMANDS"]
 
 
 def load_symbol_prices(symbol: str) -> pd.Series:
-    """Adjusted closes of ``symbol`` from the embedded snapshot (:mod:`aibt.data.snapshot`)."""
+    """Adjusted closes of ``symbol`` from the embedded snapshot, in its own currency (HKD for .HK).
+
+    Sessions without a bar (before listing, suspensions) are dropped, so returns run close to close
+    over the sessions that traded.
+    """
     try:
         from aibt.data.snapshot import load_snapshot
     except ImportError:
         raise DataError(f"cannot look up symbol {symbol!r}: the embedded snapshot is not available in this "
                         "installation; pass the prices as a file with --csv FILE") from None
-    panel = load_snapshot()
+    panel = load_snapshot(str(symbol))
     s = panel.series(str(symbol), "close")
     if s.empty:
         raise DataError(f"symbol {symbol!r} has no prices in the snapshot")
@@ -65,8 +69,8 @@ def format_stats(rep: dict) -> str:
     """Human-readable tables of a :func:`stats_report` dict (percentages, 2 decimals)."""
     from rich.table import Table
 
-    head = Table(title=f"{rep['source']}  {rep['start']} .. {rep['end']}  ({rep['sessions']} sessions)",
-                 show_header=False)
+    title = f"{rep['source']}  {rep['start']} .. {rep['end']}  ({rep['sessions']} sessions)"
+    head = Table(show_header=False)
     head.add_column("metric")
     head.add_column("value", justify="right")
     bm, wm = rep["best_month"], rep["worst_month"]
@@ -111,7 +115,7 @@ def format_stats(rep: dict) -> str:
         rec = d["sessions_peak_to_recovery"]
         dd.add_row(d["peak"], d["trough"], d["recovery"], _pct(d["depth"]), str(d["sessions_peak_to_trough"]),
                    "-" if rec is None else str(rec))
-    parts = [head, months]
+    parts = [title, head, months]
     if rep["profit_probability"]:
         parts.append(prob)
     if rep["drawdowns"]:
