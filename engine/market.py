@@ -54,12 +54,12 @@ def check_prices(panel: Panel, price: str) -> None:
         if bad.size:
             t, j = bad[0]
             raise DataError(
-                f"{f} price of {panel.symbols[j]} on {panel.dates[t].date()} is {a[t, j]!r}: "
+                f"{f} price of {panel.symbols[j]} on {panel.dates[t].date()} is {float(a[t, j])}: "
                 "prices on tradable bars must be positive numbers")
         neg = np.argwhere(a <= 0)
         if neg.size:
             t, j = neg[0]
-            raise DataError(f"{f} price of {panel.symbols[j]} on {panel.dates[t].date()} is {a[t, j]!r} "
+            raise DataError(f"{f} price of {panel.symbols[j]} on {panel.dates[t].date()} is {float(a[t, j])} "
                             "(negative or zero)")
 
 
@@ -129,7 +129,7 @@ def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "
     fx = np.asarray(panel.fx_to_cny, dtype=np.float64)
     if np.isnan(fx).any() or (fx <= 0).any():
         t0, j0 = np.argwhere(~(fx > 0))[0]
-        raise DataError(f"FX to CNY for {panel.symbols[j0]} on {panel.dates[t0].date()} is {fx[t0, j0]!r}")
+        raise DataError(f"FX to CNY for {panel.symbols[j0]} on {panel.dates[t0].date()} is {float(fx[t0, j0])}")
     factor = _ffill(np.asarray(panel.fields["adj_factor"], dtype=np.float64))
     factor = np.where(np.isnan(factor), 1.0, factor)
     close_adj = np.where(tradable, panel.fields["close"], np.nan)

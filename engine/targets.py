@@ -71,7 +71,7 @@ def align_weights(panel: Panel, weights) -> tuple[np.ndarray, np.ndarray]:
     neg = np.argwhere(filled < 0)
     if neg.size:
         ti, j = neg[0]
-        raise ConfigError(f"weight of {panel.symbols[j]} on {panel.dates[ti].date()} is {filled[ti, j]!r}: "
+        raise ConfigError(f"weight of {panel.symbols[j]} on {panel.dates[ti].date()} is {float(filled[ti, j])}: "
                           "weights must be >= 0 (long only)")
     sums = np.where(given, np.nansum(filled, axis=1), 0.0)
     over = np.flatnonzero(sums > 1.0 + WEIGHT_SUM_TOLERANCE)
