@@ -1,0 +1,332 @@
+"""Thematic rotation between sleeves (the optical, copper and PCB baskets, the STAR AI index, cash).
+
+Rule: on every R-th session, rank the sleeves that have a signal by momentum over a lookback, hold
+the top K (equal weight or inverse volatility), optionally only those above their moving average
+(the rest stays in cash); orders fill on the next session under the engine's market rules.
+
+This module is the pandas side: it builds the sleeves and the point-in-time signals once, expands a
+parameter grid into an int64 table, and calls :func:`aibt.strategies.rotation_nb.rotation_sweep_nb`,
+which computes each combination's target weights on the fly. It also runs walk-forward analyses.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from aibt.data.panel import Panel
+from aibt.engine import nb as enb
+from aibt.engine.market import build_market
+from aibt.engine.result import summary_frame
+from aibt.engine.simulate import cost_params
+from aibt.errors import ConfigError, DataError
+from aibt.strategies import rotation_nb as rnb
+from aibt.universes.trading_rules import TradingRules
+
+WEIGHTINGS = {"equal": rnb.WEIGHT_EQUAL, "inv_vol": rnb.WEIGHT_INV_VOL}
+PARAM_COLUMNS = ("lookback", "top_k", "period", "weighting", "trend_window")
+
+
+# ----------------------------------------------------------------------------- sleeves
+@dataclass(frozen=True, eq=False)
+class Sleeves:
+    """Sleeve prices and how each sleeve maps onto the panel's securities.
+
+    Attributes
+    ----------
+    names : sleeve names, in order.
+    prices : DataFrame (dates x sleeves) of sleeve levels (NaN before a sleeve exists).
+    member_w : float64 [T, S, N]: weight of security j in one unit of sleeve s at date t.
+    """
+
+    names: tuple[str, ...]
+    prices: pd.DataFrame
+    member_w: np.ndarray
+
+
+def basket_level(panel: Panel, members: Sequence[str]) -> pd.Series:
+    """Equal-weight basket level, rebalanced daily: mean of the members' adjusted daily returns
+    (in CNY, so an HKD member moves with the FX series too), over members that traded on both days.
+    The level starts at 1.0 on the first date where any member has a price."""
+    cols = [panel.column(m) for m in members]
+    px = panel.fields["close"][:, cols] * panel.fx_to_cny[:, cols]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rets = px[1:] / pd.DataFrame(px).ffill().to_numpy()[:-1] - 1.0
+    mean = np.nanmean(np.where(np.isfinite(rets), rets, np.nan), axis=1) if len(rets) else rets
+    has_any = np.isfinite(px).any(axis=1)
+    first = int(np.argmax(has_any)) if has_any.any() else len(px)
+    level = np.full(len(px), np.nan)
+    if first < len(px):
+        level[first] = 1.0
+        for t in range(first + 1, len(px)):
+            r = mean[t - 1]
+            level[t] = level[t - 1] * (1.0 + (0.0 if np.isnan(r) else r))
+    return pd.Series(level, index=panel.dates, name="basket")
+
+
+def equal_member_weights(panel: Panel, members: Sequence[str]) -> np.ndarray:
+    """[T, N] equal weights over the members that have a price up to date t (listed names only)."""
+    t_len, n = panel.shape
+    out = np.zeros((t_len, n))
+    cols = [panel.column(m) for m in members]
+    seen = np.isfinite(pd.DataFrame(panel.fields["close"][:, cols]).ffill().to_numpy())
+    counts = seen.sum(axis=1)
+    for k, j in enumerate(cols):
+        out[:, j] = np.where(counts > 0, seen[:, k] / np.maximum(counts, 1), 0.0)
+    return out
+
+
+def build_sleeves(panel: Panel, baskets: Mapping[str, Sequence[str]],
+                  index_sleeves: Mapping[str, tuple[pd.Series, np.ndarray]] | None = None) -> Sleeves:
+    """Sleeves from equal-weight baskets plus optional index sleeves.
+
+    Parameters
+    ----------
+    baskets : name -> member codes (all in the panel).
+    index_sleeves : name -> (level series on the panel's dates, member weights [T, N] summing to 1
+        per date where the index exists), e.g. the reconstructed STAR AI index and its constituents.
+    """
+    names, prices, members = [], {}, []
+    for name, codes in baskets.items():
+        if not codes:
+            raise ConfigError(f"basket {name!r} has no members")
+        names.append(name)
+        prices[name] = basket_level(panel, codes)
+        members.append(equal_member_weights(panel, codes))
+    for name, (level, weights) in (index_sleeves or {}).items():
+        if weights.shape != panel.shape:
+            raise DataError(f"index sleeve {name!r}: weights shape {weights.shape} != panel {panel.shape}")
+        names.append(name)
+        prices[name] = level.reindex(panel.dates)
+        members.append(np.nan_to_num(weights, nan=0.0))
+    frame = pd.DataFrame(prices, index=panel.dates)
+    return Sleeves(tuple(names), frame, np.ascontiguousarray(np.stack(members, axis=1)))
+
+
+def asset_sleeves(panel: Panel) -> Sleeves:
+    """Every security its own sleeve (asset-level top-K rotation, as in the W1 benchmark)."""
+    t_len, n = panel.shape
+    member = np.zeros((t_len, n, n))
+    idx = np.arange(n)
+    member[:, idx, idx] = 1.0
+    prices = panel.frame("close") * panel.fx_to_cny
+    return Sleeves(tuple(panel.symbols), prices, member)
+
+
+# ----------------------------------------------------------------------------- signals
+@dataclass(frozen=True, eq=False)
+class Signals:
+    """Point-in-time signals shared by all combinations (row t uses sleeve prices up to t only)."""
+
+    lookbacks: tuple[int, ...]
+    trend_windows: tuple[int, ...]  # 0 = no filter
+    momentum: np.ndarray  # [L, T, S]
+    inv_vol: np.ndarray  # [T, S]
+    trend_ok: np.ndarray  # [F, T, S] bool
+
+
+def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_windows: Sequence[int],
+                    vol_window: int = 60) -> Signals:
+    """Momentum ``P_t / P_{t-L} - 1`` (NaN until L sessions of history), inverse volatility of daily
+    returns over ``vol_window`` sessions (ddof=1), and trend state ``P_t >= mean(P_{t-W+1..t})``
+    (False without W sessions of history; window 0 = always True)."""
+    lookbacks = tuple(int(x) for x in lookbacks)
+    trend_windows = tuple(int(x) for x in trend_windows)
+    if any(lb < 1 for lb in lookbacks):
+        raise ConfigError(f"lookbacks must be >= 1 session, got {lookbacks}")
+    if any(w < 0 for w in trend_windows):
+        raise ConfigError(f"trend windows must be >= 0 (0 = no filter), got {trend_windows}")
+    px = prices.to_numpy(dtype=np.float64)
+    t_len, s_len = px.shape
+    mom = np.full((len(lookbacks), t_len, s_len), np.nan)
+    for i, lb in enumerate(lookbacks):
+        if lb < t_len:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mom[i, lb:] = px[lb:] / px[:-lb] - 1.0
+    rets = prices.pct_change(fill_method=None)
+    vol = rets.rolling(vol_window, min_periods=vol_window).std(ddof=1).to_numpy()
+    with np.errstate(divide="ignore"):
+        inv_vol = np.where(vol > 0, 1.0 / vol, np.nan)
+    trend = np.zeros((len(trend_windows), t_len, s_len), dtype=np.bool_)
+    for i, w in enumerate(trend_windows):
+        if w == 0:
+            trend[i] = True
+            continue
+        sma = prices.rolling(w, min_periods=w).mean().to_numpy()
+        trend[i] = np.nan_to_num(px, nan=-np.inf) >= np.nan_to_num(sma, nan=np.inf)
+    return Signals(lookbacks, trend_windows, np.ascontiguousarray(mom), np.ascontiguousarray(inv_vol),
+                   np.ascontiguousarray(trend))
+
+
+# ----------------------------------------------------------------------------- grid
+@dataclass(frozen=True)
+class ParamGrid:
+    """The swept parameters; the grid is their Cartesian product (order: lookback, top_k, period,
+    weighting, trend_window; the last varies fastest)."""
+
+    lookbacks: tuple[int, ...] = (20, 60, 120)
+    top_k: tuple[int, ...] = (1, 2)
+    periods: tuple[int, ...] = (5, 21)
+    weightings: tuple[str, ...] = ("equal", "inv_vol")
+    trend_windows: tuple[int, ...] = (0, 60)
+
+    def __post_init__(self) -> None:
+        for name in ("lookbacks", "top_k", "periods", "weightings", "trend_windows"):
+            values = getattr(self, name)
+            if len(values) == 0:
+                raise ConfigError(f"parameter grid: {name} is empty")
+            if len(set(values)) != len(values):
+                raise ConfigError(f"parameter grid: {name} has repeated values {values}")
+        bad = [w for w in self.weightings if w not in WEIGHTINGS]
+        if bad:
+            raise ConfigError(f"unknown weighting {bad[0]!r}; choose from {sorted(WEIGHTINGS)}")
+        if any(k < 1 for k in self.top_k):
+            raise ConfigError(f"top_k values must be >= 1, got {self.top_k}")
+        if any(p < 1 for p in self.periods):
+            raise ConfigError(f"rebalance periods must be >= 1 session, got {self.periods}")
+
+    @classmethod
+    def from_dict(cls, cfg: Mapping) -> "ParamGrid":
+        known = {"lookbacks", "top_k", "periods", "weightings", "trend_windows"}
+        unknown = set(cfg) - known
+        if unknown:
+            import difflib
+
+            key = sorted(unknown)[0]
+            hint = difflib.get_close_matches(key, sorted(known), n=1)
+            raise ConfigError(f"unknown grid key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else
+                                                             f"; valid keys: {sorted(known)}"))
+        return cls(**{k: tuple(v) for k, v in cfg.items()})
+
+    @property
+    def size(self) -> int:
+        return (len(self.lookbacks) * len(self.top_k) * len(self.periods) * len(self.weightings)
+                * len(self.trend_windows))
+
+    def table(self) -> pd.DataFrame:
+        """One row per combination, columns :data:`PARAM_COLUMNS`."""
+        rows = itertools.product(self.lookbacks, self.top_k, self.periods, self.weightings, self.trend_windows)
+        return pd.DataFrame(list(rows), columns=list(PARAM_COLUMNS))
+
+    def codes(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """int64 [C, 5] kernel table for combinations ``start:stop`` (indices into the signal axes)."""
+        stop = self.size if stop is None else min(stop, self.size)
+        sizes = (len(self.lookbacks), len(self.top_k), len(self.periods), len(self.weightings),
+                 len(self.trend_windows))
+        flat = np.arange(start, stop, dtype=np.int64)
+        idx = np.stack(np.unravel_index(flat, sizes), axis=1).astype(np.int64)
+        out = np.empty_like(idx)
+        out[:, rnb.P_LOOKBACK] = idx[:, 0]
+        out[:, rnb.P_TOP_K] = np.asarray(self.top_k, dtype=np.int64)[idx[:, 1]]
+        out[:, rnb.P_PERIOD] = np.asarray(self.periods, dtype=np.int64)[idx[:, 2]]
+        out[:, rnb.P_WEIGHTING] = np.array([WEIGHTINGS[w] for w in self.weightings], dtype=np.int64)[idx[:, 3]]
+        out[:, rnb.P_FILTER] = idx[:, 4]
+        return out
+
+
+# ----------------------------------------------------------------------------- runs
+@dataclass(frozen=True, eq=False)
+class RotationSetup:
+    """Everything a sweep needs, computed once: market arrays, sleeves, signals, costs."""
+
+    panel: Panel
+    sleeves: Sleeves
+    grid: ParamGrid
+    signals: Signals
+    market: enb.Market
+    cost: enb.CostParams
+    init_cash: float = 10_000_000.0
+    extra: dict = field(default_factory=dict)
+
+
+def prepare(panel: Panel, sleeves: Sleeves, grid: ParamGrid, rules: TradingRules | None = None, *,
+            price: str = "open", commission: float = 0.00025, min_commission: float = 5.0,
+            slippage_bps: float = 0.0, init_cash: float = 10_000_000.0, vol_window: int = 60) -> RotationSetup:
+    """Build the shared inputs of a sweep (signals on the grid's lookbacks and trend windows)."""
+    if sleeves.member_w.shape[0] != len(panel.dates) or sleeves.member_w.shape[2] != len(panel.symbols):
+        raise DataError("sleeve member weights do not match the panel's dates and symbols")
+    signals = compute_signals(sleeves.prices, grid.lookbacks, grid.trend_windows, vol_window)
+    market = build_market(panel, rules, price)
+    cost = cost_params(commission, min_commission, slippage_bps)
+    if not np.isfinite(init_cash) or init_cash <= 0:
+        raise ConfigError(f"init_cash must be a positive number, got {init_cash!r}")
+    return RotationSetup(panel, sleeves, grid, signals, market, cost, float(init_cash))
+
+
+def session_range(dates: pd.DatetimeIndex, start=None, end=None) -> tuple[int, int]:
+    """Half-open row range ``[t0, t1)`` of the sessions between ``start`` and ``end`` (inclusive)."""
+    t0 = 0 if start is None else int(dates.searchsorted(pd.Timestamp(start)))
+    t1 = len(dates) if end is None else int(dates.searchsorted(pd.Timestamp(end), side="right"))
+    if t1 - t0 < 2:
+        raise ConfigError(f"fewer than 2 sessions between {start} and {end}")
+    return t0, t1
+
+
+def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, int] | None = None,
+              keep_equity: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Simulate grid combinations ``combos = (first, stop)`` (default all) on ``[start, end]``.
+
+    Returns the parameters joined with the engine's summary metrics (one row per combination,
+    indexed by combination id) and, if asked, the equity curves (dates x combination ids).
+    """
+    t0, t1 = session_range(setup.panel.dates, start, end)
+    first, stop = combos if combos is not None else (0, setup.grid.size)
+    params = setup.grid.codes(first, stop)
+    summary, equity = rnb.rotation_sweep_nb(params, setup.signals.momentum, setup.signals.inv_vol,
+                                            setup.signals.trend_ok, setup.sleeves.member_w, setup.market,
+                                            setup.cost, setup.init_cash, t0, t1, keep_equity)
+    ids = pd.RangeIndex(first, first + len(params), name="combo")
+    dates = setup.panel.dates[t0:t1]
+    table = setup.grid.table().iloc[first:stop].set_index(ids)
+    metrics = summary_frame(summary, dates, ids)
+    out = pd.concat([table, metrics], axis=1)
+    eq = pd.DataFrame(equity.T, index=dates, columns=ids) if keep_equity else None
+    return out, eq
+
+
+def walk_forward(setup: RotationSetup, train_sessions: int, test_sessions: int, *, start=None, end=None,
+                 metric: str = "sharpe") -> tuple[pd.DataFrame, pd.Series]:
+    """Rolling walk-forward: choose the best combination by ``metric`` on each training window, then
+    run it on the following test window (a fresh portfolio at the start of each test window).
+
+    Returns one row per fold (windows, chosen parameters, in-sample and out-of-sample metrics, the
+    in-sample rank of the chosen combination is 1 by construction) and the chained out-of-sample
+    equity curve (each fold's returns compounded, starting at 1.0).
+    """
+    if train_sessions < 20 or test_sessions < 5:
+        raise ConfigError("walk-forward needs train_sessions >= 20 and test_sessions >= 5")
+    t0, t1 = session_range(setup.panel.dates, start, end)
+    dates = setup.panel.dates
+    rows, pieces = [], []
+    level = 1.0
+    a = t0
+    while a + train_sessions + test_sessions <= t1:
+        b = a + train_sessions
+        c = b + test_sessions
+        ins, _ = run_sweep(setup, dates[a], dates[b - 1])
+        if metric not in ins.columns:
+            raise ConfigError(f"unknown walk-forward metric {metric!r}; choose from {list(ins.columns)}")
+        ranked = ins[metric].fillna(-np.inf).sort_values(ascending=False, kind="mergesort")
+        best = int(ranked.index[0])
+        oos, eq = run_sweep(setup, dates[b], dates[c - 1], combos=(best, best + 1), keep_equity=True)
+        curve = eq[best] / eq[best].iloc[0] * level
+        pieces.append(curve)  # each test window starts in cash: its first day's return is 0
+        level = float(curve.iloc[-1])
+        rows.append({
+            "train_start": dates[a].date().isoformat(), "train_end": dates[b - 1].date().isoformat(),
+            "test_start": dates[b].date().isoformat(), "test_end": dates[c - 1].date().isoformat(),
+            **{k: ins.loc[best, k] for k in PARAM_COLUMNS},
+            f"is_{metric}": float(ins.loc[best, metric]),
+            f"is_median_{metric}": float(ins[metric].median()),
+            f"oos_{metric}": float(oos.loc[best, metric]),
+            "is_total_return": float(ins.loc[best, "total_return"]),
+            "oos_total_return": float(oos.loc[best, "total_return"]),
+        })
+        a += test_sessions
+    if not rows:
+        raise ConfigError(f"the data ({t1 - t0} sessions) are too short for one walk-forward fold of "
+                          f"{train_sessions} + {test_sessions} sessions")
+    return pd.DataFrame(rows), pd.concat(pieces).rename("walk_forward")

@@ -1,0 +1,162 @@
+"""Numba kernel of the momentum rotation sweep: target weights computed on the fly per combination.
+
+Shared across all combinations (computed once, point-in-time, by :mod:`aibt.strategies.rotation`):
+
+* ``momentum`` [L, T, S]: sleeve momentum for each distinct lookback (NaN = no signal yet);
+* ``inv_vol`` [T, S]: inverse volatility of each sleeve (NaN = not enough history);
+* ``trend_ok`` [F, T, S]: trend filter state for each distinct filter window (row 0 = no filter, all
+  True);
+* ``member_w`` [T, S, N]: how one unit of a sleeve is spread over the tradable securities at date t
+  (each sleeve row sums to 1 over its available members, or to 0 when it has none).
+
+A combination is one row of ``params`` [C, 5] (int64): lookback index into ``momentum``, top K,
+rebalance period R in sessions, weighting (0 equal, 1 inverse volatility) and filter index into
+``trend_ok``. On each decision day (every R sessions from ``t_start``) the kernel ranks the sleeves
+with a signal by momentum, keeps the best K that pass the filter (the rest of the money stays in cash),
+weights them, spreads the sleeve weights over securities and hands the row to the engine's
+:func:`~aibt.engine.nb.day_step_nb`, which fills it on the next session under the market rules.
+Nothing of size [C, T, N] or [C, T] is ever allocated unless ``keep_equity`` asks for equity curves.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from aibt.engine import nb as enb
+
+P_LOOKBACK = 0
+P_TOP_K = 1
+P_PERIOD = 2
+P_WEIGHTING = 3
+P_FILTER = 4
+N_PARAMS = 5
+
+WEIGHT_EQUAL = 0
+WEIGHT_INV_VOL = 1
+
+
+@njit(cache=True)
+def sleeve_weights_nb(mom_row, inv_vol_row, trend_row, top_k, weighting, out):
+    """Sleeve weights at one decision: top-K by momentum among sleeves with a signal, filtered.
+
+    ``out`` [S] receives the weights (sum <= 1; filtered-out picks leave cash). Ties keep the lower
+    sleeve index first (stable order), so results do not depend on the platform.
+    """
+    s_len = mom_row.shape[0]
+    out[:] = 0.0
+    valid = 0
+    for s in range(s_len):
+        if not np.isnan(mom_row[s]):
+            valid += 1
+    if valid == 0:
+        return
+    keys = np.empty(valid, dtype=np.float64)
+    idx = np.empty(valid, dtype=np.int64)
+    k = 0
+    for s in range(s_len):
+        if not np.isnan(mom_row[s]):
+            keys[k] = -mom_row[s]
+            idx[k] = s
+            k += 1
+    order = np.argsort(keys, kind="mergesort")
+    picks = min(top_k, valid)
+    total = 0.0
+    for r in range(picks):
+        s = idx[order[r]]
+        if not trend_row[s]:
+            continue
+        if weighting == WEIGHT_INV_VOL:
+            w = inv_vol_row[s]
+            if not (w > 0.0):
+                continue
+        else:
+            w = 1.0
+        out[s] = w
+        total += w
+    if total <= 0.0:
+        out[:] = 0.0
+        return
+    if weighting == WEIGHT_INV_VOL:
+        # inverse-volatility weights among the held sleeves, scaled to the share of picks held
+        held = 0
+        for s in range(s_len):
+            if out[s] > 0.0:
+                held += 1
+        scale = held / picks
+        for s in range(s_len):
+            out[s] = out[s] / total * scale
+    else:
+        for s in range(s_len):
+            out[s] = out[s] / picks
+
+
+@njit(cache=True)
+def security_targets_nb(sleeve_w, member_row, out):
+    """Spread sleeve weights [S] over securities with the member weights [S, N] of the date."""
+    out[:] = 0.0
+    for s in range(sleeve_w.shape[0]):
+        w = sleeve_w[s]
+        if w == 0.0:
+            continue
+        for j in range(out.shape[0]):
+            out[j] += w * member_row[s, j]
+
+
+@njit(cache=True)
+def run_combination_nb(c, params, momentum, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
+                       t_start, t_end, summary_out, equity_out, keep_equity):
+    """Simulate combination ``c`` on sessions ``[t_start, t_end)`` and fill its summary row."""
+    s_len = momentum.shape[2]
+    n = member_w.shape[2]
+    lb = params[c, P_LOOKBACK]
+    top_k = params[c, P_TOP_K]
+    period = params[c, P_PERIOD]
+    weighting = params[c, P_WEIGHTING]
+    flt = params[c, P_FILTER]
+    acct, shares, bought, pending, scratch = enb.new_state_nb(n, init_cash)
+    no_fills = np.empty(0, dtype=enb.FILL_DTYPE)
+    fill_count = np.zeros(1, dtype=np.int64)
+    no_accrual = 0.0
+    sleeve_w = np.zeros(s_len, dtype=np.float64)
+    target = np.zeros(n, dtype=np.float64)
+    summ = summary_out[c]
+    enb.summary_init_nb(summ, init_cash)
+    prev_value = init_cash
+    decided_prev = False
+    for t in range(t_start, t_end):
+        traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
+        value = enb.day_step_nb(t, decided_prev, target, mkt, cost, False, no_accrual, prev_value,
+                                acct, shares, bought, pending, scratch, no_fills, fill_count, c)
+        if keep_equity:
+            equity_out[c, t - t_start] = value
+        if t > t_start:
+            enb.summary_update_nb(summ, prev_value, value,
+                                  acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE] - traded_before)
+        else:
+            summ[enb.SUM_FINAL_VALUE] = value
+        prev_value = value
+        decided_prev = False
+        if (t - t_start) % period == 0 and t + 1 < t_end:
+            sleeve_weights_nb(momentum[lb, t], inv_vol[t], trend_ok[flt, t], top_k, weighting, sleeve_w)
+            security_targets_nb(sleeve_w, member_w[t], target)
+            decided_prev = True
+    enb.summary_finish_nb(summ, acct)
+
+
+@njit(cache=True, parallel=True)
+def rotation_sweep_nb(params, momentum, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
+                      t_start, t_end, keep_equity):
+    """Run every combination of ``params`` [C, 5] in parallel on sessions ``[t_start, t_end)``.
+
+    Returns
+    -------
+    summary : float64 [C, SUM_SIZE] (slots ``aibt.engine.nb.SUM_*``).
+    equity : float64 [C, t_end - t_start] if ``keep_equity`` else [C, 0].
+    """
+    c_len = params.shape[0]
+    summary = np.empty((c_len, enb.SUM_SIZE), dtype=np.float64)
+    equity = np.empty((c_len, (t_end - t_start) if keep_equity else 0), dtype=np.float64)
+    for c in prange(c_len):
+        run_combination_nb(c, params, momentum, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
+                           t_start, t_end, summary, equity, keep_equity)
+    return summary, equity
