@@ -5,7 +5,9 @@ the index basket changes (point-in-time index weights; or on a schedule / drift 
 trade to ``(1 - cash_buffer) x index weights``; trades fill on the next session at the chosen price under
 the trading rules and broker costs. Management and custody fees accrue every calendar day (Act/365) on
 the previous close's net assets and are charged at each session's open: Friday -> Monday charges three
-days. For 588790 (Bosera STAR AI ETF) the rates are 0.50 % + 0.10 % a year.
+days. For 588790 (Bosera STAR AI ETF) the rates are 0.50 % + 0.10 % a year. Fees are paid from cash; when
+they exceed the cash buffer the fund's cash goes negative, which stands for fees payable (a liability in
+the NAV) until the next rebalance, which re-weights on net assets and so raises the cash.
 
 Reports: NAV per unit, the index normalised to 1.0 at ``start``, tracking difference (annualised fund
 return minus annualised index return) and tracking error (annualised standard deviation of the daily
