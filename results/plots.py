@@ -195,7 +195,7 @@ def plot_equity(
             ax.set_yscale("log")
         ax.set_title(title)
         ax.set_ylabel("growth of 1")
-        ax.legend(loc="upper left")
+        ax.legend(loc="best")
 
     return _draw(path, 10.0, 4.5, draw)
 
