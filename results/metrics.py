@@ -44,7 +44,10 @@ __all__ = [
 def _values(x: Any, name: str = "returns") -> tuple[np.ndarray, bool]:
     """A float64 2-D copy of ``x`` (one column per portfolio) and whether the input was 1-D."""
     if isinstance(x, (pd.Series, pd.DataFrame)):
-        arr = x.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        try:
+            arr = x.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        except (TypeError, ValueError):
+            raise DataError(f"{name} must be numeric; got values of dtype {getattr(x, 'dtype', 'mixed')}") from None
     else:
         try:
             arr = np.array(x, dtype=np.float64, copy=True)
