@@ -1,0 +1,176 @@
+"""Rotation sweep: hand-worked sleeve picks, kernel == explicit engine run, no look-ahead, grid."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from aibt.data.snapshot import load_snapshot
+from aibt.engine.simulate import simulate
+from aibt.errors import ConfigError
+from aibt.strategies import rotation_nb as rnb
+from aibt.strategies.rotation import (ParamGrid, asset_sleeves, basket_level, build_sleeves, compute_signals,
+                                      prepare, run_sweep, walk_forward)
+from aibt.universes import BASKETS, compile_rules
+
+BASKET_CODES = {k: list(v) for k, v in BASKETS.items()}
+
+
+@pytest.fixture(scope="module")
+def panel():
+    codes = sorted({c for m in BASKET_CODES.values() for c in m})
+    return load_snapshot(codes, start="2023-01-01", end="2024-12-31")
+
+
+def test_sleeve_weights_top_k_equal_and_filter():
+    out = np.zeros(4)
+    mom = np.array([0.1, np.nan, 0.3, -0.2])
+    ok = np.array([True, True, True, True])
+    rnb.sleeve_weights_nb(mom, np.ones(4), ok, 2, rnb.WEIGHT_EQUAL, out)
+    np.testing.assert_array_equal(out, [0.5, 0.0, 0.5, 0.0])
+    # the second-best fails its trend filter: its half stays in cash
+    rnb.sleeve_weights_nb(mom, np.ones(4), np.array([False, True, True, True]), 2, rnb.WEIGHT_EQUAL, out)
+    np.testing.assert_array_equal(out, [0.0, 0.0, 0.5, 0.0])
+    # K larger than the sleeves with a signal: all three valid sleeves, 1/3 each
+    rnb.sleeve_weights_nb(mom, np.ones(4), ok, 4, rnb.WEIGHT_EQUAL, out)
+    np.testing.assert_allclose(out, [1 / 3, 0.0, 1 / 3, 1 / 3])
+
+
+def test_sleeve_weights_inverse_volatility():
+    out = np.zeros(3)
+    rnb.sleeve_weights_nb(np.array([0.2, 0.1, 0.0]), np.array([10.0, 30.0, 5.0]), np.ones(3, dtype=bool),
+                          2, rnb.WEIGHT_INV_VOL, out)
+    np.testing.assert_allclose(out, [0.25, 0.75, 0.0])  # 10/(10+30), 30/(10+30)
+
+
+def test_ties_keep_lower_sleeve_first():
+    out = np.zeros(3)
+    rnb.sleeve_weights_nb(np.array([0.1, 0.1, 0.1]), np.ones(3), np.ones(3, dtype=bool), 1,
+                          rnb.WEIGHT_EQUAL, out)
+    np.testing.assert_array_equal(out, [1.0, 0.0, 0.0])
+
+
+def test_security_targets_spread_sleeves():
+    member = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    out = np.zeros(3)
+    rnb.security_targets_nb(np.array([0.6, 0.4]), member, out)
+    np.testing.assert_allclose(out, [0.3, 0.3, 0.4])
+
+
+def test_grid_codes_match_table():
+    grid = ParamGrid(lookbacks=(20, 60), top_k=(1, 2), periods=(5,), weightings=("equal", "inv_vol"),
+                     trend_windows=(0, 60))
+    table = grid.table()
+    codes = grid.codes()
+    assert grid.size == len(table) == len(codes) == 16
+    assert list(table.iloc[5]) == [20, 2, 5, "equal", 60]
+    np.testing.assert_array_equal(codes[5], [0, 2, 5, rnb.WEIGHT_EQUAL, 1])
+    np.testing.assert_array_equal(grid.codes(5, 7), codes[5:7])
+
+
+@pytest.mark.parametrize("cfg, message", [
+    ({"lookback": [20]}, "did you mean 'lookbacks'"),
+    ({"weightings": ["equal", "invvol"]}, "unknown weighting 'invvol'"),
+    ({"top_k": [0]}, "top_k"),
+    ({"periods": []}, "periods is empty"),
+])
+def test_grid_config_errors_name_the_key(cfg, message):
+    with pytest.raises(ConfigError, match=message):
+        ParamGrid.from_dict(cfg)
+
+
+def test_basket_level_is_mean_of_member_returns(panel):
+    lvl = basket_level(panel, ["300308", "300502"])
+    c = panel.frame("close")[["300308", "300502"]]
+    expected = (1 + c.pct_change().mean(axis=1).iloc[1:]).cumprod()
+    np.testing.assert_allclose(lvl.iloc[1:].to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def _reference_targets(setup, combo, t0, t1):
+    """Target rows the rule implies, built in plain Python (independent of the kernel's code)."""
+    row = setup.grid.table().iloc[combo]
+    lb = setup.signals.lookbacks.index(row["lookback"])
+    f = setup.signals.trend_windows.index(row["trend_window"])
+    t_len, n = setup.panel.shape
+    w = np.full((t_len, n), np.nan)
+    for t in range(t0, t1 - 1, row["period"]):
+        mom = setup.signals.momentum[lb, t]
+        ranked = sorted([s for s in range(len(mom)) if not np.isnan(mom[s])], key=lambda s: -mom[s])
+        picks = ranked[:row["top_k"]]
+        sw = np.zeros(len(mom))
+        held = [s for s in picks if setup.signals.trend_ok[f, t, s]]
+        if row["weighting"] == "equal":
+            for s in held:
+                sw[s] = 1.0 / len(picks)
+        else:
+            iv = {s: setup.signals.inv_vol[t, s] for s in held if setup.signals.inv_vol[t, s] > 0}
+            for s, v in iv.items():
+                sw[s] = v / sum(iv.values()) * len(iv) / len(picks)
+        w[t] = sw @ setup.sleeves.member_w[t]
+    return w
+
+
+@pytest.mark.parametrize("combo", [0, 5, 13])
+def test_kernel_equals_explicit_engine_run(panel, combo):
+    sleeves = build_sleeves(panel, BASKET_CODES)
+    grid = ParamGrid(lookbacks=(20, 60), top_k=(1, 2), periods=(5, 21), weightings=("equal", "inv_vol"),
+                     trend_windows=(0,))
+    rules = compile_rules(panel.dates, panel.symbols)
+    setup = prepare(panel, sleeves, grid, rules, commission=0.00025, min_commission=5.0)
+    table, eq = run_sweep(setup, keep_equity=True)
+    w = _reference_targets(setup, combo, 0, len(panel.dates))
+    sim = simulate(panel, w, rules=rules, price="open", init_cash=setup.init_cash, commission=0.00025,
+                   min_commission=5.0, carry_unfilled=False)
+    np.testing.assert_allclose(eq[combo].to_numpy(), sim.equity.to_numpy(), rtol=1e-12)
+    assert table.loc[combo, "final_value"] == pytest.approx(sim.equity.iloc[-1], rel=1e-12)
+    assert table.loc[combo, "n_filled"] == int((sim.fills["filled"] > 0).sum())
+
+
+def test_no_look_ahead_perturbing_the_future(panel):
+    cut = pd.Timestamp("2024-06-28")
+    grid = ParamGrid(lookbacks=(20,), top_k=(1, 2), periods=(5,), weightings=("equal",), trend_windows=(0, 20))
+    base = prepare(panel, build_sleeves(panel, BASKET_CODES), grid, compile_rules(panel.dates, panel.symbols))
+    _, eq = run_sweep(base, keep_equity=True)
+    fields = {k: v.copy() for k, v in panel.fields.items()}
+    later = panel.dates > cut
+    rng = np.random.default_rng(0)
+    for k in ("open", "high", "low", "close"):
+        fields[k][later] *= rng.uniform(0.5, 1.5, size=fields[k][later].shape)
+    shaken = type(panel)(panel.dates, panel.symbols, fields, panel.tradable, panel.currency, panel.fx_to_cny)
+    alt = prepare(shaken, build_sleeves(shaken, BASKET_CODES), grid, compile_rules(shaken.dates, shaken.symbols))
+    _, eq2 = run_sweep(alt, keep_equity=True)
+    pd.testing.assert_frame_equal(eq.loc[:cut], eq2.loc[:cut])
+    assert not eq.loc[cut:].iloc[1:].equals(eq2.loc[cut:].iloc[1:])
+
+
+def test_summary_mode_matches_equity_mode(panel):
+    grid = ParamGrid(lookbacks=(20, 60), top_k=(1, 2), periods=(5,), weightings=("equal", "inv_vol"),
+                     trend_windows=(0,))
+    setup = prepare(panel, asset_sleeves(panel), grid)
+    summ, none = run_sweep(setup)
+    assert none is None
+    full, eq = run_sweep(setup, keep_equity=True)
+    pd.testing.assert_frame_equal(summ, full)
+    np.testing.assert_allclose(full["final_value"].to_numpy(), eq.iloc[-1].to_numpy(), rtol=0)
+    # chunks give the same rows as the whole grid
+    part, _ = run_sweep(setup, combos=(3, 7))
+    pd.testing.assert_frame_equal(part, full.loc[3:6])
+
+
+def test_walk_forward_folds_and_chained_curve(panel):
+    grid = ParamGrid(lookbacks=(20, 60), top_k=(1, 2), periods=(5,), weightings=("equal",), trend_windows=(0,))
+    setup = prepare(panel, build_sleeves(panel, BASKET_CODES), grid)
+    folds, curve = walk_forward(setup, train_sessions=120, test_sessions=60)
+    assert len(folds) == (len(panel.dates) - 120) // 60
+    assert folds["test_start"].iloc[1] > folds["test_end"].iloc[0]
+    assert curve.iloc[0] == 1.0
+    # the chained curve compounds the folds' out-of-sample total returns
+    assert curve.iloc[-1] == pytest.approx(np.prod(1 + folds["oos_total_return"].to_numpy()), rel=1e-12)
+
+
+def test_signals_are_point_in_time():
+    prices = pd.DataFrame({"a": [1.0, 2.0, 4.0, 8.0], "b": [1.0, 1.0, 1.0, 0.5]},
+                          index=pd.date_range("2024-01-01", periods=4))
+    sig = compute_signals(prices, [2], [0, 2], vol_window=2)
+    np.testing.assert_allclose(sig.momentum[0, 2:], [[3.0, 0.0], [3.0, -0.5]])
+    assert np.isnan(sig.momentum[0, :2]).all()
+    assert sig.trend_ok[0].all()
+    np.testing.assert_array_equal(sig.trend_ok[1], [[False, False], [True, True], [True, True], [True, False]])
