@@ -615,7 +615,7 @@ def anchor_and_factor(symbol: str, srcs: dict, st: Stitched, splits: list[dict],
         sw_dates = list(common)
     kd = sorted(known)
     kv = np.array([known[t][0] for t in kd])
-    events = [(pd.Timestamp(e["date"]), 1.0 / e["ratio"]) for e in splits]
+    events = [(pd.Timestamp(e["date"]), e["ratio"]) for e in splits]  # raw before / raw after
     fac = np.empty(len(st.dates))
     nxt = np.searchsorted(np.array(kd, dtype="datetime64[ns]"), st.dates.values, side="left")
     for j, t in enumerate(st.dates):
