@@ -257,3 +257,20 @@ def test_hk_board_lot_costs_and_fx_conversion():
     assert f["commission"] == pytest.approx(10.8)
     assert res.cash.iloc[1] == pytest.approx(100_000.0 - value * (1 + 0.001 + 0.0000565) - 10.8)
     assert res.holdings.iloc[1, 0] == pytest.approx(36_000.0)
+
+
+# ----------------------------------------------------------------------------------- fill prices
+def test_vwap_fill_is_amount_over_volume_with_typical_price_fallback():
+    close = np.array([[10.0], [10.0], [10.4]])
+    p0 = make_panel(close, open_=[[10.0], [10.0], [10.2]])
+    fields = dict(p0.fields)
+    fields["high"] = np.array([[10.0], [10.0], [10.6]])
+    fields["low"] = np.array([[10.0], [10.0], [10.0]])
+    fields["volume"] = np.array([[1e6], [1e6], [2e6]])
+    fields["amount"] = np.array([[1e7], [1e7], [2.06e7]])  # vwap 10.30 on day 2
+    p = Panel(p0.dates, p0.symbols, fields, p0.tradable, p0.currency, p0.fx_to_cny)
+    w = one_buy_weights(p, [0.5], day=1)
+    assert simulate(p, w, price="vwap").fills["price"].iloc[0] == pytest.approx(10.30)
+    fields["amount"] = np.array([[1e7], [1e7], [np.nan]])  # no amount: (H + L + C) / 3
+    p2 = Panel(p.dates, p.symbols, fields, p.tradable, p.currency, p.fx_to_cny)
+    assert simulate(p2, w, price="vwap").fills["price"].iloc[0] == pytest.approx((10.6 + 10.0 + 10.4) / 3)
