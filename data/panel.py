@@ -87,15 +87,32 @@ class Panel:
         missing = {"date", "symbol", "close"} - set(frame.columns)
         if missing:
             raise DataError(f"long frame lacks column(s) {sorted(missing)}")
+        if len(frame) == 0:
+            raise DataError("long frame has no rows")
         df = frame.copy()
-        df["date"] = pd.to_datetime(df["date"])
+        dt = pd.to_datetime(df["date"], errors="coerce", format="mixed")
+        if dt.isna().any():
+            i = int(np.flatnonzero(dt.isna().to_numpy())[0])
+            raise DataError(f"long frame row {i}: unreadable date {df['date'].iloc[i]!r}")
+        df["date"] = dt
         df["symbol"] = df["symbol"].astype(str)
         dup = df.duplicated(["date", "symbol"])
         if dup.any():
             row = df[dup].iloc[0]
             raise DataError(f"duplicate row for {row['symbol']} on {row['date'].date()}")
+        _check_long_values(df)
         symbols = tuple(dict.fromkeys(df["symbol"]))  # first-seen order
         idx = pd.DatetimeIndex(sorted(set(df["date"]))) if dates is None else pd.DatetimeIndex(dates)
+        if dates is not None:
+            # rows off the given axis would be dropped silently: an error for CNY (A-share) symbols;
+            # foreign listings (HKD) legitimately trade on days that are not XSHG sessions.
+            off = ~df["date"].isin(idx).to_numpy()
+            cny = np.array([(currency or {}).get(s, "CNY") == "CNY" for s in df["symbol"]])
+            bad = np.flatnonzero(off & cny)
+            if bad.size:
+                row = df.iloc[int(bad[0])]
+                raise DataError(f"row for {row['symbol']} on {row['date'].date()} is not on the panel's date "
+                                "axis (not an exchange session: weekend or holiday?)")
         arrays: dict[str, np.ndarray] = {}
         for f in FIELDS:
             if f in df.columns:
@@ -189,6 +206,47 @@ class Panel:
         for k, v in self.fields.items():
             out[k] = v.reshape(-1)
         return out[~np.isnan(out["close"].to_numpy())].reset_index(drop=True)
+
+
+def _check_long_values(df: pd.DataFrame) -> None:
+    """Numeric fields of a long frame: numbers; prices > 0 where given; high >= low; volume >= 0.
+
+    ``close`` must be given in every row (a day without a bar has no row); a NaN open/high/low is
+    kept as missing; zero, negative or infinite prices are errors.
+    Converts the columns to float64 in place. Raises DataError naming the symbol, date and column.
+    """
+    def where(i: int) -> str:
+        return f"{df['symbol'].iloc[i]} on {df['date'].iloc[i].date()}"
+
+    for f in FIELDS:
+        if f not in df.columns:
+            continue
+        try:
+            df[f] = pd.to_numeric(df[f], errors="raise").astype(np.float64)
+        except (ValueError, TypeError):
+            conv = pd.to_numeric(df[f], errors="coerce")
+            i = int(np.flatnonzero((conv.isna() & df[f].notna()).to_numpy())[0])
+            raise DataError(f"long frame column {f!r} for {where(i)} has {df[f].iloc[i]!r}, not a number") from None
+        v = df[f].to_numpy()
+        if f == "close" and np.isnan(v).any():
+            i = int(np.flatnonzero(np.isnan(v))[0])
+            raise DataError(f"close is missing (NaN) for {where(i)}; leave out the row of a day without a bar")
+        if f in PRICE_FIELDS or f == "adj_factor":
+            bad = np.flatnonzero(~np.isnan(v) & ~(np.isfinite(v) & (v > 0)))
+            if bad.size:
+                i = int(bad[0])
+                kind = "zero" if v[i] == 0 else ("negative" if v[i] < 0 else "infinite")
+                raise DataError(f"{kind} {f} ({v[i]:g}) for {where(i)}; prices must be positive")
+        elif f == "volume":
+            bad = np.flatnonzero(v < 0)
+            if bad.size:
+                i = int(bad[0])
+                raise DataError(f"negative volume ({v[i]:g}) for {where(i)}")
+    if "high" in df.columns and "low" in df.columns:
+        hl = np.flatnonzero(df["high"].to_numpy() < df["low"].to_numpy())
+        if hl.size:
+            i = int(hl[0])
+            raise DataError(f"high {df['high'].iloc[i]:g} < low {df['low'].iloc[i]:g} for {where(i)}")
 
 
 def fx_matrix(dates: pd.DatetimeIndex, currency: tuple[str, ...], fx: pd.DataFrame | None) -> np.ndarray:
