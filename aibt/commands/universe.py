@@ -10,54 +10,12 @@ from __future__ import annotations
 import json
 
 import click
-import numpy as np
 import pandas as pd
 
 from aibt.errors import UniverseError
+from aibt.strategies.star_ai_index import star_ai_inputs, star_ai_members  # noqa: F401 (star_ai_inputs re-exported)
 from aibt.universes.master import security_master
 from aibt.universes.registry import Universe, get_universe
-from aibt.universes.star_ai import DEFAULT, build_constituents, constituents_as_of
-
-
-def star_ai_inputs(end=None) -> dict:
-    """Builder inputs for the 950180 candidates from the embedded snapshot (``aibt.data.snapshot``).
-
-    ``amount`` is the snapshot's traded amount where present, else volume x traded (unadjusted) close.
-    Share counts are the snapshot's single-date counts (2026-05); ``float_shares`` are circulating shares,
-    standing in for the index provider's adjusted free float (see the market-cap note in ``star_ai``).
-    """
-    from aibt.data import snapshot
-
-    master = security_master()
-    available = set(snapshot.symbols())
-    pool = [c for c in get_universe("star-ai").members if c in available]
-    if not pool:
-        raise UniverseError("the snapshot holds none of the STAR AI candidates")
-    panel = snapshot.load_snapshot(symbols=pool, start=None, end=end)
-    close = panel.frame("close")
-    amount = panel.frame("amount") if "amount" in panel.fields else close * np.nan
-    if "volume" in panel.fields:
-        proxy = panel.frame("volume") * panel.frame("raw_close")
-        amount = amount.where(amount.notna(), proxy)
-    shares = snapshot.load_shares()
-    if "symbol" in shares.columns:
-        shares = shares.set_index("symbol")
-    return dict(close=close, amount=amount, total_shares=shares["total_shares"],
-                float_shares=shares["float_shares"],
-                listing_dates={c: master.get(c).listing_date for c in pool}, sessions=panel.dates,
-                risk_warning={c: master.get(c).st_periods for c in pool if master.get(c).st_periods})
-
-
-def star_ai_members(date=None) -> tuple[pd.Timestamp, pd.DataFrame]:
-    """(date, rows of the 950180 review in force on ``date``), built from the snapshot up to ``date``."""
-    inputs = star_ai_inputs()
-    sessions = inputs["sessions"]
-    d = sessions[-1] if date is None else pd.Timestamp(date)
-    if d < sessions[0]:
-        raise UniverseError(f"--date {d.date()} is before the snapshot starts ({sessions[0].date()})")
-    inputs["sessions"] = sessions[sessions <= d]
-    table = build_constituents(methodology=DEFAULT, end=d, **inputs)
-    return d, constituents_as_of(table, d)
 
 
 def static_members(u: Universe, date) -> tuple[pd.Timestamp, pd.DataFrame]:
