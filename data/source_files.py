@@ -87,10 +87,11 @@ def normalise_columns(frame: pd.DataFrame, *, where: str) -> pd.DataFrame:
     return out
 
 
-def parse_numbers(values: pd.Series, *, column: str, where: str) -> np.ndarray:
+def parse_numbers(values: pd.Series, *, column: str, where: str, percent: bool = True) -> np.ndarray:
     """Float64 array from numbers or strings with thousands separators and ``%`` (-> fraction).
 
     Empty cells, ``-``, ``--``, ``nan`` and ``None`` become NaN; anything else unreadable raises.
+    ``percent=False`` (prices, volumes) rejects ``"3.5%"``: a percentage there means the wrong column.
     """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -105,6 +106,9 @@ def parse_numbers(values: pd.Series, *, column: str, where: str) -> np.ndarray:
             continue
         scale = 1.0
         if s.endswith("%"):
+            if not percent:
+                raise DataError(f"{where}: column {column!r} row {i + 1} has {v!r}, a percentage; "
+                                f"{column} must be a plain number (is this the change-% column?)")
             s, scale = s[:-1], 0.01
         if not _NUM_RE.match(s):
             raise DataError(f"{where}: column {column!r} row {i + 1} has {v!r}, not a number")
@@ -193,7 +197,8 @@ def read_file(path: str | os.PathLike, symbol: str | None = None, *, currency: s
     else:
         out["symbol"] = str(symbol) if symbol else p.stem
     for c in ("open", "high", "low", "close", "volume", "amount", "adj_factor"):
-        out[c] = parse_numbers(df[c], column=c, where=where) if c in df.columns else np.nan
+        out[c] = parse_numbers(df[c], column=c, where=where, percent=(c == "adj_factor")) \
+            if c in df.columns else np.nan
     if volume_unit == "lots":
         out["volume"] = out["volume"] * 100.0
     notes = []
@@ -208,9 +213,35 @@ def read_file(path: str | os.PathLike, symbol: str | None = None, *, currency: s
         valid = validate_long(out, source=f"file {p.name}")
     except SourceError as exc:
         raise DataError(str(exc)) from None
+    check_sessions(valid, where=where)
     for n in notes:
         add_note(valid, n)
     return valid
+
+
+def check_sessions(frame: pd.DataFrame, *, where: str) -> None:
+    """CNY (A-share) bars must fall on XSHG sessions; a weekend or exchange-holiday date is an error.
+
+    Dates outside the installed calendar's range are not checked; other currencies (HKD) trade on
+    their own calendars and are not checked.
+    """
+    cny = frame["currency"].to_numpy() == "CNY"
+    if not cny.any():
+        return
+    from aibt.data.calendar import calendar_bounds, xshg_sessions
+
+    lo, hi = calendar_bounds()
+    d = frame["date"]
+    inside = cny & (d >= lo).to_numpy() & (d <= hi).to_numpy()
+    if not inside.any():
+        return
+    sessions = xshg_sessions(d[inside].min(), d[inside].max())
+    off = np.flatnonzero(inside & ~d.isin(sessions).to_numpy())
+    if off.size:
+        i = int(off[0])
+        day = d.iloc[i]
+        raise DataError(f"{where}: {frame['symbol'].iloc[i]} has a bar on {day.date()} ({day.day_name()}), "
+                        "which is not an XSHG trading session (weekend or exchange holiday)")
 
 
 class FilesSource:
