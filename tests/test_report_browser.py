@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aibt.data.snapshot import load_snapshot
 from aibt.results.manifest import build_manifest, hash_outputs
 from aibt.results.plots import (
     plot_equity,
@@ -34,12 +35,10 @@ from aibt.results.report import Section, render_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 BASH = shutil.which("bash") or "/bin/bash"
-RAW = Path("/work/shared/data/raw/chenzt2020_quant/data/index")
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (run .ci/install_chromium.sh)"),
     pytest.mark.skipif(not Path(BASH).exists(), reason="needs bash to hand the DevTools pipe to chromium"),
-    pytest.mark.skipif(not RAW.exists(), reason=f"sample index data not found at {RAW}"),
 ]
 
 FLAGS = [
@@ -176,15 +175,15 @@ class DevTools:
 
 
 def _close(code: str, name: str) -> pd.Series:
-    s = pd.read_csv(RAW / f"{code}.csv", parse_dates=["date"], index_col="date")["close"].rename(name)
-    return s[~s.index.duplicated(keep="last")].sort_index().loc["2022-01-01":"2024-12-31"]
+    """2022-2024 daily closes of an index from the embedded snapshot (one row per session)."""
+    return load_snapshot(code, "2022-01-01", "2024-12-31").series(code, "close").rename(name)
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
-    """A full report from STAR 50 (sh000688) against CSI 300 (sh000300), 2022-2024."""
+    """A full report from STAR 50 (000688) against CSI 300 (000300), 2022-2024."""
     out = tmp_path_factory.mktemp("run")
-    star, csi = _close("sh000688", "STAR 50"), _close("sh000300", "CSI 300")
+    star, csi = _close("000688", "STAR 50"), _close("000300", "CSI 300")
     r, b = star.pct_change().dropna(), csi.pct_change().dropna()
     monthly = (1 + r).resample("ME").prod() - 1
     sweep = []

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aibt.data.snapshot import load_snapshot
 from aibt.errors import ConfigError, DataError
 from aibt.results import metrics
 from aibt.results.plots import (
@@ -24,29 +25,19 @@ from aibt.results.plots import (
     sweep_grid,
 )
 
-RAW = Path("/work/shared/data/raw/chenzt2020_quant/data/index")
-needs_data = pytest.mark.skipif(not RAW.exists(), reason=f"sample index data not found at {RAW}")
-
-
 def _close(code: str, name: str) -> pd.Series:
-    """2023-2024 daily closes of an index from the sample data (one row per date)."""
-    s = pd.read_csv(RAW / f"{code}.csv", parse_dates=["date"], index_col="date")["close"].rename(name)
-    s = s[~s.index.duplicated(keep="last")].sort_index()
-    return s.loc["2023-01-01":"2024-12-31"]
+    """2023-2024 daily closes of an index from the embedded snapshot (one row per session)."""
+    return load_snapshot(code, "2023-01-01", "2024-12-31").series(code, "close").rename(name)
 
 
 @pytest.fixture(scope="module")
 def star50() -> pd.Series:
-    if not RAW.exists():
-        pytest.skip(f"sample index data not found at {RAW}")
-    return _close("sh000688", "STAR 50")
+    return _close("000688", "STAR 50")
 
 
 @pytest.fixture(scope="module")
 def csi300() -> pd.Series:
-    if not RAW.exists():
-        pytest.skip(f"sample index data not found at {RAW}")
-    return _close("sh000300", "CSI 300")
+    return _close("000300", "CSI 300")
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -61,7 +52,6 @@ def _synthetic_levels() -> pd.Series:
     return pd.Series(100 * np.cumprod(1 + rng.normal(0.0005, 0.02, len(idx))), idx, name="strategy")
 
 
-@needs_data
 def test_every_plot_is_byte_identical_on_rerun_and_has_no_software_or_time_tag(tmp_path, star50, csi300):
     r, b = star50.pct_change().dropna(), csi300.pct_change().dropna()
     monthly = (1 + r).resample("ME").prod() - 1
@@ -98,7 +88,6 @@ def test_png_identical_in_a_fresh_interpreter(tmp_path):
     assert (tmp_path / "there.png").read_bytes() == here.read_bytes()
 
 
-@needs_data
 def test_sizes_are_fixed(tmp_path, star50, csi300):
     assert _png_size(plot_equity(star50, tmp_path / "e.png", benchmark=csi300)) == (1000, 450)
     assert _png_size(plot_underwater(star50, tmp_path / "u.png")) == (1000, 320)
@@ -162,7 +151,6 @@ def test_rolling_tracking_error_exact_values():
     assert np.allclose(same.iloc[1:, 0], 0.0, atol=1e-12)  # a constant gap has no tracking error
 
 
-@needs_data
 def test_rolling_tracking_error_agrees_with_metrics_on_the_last_window(star50, csi300):
     r, b = star50.pct_change().dropna(), csi300.pct_change().dropna()
     te = rolling_tracking_error(r, b, window=60, periods_per_year=243)

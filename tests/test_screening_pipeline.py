@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,14 +9,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from aibt.data.panel import Panel
+from aibt.data.snapshot import load_snapshot
 from aibt.errors import ConfigError
 from aibt.strategies.screening import (Filter, Rank, Screen, Top, etf_screen, factor, load_screen, run_screen,
                                        screen_from_config, stock_screen)
 
 from test_screening_factors import make_panel
 
-STOCKS = Path("/work/shared/data/raw/LYH-RAIN_StockTradebyZ_5b936a3/data")
-ETFS = Path("/work/shared/data/raw/931191456_quant-backtest/data")
 NAN = float("nan")
 
 
@@ -171,30 +169,18 @@ def test_score_of_one_rank_is_its_percentile_and_bounded(vals, w):
 
 # ----------------------------------------------------------------------------- real data
 def stock_panel(codes=("300308", "300502", "300394", "002463", "300476", "600183")) -> Panel:
-    frames = []
-    for c in codes:
-        d = pd.read_csv(STOCKS / f"{c}.csv", dtype={"date": str})
-        d["symbol"] = c
-        d["volume"] = d["volume"] * 100.0  # lots -> shares
-        frames.append(d)
-    return Panel.from_long(pd.concat(frames))
+    return load_snapshot(codes)  # volume in shares, amount in CNY
 
 
 def etf_panel(codes=("588790", "588760", "588930", "589010", "588730")) -> Panel:
-    frames = []
-    for c in codes:
-        d = pd.read_parquet(ETFS / f"{c}.parquet")
-        d["symbol"] = c
-        d["volume"] = d["volume"] * 100.0
-        frames.append(d)
-    return Panel.from_long(pd.concat(frames))
+    return load_snapshot(codes)
 
 
 def _perturb_after(p: Panel, day) -> Panel:
     rows = p.dates > pd.Timestamp(day)
     rng = np.random.default_rng(7)
     fields = {k: v.copy() for k, v in p.fields.items()}
-    for k in ("open", "high", "low", "close", "volume"):
+    for k in ("open", "high", "low", "close", "volume", "amount"):
         fields[k][rows] *= rng.uniform(0.3, 3.0, size=fields[k][rows].shape)
     fields["close"][rows, 0] = np.nan  # even a suspension after the date changes nothing
     return Panel(p.dates, p.symbols, fields, ~np.isnan(fields["close"]), p.currency, p.fx_to_cny)
@@ -207,10 +193,12 @@ def test_stock_screen_is_point_in_time_on_real_data():
     b = run_screen(_perturb_after(p, day), stock_screen(top=3), day)
     pd.testing.assert_frame_equal(a, b)
     assert a["pass"].sum() == 3
-    # independent check of two factor values straight from the CSV
-    d = pd.read_csv(STOCKS / "300308.csv", parse_dates=["date"]).set_index("date").loc[:day]
-    assert a.loc["300308", "avg_amount_20"] == pytest.approx((d["volume"] * 100 * d["close"]).iloc[-20:].mean())
-    assert a.loc["300308", "momentum_120_5"] == pytest.approx(d["close"].iloc[-6] / d["close"].iloc[-126] - 1)
+    # independent check of two factor values straight from the snapshot's bars (sessions up to the day)
+    close = p.series("300308", "close", dropna=False).loc[:day]
+    amount = p.series("300308", "amount", dropna=False).loc[:day]
+    assert close.iloc[-126:].notna().all() and amount.iloc[-20:].notna().all()  # traded every session
+    assert a.loc["300308", "avg_amount_20"] == pytest.approx(amount.iloc[-20:].mean())
+    assert a.loc["300308", "momentum_120_5"] == pytest.approx(close.iloc[-6] / close.iloc[-126] - 1)
     assert a.attrs["as_of"] == pd.Timestamp("2025-03-14")
 
 
