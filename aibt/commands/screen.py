@@ -65,10 +65,25 @@ def etf_fees(codes: list[str]) -> tuple[dict[str, tuple[float, float]], list[str
 
 
 def load_panel(codes: list[str], as_of=None):
-    """Snapshot panel of ``codes`` up to ``as_of`` (nothing later is even loaded)."""
+    """Snapshot panel of ``codes`` up to ``as_of`` (nothing later is kept).
+
+    Raises
+    ------
+    ConfigError
+        ``as_of`` before the first or after the last bar of the codes in the snapshot.
+    """
     from aibt.data.snapshot import load_snapshot
 
-    return load_snapshot(symbols=codes, end=as_of)
+    panel = load_snapshot(symbols=codes)  # first to last bar of these codes
+    if as_of is None:
+        return panel
+    d = pd.Timestamp(as_of)
+    first, last = panel.dates[0], panel.dates[-1]
+    if d < first:
+        raise ConfigError(f"--date {d.date()} is before the data starts ({first.date()} for these symbols)")
+    if d > last:
+        raise ConfigError(f"--date {d.date()} is after the last date in the data ({last.date()})")
+    return panel.select(end=d)
 
 
 # ----------------------------------------------------------------------------------- core
