@@ -41,28 +41,36 @@ def sleeve_weights_nb(mom_row, inv_vol_row, trend_row, top_k, weighting, out):
 
     ``out`` [S] receives the weights (sum <= 1; filtered-out picks leave cash). Ties keep the lower
     sleeve index first (stable order), so results do not depend on the platform.
+
+    The top K are found by K selection passes over the row (O(S x K), no allocation): pass r takes
+    the largest momentum not yet picked, the lowest index among equals, which is exactly the first K
+    of a stable descending sort. ``out`` marks picks with -1.0 while selecting.
     """
     s_len = mom_row.shape[0]
-    out[:] = 0.0
     valid = 0
     for s in range(s_len):
+        out[s] = 0.0
         if not np.isnan(mom_row[s]):
             valid += 1
     if valid == 0:
         return
-    keys = np.empty(valid, dtype=np.float64)
-    idx = np.empty(valid, dtype=np.int64)
-    k = 0
-    for s in range(s_len):
-        if not np.isnan(mom_row[s]):
-            keys[k] = -mom_row[s]
-            idx[k] = s
-            k += 1
-    order = np.argsort(keys, kind="mergesort")
     picks = min(top_k, valid)
-    total = 0.0
     for r in range(picks):
-        s = idx[order[r]]
+        best = -1
+        best_m = 0.0
+        for s in range(s_len):
+            m = mom_row[s]
+            if out[s] != 0.0 or np.isnan(m):
+                continue
+            if best < 0 or m > best_m:
+                best = s
+                best_m = m
+        out[best] = -1.0
+    total = 0.0
+    for s in range(s_len):
+        if out[s] != -1.0:
+            continue
+        out[s] = 0.0
         if not trend_row[s]:
             continue
         if weighting == WEIGHT_INV_VOL:
