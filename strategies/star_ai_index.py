@@ -41,10 +41,10 @@ Where the rebuilt STAR AI index (950180) departs from the official one, and why:
 3. Rules marked 'reported' or 'not found' (10% single cap, quarterly reviews effective after the 2nd Friday,
    no top-5 cap) are parameters with their reported values; the official PDF was not available offline.
 4. Prices are the snapshot's ratio-adjusted closes, so dividends are reinvested: the rebuilt level is a
-   total-return proxy of what is officially a price index (the gap is the members' dividend yield, about
-   0.3% a year).
-5. Between reviews the holdings are fixed (weights drift with prices); the official index also adjusts its
-   divisor for corporate actions and changes shares at quarterly share updates, which are not modelled.
+   total-return proxy of what is officially a price index (the gap is the members' dividend yield, estimated
+   at about 0.3% a year).
+5. Between reviews the holdings are fixed (weights drift with prices) and only the reviews change them; share
+   changes and corporate-action adjustments that the index provider applies between reviews are not modelled.
 A user's own constituent file (effective_date,code,weight) replaces the rebuilt reviews from its first
 effective date on; earlier reviews stay rebuilt.
 """

@@ -384,3 +384,48 @@ def gap_decomposition(daily: pd.DataFrame, periods_per_year: float | None = None
         a, b = (None, kind) if isinstance(kind, str) else kind
         rows.append((name, *(v[b] - (v[a] if a else 0.0) for v in (total, ann, log))))
     return pd.DataFrame(rows, columns=["component", "total_return", "annualised", "log_annual"]).set_index("component")
+
+
+# ------------------------------------------------------------------------------------------- one call
+def track_star_ai(etf: str, start=None, end=None, user_file=None, fund_size: float = FUND_SIZE,
+                  cash_buffer: float = CASH_BUFFER) -> tuple[pd.DataFrame, dict]:
+    """Everything ``aibt track star-ai`` reports for one ETF.
+
+    Parameters
+    ----------
+    etf : code of an ETF tracking 950180 (e.g. ``"588790"``).
+    start, end : window (inclusive); default the ETF's whole history in the snapshot.
+    user_file : optional constituent file (:func:`star_ai_constituents`).
+    fund_size, cash_buffer : assumptions of the simulated fund (:func:`simulate_tracking_etf`).
+
+    Returns
+    -------
+    daily : DataFrame ``index, etf`` on the dates used (index named ``date``): the rebuilt level (base 1000 on
+        2022-12-30) and the ETF's split-adjusted close.
+    summary : dict with :func:`tracking_report`'s keys, ``index`` (950180), ``etf``, ``constituents``
+        (``"rebuilt"`` or the user file's name), ``simulation`` (the ETF-mode fund: its tracking, fees and
+        costs, and the gap decomposition by component) and ``departures`` (:data:`DEPARTURES` lines).
+    """
+    from pathlib import Path
+
+    from aibt.data import snapshot
+    from aibt.strategies.star_ai_index import DEPARTURES
+
+    check_tracking_etf(etf)
+    close = etf_close(etf, end)
+    table = star_ai_constituents(end=end, user_file=user_file)
+    level = star_ai_index(end=end, constituents=table)
+    report = tracking_report(close, level, start, end)
+    daily = aligned_levels(close, level, start, end)[["index", "etf"]]
+    sim = simulate_tracking_etf(etf, start=report["start"], end=report["end"], constituents=table,
+                                index_level=level, fund_size=fund_size, cash_buffer=cash_buffer)
+    simulation = {**sim.summary, "decomposition": {
+        name: row.to_dict() for name, row in sim.decomposition.iterrows()}}
+    summary = {
+        **report, "index": INDEX_CODE, "etf": str(etf),
+        "constituents": "rebuilt" if user_file is None else Path(user_file).name,
+        "snapshot_sha256": snapshot.snapshot_hash(),
+        "simulation": simulation,
+        "departures": DEPARTURES.splitlines(),
+    }
+    return daily, summary
