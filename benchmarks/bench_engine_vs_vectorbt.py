@@ -1,8 +1,11 @@
 """Benchmark: aibt engine vs vectorbt on the same workload.
 
-Workload: 16 real A-share symbols (the 16 longest Tushare daily histories, 2019-01 -> 2025-08, from
-``/work/shared/data/raw/R11happy_StockTradebyZ/data``; the longest run of sessions on which all 16
-trade, ~1500 days), monthly rebalance to random long-only target weights, 0.1 % fee, fills at the next
+Workload: 16 real A-share symbols (the 16 stocks with the longest daily history in aibt's embedded
+snapshot, 2019-01 -> 2026-05; ratio-adjusted prices with their real ``adj_factor``, volume in shares),
+cut to the longest run of sessions on which all 16 trade (984 sessions, 2022-04-08 -> 2026-04-29:
+300548's suspension 2022-03-31 -> 04-07 and 688066's suspension on 2026-04-30 bound it; vectorbt
+values a suspended position at its last fill price, aibt at its last close, so the check needs an
+all-tradable run), monthly rebalance to random long-only target weights, 0.1 % fee, fills at the next
 open, P portfolios (default 128). Checks that the final values agree (1e-9 relative), then prints warm
 wall times and peak memory (tracemalloc, Python-allocated arrays incl. numpy) side by side.
 
@@ -13,27 +16,22 @@ from __future__ import annotations
 import argparse
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from aibt.data.panel import Panel
+from aibt.data.snapshot import load_snapshot, snapshot_info
 from aibt.engine import simulate_many
-
-RAW = Path("/work/shared/data/raw/R11happy_StockTradebyZ/data")
 
 
 def load_panel(n_symbols: int = 16) -> Panel:
-    """The ``n_symbols`` files with the longest history, cut to their longest common trading run."""
-    tables = []
-    for f in sorted(RAW.glob("*.csv")):
-        d = pd.read_csv(f, dtype={"date": str})
-        d["symbol"] = f.stem
-        tables.append(d)
-    tables.sort(key=len, reverse=True)
-    frames = tables[:n_symbols]
-    p = Panel.from_long(pd.concat(frames, ignore_index=True))
+    """The ``n_symbols`` snapshot stocks with the most bars (ties by code), cut to their longest
+    common trading run."""
+    info = snapshot_info()
+    stocks = info[info["kind"] == "stock"].sort_values("symbol")
+    symbols = stocks.sort_values("rows", ascending=False, kind="stable")["symbol"].head(n_symbols).tolist()
+    p = load_snapshot(symbols)
     ok = np.concatenate([[False], p.tradable.all(axis=1), [False]])
     edges = np.flatnonzero(np.diff(ok.astype(int)))
     k = np.argmax(edges[1::2] - edges[::2])

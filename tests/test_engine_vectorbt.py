@@ -6,32 +6,26 @@ and the engine's one-day decision lag made explicit (targets of row t placed on 
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from aibt.data.panel import Panel
+from aibt.data.snapshot import load_snapshot
 from aibt.engine import simulate, simulate_many
 
 vbt = pytest.importorskip("vectorbt")
 
-RAW = Path("/work/shared/data/raw/LYH-RAIN_StockTradebyZ_5b936a3/data")
-SYMBOLS = ("300308", "300502", "300394", "688256", "600183", "002463", "688041", "688981")
+# 688521 (VeriSilicon, suspended 2025-08-29 -> 2025-09-11) stands in for 688981, which the snapshot
+# does not hold; 688041 (Hygon) is suspended 2025-05-26 -> 2025-06-09.
+SYMBOLS = ("300308", "300502", "300394", "688256", "600183", "002463", "688041", "688521")
+START, END = "2024-01-02", "2025-11-21"
 
 
 def load_real_panel(symbols=SYMBOLS) -> Panel:
-    """Tushare forward-adjusted daily bars 2024-01 -> 2025-11 (volume in lots -> shares)."""
-    if not RAW.exists():
-        pytest.skip(f"real data not available at {RAW}")
-    frames = []
-    for s in symbols:
-        d = pd.read_csv(RAW / f"{s}.csv", dtype={"date": str})
-        d["symbol"] = s
-        d["volume"] = d["volume"] * 100.0
-        frames.append(d)
-    return Panel.from_long(pd.concat(frames, ignore_index=True))
+    """Embedded snapshot bars on the XSHG sessions 2024-01-02 -> 2025-11-21 (ratio-adjusted prices,
+    real ``adj_factor``, volume in shares; suspended sessions are NaN and not tradable)."""
+    return load_snapshot(symbols, START, END)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +81,7 @@ def test_equity_matches_vectorbt_to_1e9(panel, price, fees):
 
 
 def test_equity_matches_vectorbt_with_partial_cash_and_all_eight_symbols(panel):
-    # 688041 / 688981 have missing sessions: compared on the longest run where all eight trade
+    # 688041 / 688521 have suspended sessions: compared on the longest run where all eight trade
     p = suspension_free(panel)
     w = random_monthly_weights(p, seed=11, cash_share=0.2)
     ours = simulate(p, w, price="open", commission=0.0005, init_cash=500_000.0)
