@@ -404,7 +404,8 @@ def track_star_ai(etf: str, start=None, end=None, user_file=None, fund_size: flo
         2022-12-30) and the ETF's split-adjusted close.
     summary : dict with :func:`tracking_report`'s keys, ``index`` (950180), ``etf``, ``constituents``
         (``"rebuilt"`` or the user file's name), ``simulation`` (the ETF-mode fund: its tracking, fees and
-        costs, and the gap decomposition by component) and ``departures`` (:data:`DEPARTURES` lines).
+        costs, and ``decomposition``: a list of ``{component, total_return, annualised, log_annual}`` in
+        :func:`gap_decomposition`'s order) and ``departures`` (:data:`DEPARTURES` lines).
     """
     from pathlib import Path
 
@@ -419,8 +420,8 @@ def track_star_ai(etf: str, start=None, end=None, user_file=None, fund_size: flo
     daily = aligned_levels(close, level, start, end)[["index", "etf"]]
     sim = simulate_tracking_etf(etf, start=report["start"], end=report["end"], constituents=table,
                                 index_level=level, fund_size=fund_size, cash_buffer=cash_buffer)
-    simulation = {**sim.summary, "decomposition": {
-        name: row.to_dict() for name, row in sim.decomposition.iterrows()}}
+    simulation = {**sim.summary, "decomposition": [
+        {"component": name, **row.to_dict()} for name, row in sim.decomposition.iterrows()]}
     summary = {
         **report, "index": INDEX_CODE, "etf": str(etf),
         "constituents": "rebuilt" if user_file is None else Path(user_file).name,

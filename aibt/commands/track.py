@@ -69,8 +69,8 @@ def track(index_name: str, etf: str, start: str | None, end: str | None, out: st
     click.echo(f"  correlation {s['correlation']:.4f}   beta {s['beta']:.4f}   tracking error "
                f"{_pct(s['tracking_error_annual'])}/yr   tracking difference {_pct(s['tracking_difference_annual'])}/yr")
     click.echo("  gap by component (log return per year):")
-    for name, row in s["simulation"]["decomposition"].items():
-        click.echo(f"    {name:<14}{_pct(row['log_annual']):>9}")
+    for row in s["simulation"]["decomposition"]:
+        click.echo(f"    {row['component']:<14}{_pct(row['log_annual']):>9}")
     click.echo(f"  wrote {folder / 'daily.csv'} and {folder / 'summary.json'}")
     click.echo(summary["departures"][0])
     for line in summary["departures"][1:]:
