@@ -1,0 +1,66 @@
+"""``aibt sweep CONFIG [--scheduler local|dask|ADDRESS]``: a resumable, chunked rotation sweep.
+
+Thin: read the TOML config (:func:`aibt.strategies.sweep_config.load_config`), call
+:func:`aibt.strategies.sweep_runner.run_chunked_sweep`, print what ran and the best combinations
+(or JSON with ``--json``). Rerunning the same command resumes: finished chunks are skipped.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+from aibt.errors import ConfigError
+
+SHOW_COLUMNS = ("lookback", "top_k", "period", "weighting", "trend_window", "total_return", "cagr", "sharpe",
+                "max_drawdown", "turnover_annual")
+
+
+def _num(x):
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
+@click.command("sweep")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--scheduler", default="local", show_default=True,
+              help="'local' (in-process), 'dask' (a LocalCluster on this machine) or a Dask scheduler "
+                   "address such as tcp://10.0.0.5:8786.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes for --scheduler dask.")
+@click.option("--out", "out", default=None, help="Output folder (default: [run] out of the config).")
+@click.option("--chunk-size", type=int, default=None, help="Combinations per chunk (default: [run] chunk_size).")
+@click.option("--top", type=int, default=10, show_default=True, help="Best combinations to show, by Sharpe.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (fractions, not percents).")
+def sweep(config: str, scheduler: str, workers: int, out: str | None, chunk_size: int | None, top: int,
+          as_json: bool) -> None:
+    """Run or resume the rotation sweep described by the TOML file CONFIG."""
+    from dataclasses import replace
+
+    from aibt.strategies.sweep_config import load_config
+    from aibt.strategies.sweep_runner import run_chunked_sweep
+
+    cfg = load_config(config)
+    if chunk_size is not None:
+        if chunk_size < 1:
+            raise ConfigError(f"--chunk-size must be >= 1, got {chunk_size}")
+        cfg = replace(cfg, chunk_size=chunk_size)
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    res = run_chunked_sweep(cfg, out, scheduler=scheduler, n_workers=workers)
+    table = res.table
+    best = table.sort_values("sharpe", ascending=False, kind="mergesort", na_position="last").head(max(top, 0))
+    cols = [c for c in SHOW_COLUMNS if c in table.columns]
+    if as_json:
+        doc = {"out": str(res.out), "work_hash": res.plan.work_hash, "n_combinations": res.plan.n_combinations,
+               "n_chunks": res.plan.n_chunks, "chunks_run": len(res.ran), "chunks_skipped": len(res.skipped),
+               "seconds": round(res.seconds, 3),
+               "best": [{"combo": int(i), **{c: _num(v.item() if hasattr(v, "item") else v) for c, v in row.items()}}
+                        for i, row in best[cols].iterrows()]}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"sweep {res.plan.work_hash}: {res.plan.n_combinations} combinations in {res.plan.n_chunks} chunks "
+               f"({len(res.ran)} run, {len(res.skipped)} already done) in {res.seconds:.1f} s")
+    click.echo(f"summary: {res.out / 'summary.parquet'}")
+    if len(best):
+        click.echo(f"best {len(best)} by Sharpe:")
+        click.echo(best[cols].to_string(float_format=lambda x: f"{x:.4f}"))

@@ -1,0 +1,208 @@
+"""The configuration of a chunked rotation sweep (``aibt sweep CONFIG``): parse, validate, hash.
+
+A config is a TOML file with these sections (every key optional unless marked)::
+
+    [universe]
+    symbols = ["002463", "300308"]   # codes of the embedded snapshot, or
+    name = "interconnect"            # a built-in universe / universe file (give one of the two)
+    sleeves = "assets"               # "assets": every security its own sleeve; "baskets": the
+    baskets = ["optical", "pcb"]     #   equal-weight supplier baskets named here (members loaded)
+
+    [dates]
+    start = "2020-03-19"             # simulated sessions [start, end]; signals may use earlier bars
+    end = "2026-05-28"
+
+    [grid]                           # aibt.strategies.rotation.ParamGrid, Cartesian product
+    lookbacks = [20, 60, 120]
+    top_k = [1, 2, 3]
+    periods = [5, 21]
+    weightings = ["equal", "inv_vol"]
+    trend_windows = [0, 60]
+
+    [costs]
+    price = "open"                   # fill price of the session after a decision
+    commission = 0.001               # fraction of traded value
+    min_commission = 0.0             # CNY per order
+    slippage_bps = 0.0
+    init_cash = 10000000.0
+    rules = false                    # true: A-share rules (lots, limits, stamp duty, fees)
+    vol_window = 60
+
+    [run]
+    chunk_size = 1000                # combinations per chunk
+    out = "sweep-out"                # folder of chunk summaries and the merged table
+
+The *work hash* covers everything that changes results (universe, sleeves, dates, grid, costs and the
+snapshot's content hash) and nothing that does not (``chunk_size``, ``out``): chunk ids embed it, so a
+rerun of the same work resumes and a changed config never reuses stale chunks.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from aibt.errors import ConfigError
+from aibt.strategies.rotation import ParamGrid
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "universe": ("symbols", "name", "sleeves", "baskets"),
+    "dates": ("start", "end"),
+    "grid": ("lookbacks", "top_k", "periods", "weightings", "trend_windows"),
+    "costs": ("price", "commission", "min_commission", "slippage_bps", "init_cash", "rules", "vol_window"),
+    "run": ("chunk_size", "out"),
+}
+SLEEVE_MODES = ("assets", "baskets")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A validated sweep configuration (see the module docstring for the file format)."""
+
+    symbols: tuple[str, ...] = ()
+    name: str = ""
+    sleeves: str = "assets"
+    baskets: tuple[str, ...] = ()
+    start: str | None = None
+    end: str | None = None
+    grid: ParamGrid = field(default_factory=ParamGrid)
+    price: str = "open"
+    commission: float = 0.00025
+    min_commission: float = 5.0
+    slippage_bps: float = 0.0
+    init_cash: float = 10_000_000.0
+    rules: bool = False
+    vol_window: int = 60
+    chunk_size: int = 1000
+    out: str = "sweep-out"
+
+    def work(self) -> dict[str, Any]:
+        """The fields that determine the results (everything but ``chunk_size`` and ``out``)."""
+        d = asdict(self)
+        d.pop("chunk_size")
+        d.pop("out")
+        d["grid"] = {k: list(v) for k, v in asdict(self.grid).items()}
+        d["symbols"] = list(self.symbols)
+        d["baskets"] = list(self.baskets)
+        return d
+
+    def to_json(self) -> str:
+        """Canonical JSON of the whole config (sorted keys); :func:`config_from_json` inverts it."""
+        d = self.work()
+        d["chunk_size"] = self.chunk_size
+        d["out"] = self.out
+        return json.dumps(d, sort_keys=True, separators=(",", ":"))
+
+    def work_hash(self, data_hash: str = "") -> str:
+        """First 12 hex digits of sha256 over the canonical work fields and ``data_hash``."""
+        payload = json.dumps(self.work(), sort_keys=True, separators=(",", ":")) + "|" + data_hash
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
+
+
+def _unknown(key: str, known, where: str) -> ConfigError:
+    hint = difflib.get_close_matches(key, list(known), n=1)
+    tail = f"; did you mean {hint[0]!r}?" if hint else f"; valid keys: {', '.join(known)}"
+    return ConfigError(f"unknown key {where}{key!r} in sweep config{tail}")
+
+
+def _typed(section: str, key: str, value, kind):
+    where = f"[{section}] {key}"
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer, got {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}")
+        return value
+    if kind == "strs":
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+        return tuple(str(v) for v in value)
+    raise AssertionError(kind)
+
+
+_KINDS = {"symbols": "strs", "name": str, "sleeves": str, "baskets": "strs", "start": str, "end": str,
+          "price": str, "commission": float, "min_commission": float, "slippage_bps": float,
+          "init_cash": float, "rules": bool, "vol_window": int, "chunk_size": int, "out": str}
+
+
+def config_from_dict(raw: Mapping[str, Any]) -> SweepConfig:
+    """Validate a parsed config mapping.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first unknown section or key (with the closest valid one), a value of the wrong
+        type, or an inconsistent choice (no universe, unknown sleeve mode, chunk_size < 1).
+    """
+    kwargs: dict[str, Any] = {}
+    for section, body in raw.items():
+        if section not in SECTIONS:
+            raise _unknown(section, tuple(SECTIONS), "section ")
+        if not isinstance(body, Mapping):
+            raise ConfigError(f"[{section}] must be a table of keys, got {body!r}")
+        for key, value in body.items():
+            if key not in SECTIONS[section]:
+                raise _unknown(key, SECTIONS[section], f"[{section}] ")
+            if section == "grid":
+                if not isinstance(value, list):
+                    raise ConfigError(f"[grid] {key} must be a list, got {value!r}")
+                continue
+            if section == "dates" and not isinstance(value, str):
+                value = str(value)  # TOML dates parse as datetime.date
+            kwargs[key] = _typed(section, key, value, _KINDS[key])
+    if "grid" in raw:
+        try:
+            kwargs["grid"] = ParamGrid.from_dict(dict(raw["grid"]))
+        except TypeError as exc:
+            raise ConfigError(f"[grid] values must be lists of numbers or names: {exc}") from None
+    cfg = SweepConfig(**kwargs)
+    if bool(cfg.symbols) == bool(cfg.name):
+        raise ConfigError("[universe] give exactly one of 'symbols' (a list of codes) or 'name' (a universe)")
+    if cfg.sleeves not in SLEEVE_MODES:
+        raise ConfigError(f"[universe] sleeves must be one of {SLEEVE_MODES}, got {cfg.sleeves!r}")
+    if cfg.sleeves == "baskets" and not cfg.baskets:
+        raise ConfigError("[universe] sleeves = 'baskets' needs a 'baskets' list (e.g. [\"optical\", \"pcb\"])")
+    if cfg.chunk_size < 1:
+        raise ConfigError(f"[run] chunk_size must be >= 1, got {cfg.chunk_size}")
+    if cfg.vol_window < 2:
+        raise ConfigError(f"[costs] vol_window must be >= 2 sessions, got {cfg.vol_window}")
+    return cfg
+
+
+def config_from_json(text: str) -> SweepConfig:
+    """Inverse of :meth:`SweepConfig.to_json` (used to ship a config to Dask workers)."""
+    d = json.loads(text)
+    grid = ParamGrid(**{k: tuple(v) for k, v in d.pop("grid").items()})
+    d["symbols"] = tuple(d["symbols"])
+    d["baskets"] = tuple(d["baskets"])
+    return SweepConfig(grid=grid, **d)
+
+
+def load_config(path) -> SweepConfig:
+    """Read and validate a TOML sweep config; relative ``out`` folders are taken from the config's folder."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"sweep config {str(p)!r} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"sweep config {str(p)!r} is not valid TOML: {exc}") from None
+    cfg = config_from_dict(raw)
+    out = Path(cfg.out)
+    if not out.is_absolute():
+        out = p.resolve().parent / out
+    return SweepConfig(**{**{f: getattr(cfg, f) for f in cfg.__dataclass_fields__}, "out": str(out)})

@@ -1,0 +1,279 @@
+"""Chunked, resumable rotation sweeps, in-process or on a Dask cluster.
+
+The grid's combinations ``0 .. C-1`` are cut into chunks of ``chunk_size`` consecutive ids. Chunk
+``i`` of ``n`` has the deterministic id ``chunk-{i:06d}-of-{n:06d}-{work_hash}`` and its summary (one
+row per combination: parameters and metrics, indexed by combination id) is written atomically to
+``OUT/chunks/<id>.parquet``. A rerun of the same work skips every chunk whose file exists, so a sweep
+killed at any point resumes where it stopped. The merged table ``OUT/summary.parquet`` is sorted by
+combination id; ``OUT/sweep.json`` records the config, the work hash and the chunking.
+
+Results do not depend on the chunking or on the number of workers: every combination is simulated
+independently by :func:`aibt.strategies.rotation_nb.rotation_sweep_nb` from the same shared inputs,
+and the parquet round trip of float64 columns is exact.
+
+Schedulers: ``"local"`` runs the chunks one after another in this process (each chunk already uses
+every core through the kernel's ``prange``); ``"dask"`` starts a ``distributed.LocalCluster``;
+anything else is a scheduler address (``tcp://host:8786``) for ``distributed.Client``. Workers need
+aibt installed and the same snapshot; they write the chunk files themselves, so ``out`` must be a
+folder every worker can reach (a shared file system) when the cluster spans machines.
+"""
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from aibt.data.cache import atomic_write_bytes
+from aibt.errors import ConfigError, DataError
+from aibt.strategies.sweep_config import SweepConfig, config_from_json
+
+CHUNK_FOLDER = "chunks"
+SUMMARY_FILE = "summary.parquet"
+MANIFEST_FILE = "sweep.json"
+
+# One kernel call at a time per process: Numba's default threading layer must not be entered from
+# two threads at once (a Dask worker with several threads would otherwise do so).
+_KERNEL_LOCK = threading.Lock()
+
+
+# ----------------------------------------------------------------------------- chunk plan
+@dataclass(frozen=True)
+class ChunkPlan:
+    """How a sweep of ``n_combinations`` is cut into chunks of ``chunk_size``."""
+
+    n_combinations: int
+    chunk_size: int
+    work_hash: str
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_combinations // self.chunk_size)
+
+    def bounds(self, index: int) -> tuple[int, int]:
+        """Half-open combination range ``[first, stop)`` of chunk ``index``."""
+        if not 0 <= index < self.n_chunks:
+            raise ConfigError(f"chunk index {index} outside 0..{self.n_chunks - 1}")
+        first = index * self.chunk_size
+        return first, min(first + self.chunk_size, self.n_combinations)
+
+    def chunk_id(self, index: int) -> str:
+        return f"chunk-{index:06d}-of-{self.n_chunks:06d}-{self.work_hash}"
+
+    def path(self, out: Path, index: int) -> Path:
+        return Path(out) / CHUNK_FOLDER / f"{self.chunk_id(index)}.parquet"
+
+
+def data_hash() -> str:
+    """Content hash of the embedded snapshot (part of every work hash)."""
+    from aibt.data.snapshot import snapshot_hash
+
+    return snapshot_hash()
+
+
+def plan_for(cfg: SweepConfig) -> ChunkPlan:
+    """The chunk plan of ``cfg`` (work hash includes the snapshot's content hash)."""
+    return ChunkPlan(cfg.grid.size, cfg.chunk_size, cfg.work_hash(data_hash()))
+
+
+# ----------------------------------------------------------------------------- shared inputs
+def _symbols(cfg: SweepConfig) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """Codes to load and, in basket mode, the baskets' members."""
+    if cfg.sleeves == "baskets":
+        from aibt.universes import get_universe
+
+        baskets = {b: tuple(get_universe(b).members) for b in cfg.baskets}
+        codes = list(dict.fromkeys(c for m in baskets.values() for c in m))
+        return codes, baskets
+    if cfg.symbols:
+        return list(dict.fromkeys(cfg.symbols)), {}
+    from aibt.universes import get_universe
+
+    return list(get_universe(cfg.name).members), {}
+
+
+def build_setup(cfg: SweepConfig):
+    """Load the snapshot and build the :class:`~aibt.strategies.rotation.RotationSetup` of ``cfg``
+    (signals, market arrays and costs shared by all combinations)."""
+    from aibt.data.snapshot import load_snapshot
+    from aibt.strategies.rotation import asset_sleeves, build_sleeves, prepare
+
+    codes, baskets = _symbols(cfg)
+    panel = load_snapshot(codes, end=cfg.end)
+    sleeves = build_sleeves(panel, baskets) if cfg.sleeves == "baskets" else asset_sleeves(panel)
+    rules = None
+    if cfg.rules:
+        from aibt.universes import compile_rules
+
+        rules = compile_rules(panel.dates, list(panel.symbols))
+    return prepare(panel, sleeves, cfg.grid, rules, price=cfg.price, commission=cfg.commission,
+                   min_commission=cfg.min_commission, slippage_bps=cfg.slippage_bps,
+                   init_cash=cfg.init_cash, vol_window=cfg.vol_window)
+
+
+@lru_cache(maxsize=2)
+def _cached_setup(cfg_json: str):
+    return build_setup(config_from_json(cfg_json))
+
+
+# ----------------------------------------------------------------------------- one chunk
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` atomically (temporary file in the same folder, fsync, rename)."""
+    buf = io.BytesIO()
+    frame.to_parquet(buf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, lambda f: f.write(buf.getvalue()))
+
+
+def run_chunk(cfg_json: str, index: int, out: str) -> str:
+    """Simulate chunk ``index`` of the sweep ``cfg_json`` and write its summary; skip if done.
+
+    Runs on a Dask worker as well as in-process: the shared inputs are built once per process
+    (cached by config) and the kernel is called for this chunk's combinations only.
+
+    Returns
+    -------
+    str
+        The chunk file's path.
+    """
+    cfg = config_from_json(cfg_json)
+    plan = plan_for(cfg)
+    path = plan.path(Path(out), index)
+    if path.exists():
+        return str(path)
+    from aibt.strategies.rotation import run_sweep
+
+    setup = _cached_setup(cfg_json)
+    with _KERNEL_LOCK:
+        table, _ = run_sweep(setup, cfg.start, cfg.end, combos=plan.bounds(index))
+    write_parquet(table, path)
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- the sweep
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What :func:`run_chunked_sweep` did.
+
+    Attributes
+    ----------
+    table : DataFrame, one row per combination sorted by id (parameters and metrics).
+    ran, skipped : chunk indices simulated in this run / found finished from an earlier run.
+    plan : ChunkPlan. out : the output folder. seconds : wall time of this run.
+    """
+
+    table: pd.DataFrame
+    ran: tuple[int, ...]
+    skipped: tuple[int, ...]
+    plan: ChunkPlan
+    out: Path
+    seconds: float
+
+
+def _check_manifest(out: Path, plan: ChunkPlan, cfg: SweepConfig) -> None:
+    """Refuse an output folder that holds another sweep; write this sweep's manifest."""
+    man = out / MANIFEST_FILE
+    if man.exists():
+        try:
+            old = json.loads(man.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+        if old.get("work_hash") not in (None, plan.work_hash):
+            raise ConfigError(
+                f"output folder {str(out)!r} holds another sweep (work hash {old.get('work_hash')}, this one "
+                f"{plan.work_hash}); choose another [run] out / --out, or delete the folder")
+    meta = {"work_hash": plan.work_hash, "snapshot_sha256": data_hash(), "n_combinations": plan.n_combinations,
+            "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks, "config": json.loads(cfg.to_json())}
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(man, lambda f: f.write(json.dumps(meta, indent=2, sort_keys=True).encode("utf-8")))
+
+
+def merge_chunks(out: Path, plan: ChunkPlan) -> pd.DataFrame:
+    """Concatenate every chunk summary of ``plan`` in combination order.
+
+    Raises
+    ------
+    DataError
+        If a chunk file is missing or its rows are not the chunk's combinations.
+    """
+    parts = []
+    for i in range(plan.n_chunks):
+        p = plan.path(out, i)
+        if not p.exists():
+            raise DataError(f"chunk file {p} is missing; rerun the sweep to compute it")
+        part = pd.read_parquet(p)
+        first, stop = plan.bounds(i)
+        if len(part) != stop - first or int(part.index[0]) != first:
+            raise DataError(f"chunk file {p} holds combinations {part.index[0]}..{part.index[-1]}, expected "
+                            f"{first}..{stop - 1}; delete it and rerun")
+        parts.append(part)
+    table = pd.concat(parts)
+    table.index.name = "combo"
+    return table.sort_index(kind="mergesort")
+
+
+def _run_dask(client, task: Callable, cfg_json: str, pending: list[int], out: Path) -> None:
+    from distributed import wait
+
+    futures = client.map(task, [cfg_json] * len(pending), pending, [str(out)] * len(pending), pure=False)
+    wait(futures)
+    client.gather(futures)  # raises the first task error, if any
+
+
+def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n_workers: int = 2,
+                      client=None, task: Callable[[str, int, str], str] = run_chunk) -> SweepOutcome:
+    """Run (or resume) the sweep ``cfg`` chunk by chunk and merge the chunk summaries.
+
+    Parameters
+    ----------
+    cfg : SweepConfig
+    out : folder for ``chunks/``, ``summary.parquet`` and ``sweep.json`` (default ``cfg.out``).
+    scheduler : ``"local"`` (in-process, no Dask), ``"dask"`` (a ``LocalCluster`` of ``n_workers``
+        single-threaded worker processes) or a Dask scheduler address such as ``tcp://10.0.0.5:8786``.
+    client : an existing ``distributed.Client`` to use instead of ``scheduler``.
+    task : the function that runs one chunk, ``task(cfg_json, index, out) -> path`` (default
+        :func:`run_chunk`; other callables wrap it, e.g. to instrument a run).
+
+    Returns
+    -------
+    SweepOutcome
+    """
+    t_begin = time.perf_counter()
+    out = Path(out if out is not None else cfg.out)
+    plan = plan_for(cfg)
+    _check_manifest(out, plan, cfg)
+    done = [i for i in range(plan.n_chunks) if plan.path(out, i).exists()]
+    pending = [i for i in range(plan.n_chunks) if i not in set(done)]
+    cfg_json = cfg.to_json()
+    if pending:
+        if client is not None:
+            _run_dask(client, task, cfg_json, pending, out)
+        elif scheduler == "local":
+            for i in pending:
+                task(cfg_json, i, str(out))
+        else:
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise ConfigError("--scheduler dask/ADDRESS needs dask.distributed: "
+                                  "pip install 'aibt[dask]'") from None
+            if scheduler == "dask":
+                with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, Client(cluster) as c:
+                    _run_dask(c, task, cfg_json, pending, out)
+            else:
+                try:
+                    c = Client(scheduler, timeout="20s")
+                except (OSError, TimeoutError) as exc:
+                    raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+                with c:
+                    _run_dask(c, task, cfg_json, pending, out)
+    table = merge_chunks(out, plan)
+    write_parquet(table, out / SUMMARY_FILE)
+    return SweepOutcome(table, tuple(pending), tuple(done), plan, out, time.perf_counter() - t_begin)
