@@ -134,9 +134,12 @@ def etf_close(code: str, end=None) -> pd.Series:
     code = str(code)
     if code not in set(snapshot.symbols()):
         raise DataError(f"ETF {code} has no prices in the embedded snapshot")
-    s = snapshot.load_snapshot([code], end=end).frame("close")[code].dropna()
+    s = snapshot.load_snapshot([code]).frame("close")[code].dropna()
+    if end is not None:
+        s = s.loc[:pd.Timestamp(end)]
     if s.empty:
-        raise DataError(f"ETF {code} has no close on or before {pd.Timestamp(end).date()}")
+        when = "" if end is None else f" on or before {pd.Timestamp(end).date()}"
+        raise DataError(f"ETF {code} has no close in the snapshot{when}")
     return s.rename(code)
 
 
