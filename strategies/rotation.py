@@ -292,6 +292,9 @@ def walk_forward(setup: RotationSetup, train_sessions: int, test_sessions: int, 
     """Rolling walk-forward: choose the best combination by ``metric`` on each training window, then
     run it on the following test window (a fresh portfolio at the start of each test window).
 
+    The last test window runs to the end of the data when at least a quarter of ``test_sessions``
+    (and 5 sessions) remain.
+
     Returns one row per fold (windows, chosen parameters, in-sample and out-of-sample metrics, the
     in-sample rank of the chosen combination is 1 by construction) and the chained out-of-sample
     equity curve (each fold's returns compounded, starting at 1.0).
@@ -303,9 +306,10 @@ def walk_forward(setup: RotationSetup, train_sessions: int, test_sessions: int, 
     rows, pieces = [], []
     level = 1.0
     a = t0
-    while a + train_sessions + test_sessions <= t1:
+    min_test = max(5, test_sessions // 4)
+    while a + train_sessions + min_test <= t1:
         b = a + train_sessions
-        c = b + test_sessions
+        c = min(b + test_sessions, t1)  # the last test window may be shorter: it ends with the data
         ins, _ = run_sweep(setup, dates[a], dates[b - 1])
         if metric not in ins.columns:
             raise ConfigError(f"unknown walk-forward metric {metric!r}; choose from {list(ins.columns)}")
