@@ -1,0 +1,73 @@
+"""W3: cold start of ``aibt stats 588790`` and ``aibt run`` in a fresh process, with and without the
+Numba cache.
+
+"Without cache": ``NUMBA_CACHE_DIR`` points at a new empty folder, so every kernel the command needs is
+compiled. "Warm cache": the same folder after that first run, so kernels load from disk. Wall time of
+the whole process (interpreter start, imports, data, compute, output) and its peak RSS (``ru_maxrss`` of
+the children of a small fresh ``python -c`` parent that runs only that command).
+
+    python benchmarks/bench_w3_cold_start.py [--repeat 3] [--skip-run] [--json benchmarks/results/w3_cold_start.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+         "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE); "
+         "dt = time.perf_counter() - t; "
+         "print(r.returncode, dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, "
+         "r.stderr.decode()[-300:].replace(chr(10), ' '))")
+
+
+def timed_process(cmd: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``cmd`` run alone in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", PROBE, *cmd], capture_output=True, text=True, env=env)
+    rc, dt, rss, *err = out.stdout.split(" ", 3)
+    if rc != "0":
+        raise SystemExit(f"{' '.join(cmd)} failed: {' '.join(err)} {out.stderr[-500:]}")
+    return float(dt), float(rss)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-run", action="store_true", help="only aibt stats (aibt run takes minutes)")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    aibt = shutil.which("aibt") or str(Path(sys.executable).with_name("aibt"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = [("aibt stats 588790", [aibt, "stats", "588790"])]
+        if not args.skip_run:
+            commands.append(("aibt run", [aibt, "run", "--out", str(Path(tmp) / "run-out")]))
+        for label, cmd in commands:
+            cache = Path(tmp) / f"numba-cache-{len(rows)}"
+            env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+            cold, cold_rss = timed_process(cmd, env)  # empty cache: compiles everything it uses
+            warm = []
+            for _ in range(args.repeat):
+                warm.append(timed_process(cmd, env))
+            best = min(warm)
+            rows.append({"command": label, "no_cache_seconds": cold, "no_cache_peak_rss_mb": cold_rss,
+                         "warm_cache_seconds": best[0], "warm_cache_peak_rss_mb": best[1],
+                         "warm_cache_all_seconds": [w[0] for w in warm]})
+            print(f"{label:20s} no Numba cache {cold:7.2f} s {cold_rss:6.0f} MB | warm Numba cache "
+                  f"{best[0]:6.2f} s {best[1]:6.0f} MB (best of {args.repeat})", flush=True)
+    if args.json:
+        from aibt.results.io import write_bytes
+
+        doc = {"workload": "W3", "cores": os.cpu_count(), "load_average_at_end": os.getloadavg(),
+               "command": " ".join([Path(sys.executable).name] + sys.argv), "rows": rows}
+        write_bytes(json.dumps(doc, indent=2).encode("utf-8"), args.json)
+
+
+if __name__ == "__main__":
+    main()
