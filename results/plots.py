@@ -83,7 +83,11 @@ def _save(fig: Figure, path: PathLike) -> Path:
 
 
 def _draw(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
-    with matplotlib.rc_context(STYLE):
+    # Start from matplotlib's defaults, not the process's rcParams: libraries such as quantstats or
+    # seaborn change global styles on import, which would make the bytes depend on what was imported.
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
         fig = _new_figure(width, height)
         draw(fig)
         fig.tight_layout()

@@ -200,3 +200,12 @@ def test_errors_name_the_problem(tmp_path):
     with pytest.raises(DataError, match="fewer than window=500"):
         rolling_tracking_error(s.pct_change(), s.pct_change(), window=500)
     assert not (tmp_path / "x.png").exists()
+
+
+def test_global_matplotlib_style_does_not_leak_into_plots(tmp_path):
+    import matplotlib
+
+    before = plot_equity(_synthetic_levels(), tmp_path / "before.png").read_bytes()
+    with matplotlib.rc_context({"lines.linewidth": 5.0, "axes.facecolor": "#eeeeee", "font.size": 14.0}):
+        during = plot_equity(_synthetic_levels(), tmp_path / "during.png").read_bytes()
+    assert during == before
