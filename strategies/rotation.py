@@ -176,17 +176,26 @@ class ParamGrid:
     def __post_init__(self) -> None:
         for name in ("lookbacks", "top_k", "periods", "weightings", "trend_windows"):
             values = getattr(self, name)
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                raise ConfigError(f"parameter grid: {name} must be a list, got {values!r}")
+            values = tuple(values)
             if len(values) == 0:
                 raise ConfigError(f"parameter grid: {name} is empty")
+            if name != "weightings":
+                bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, np.integer))]
+                if bad:
+                    raise ConfigError(f"parameter grid: {name} must hold whole numbers of sessions, got {bad[0]!r}")
+                values = tuple(int(v) for v in values)
             if len(set(values)) != len(values):
                 raise ConfigError(f"parameter grid: {name} has repeated values {values}")
+            object.__setattr__(self, name, values)
         bad = [w for w in self.weightings if w not in WEIGHTINGS]
         if bad:
             raise ConfigError(f"unknown weighting {bad[0]!r}; choose from {sorted(WEIGHTINGS)}")
-        if any(k < 1 for k in self.top_k):
-            raise ConfigError(f"top_k values must be >= 1, got {self.top_k}")
-        if any(p < 1 for p in self.periods):
-            raise ConfigError(f"rebalance periods must be >= 1 session, got {self.periods}")
+        for name, low in (("lookbacks", 1), ("top_k", 1), ("periods", 1), ("trend_windows", 0)):
+            small = [v for v in getattr(self, name) if v < low]
+            if small:
+                raise ConfigError(f"parameter grid: {name} values must be >= {low}, got {small[0]}")
 
     @classmethod
     def from_dict(cls, cfg: Mapping) -> "ParamGrid":
@@ -199,7 +208,7 @@ class ParamGrid:
             hint = difflib.get_close_matches(key, sorted(known), n=1)
             raise ConfigError(f"unknown grid key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else
                                                              f"; valid keys: {sorted(known)}"))
-        return cls(**{k: tuple(v) for k, v in cfg.items()})
+        return cls(**dict(cfg))
 
     @property
     def size(self) -> int:

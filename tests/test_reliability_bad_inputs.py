@@ -282,16 +282,9 @@ API_CASES = [
      ["unknown grid key 'lookback'", "did you mean 'lookbacks'"]),
     ("grid-unknown-weighting", lambda: ParamGrid.from_dict({"weightings": ["equall"]}), ConfigError,
      ["unknown weighting 'equall'"]),
-    pytest.param("grid-scalar-value", lambda: ParamGrid.from_dict({"lookbacks": 20}), ConfigError, ["lookbacks", "20"],
-                 marks=xfail("strategies/rotation.py ParamGrid.from_dict: a scalar where a list is expected raises "
-                             "TypeError 'int' object is not iterable instead of a ConfigError naming the key")),
-    pytest.param("grid-text-value", lambda: ParamGrid.from_dict({"top_k": ["a"]}), ConfigError, ["top_k", "'a'"],
-                 marks=xfail("strategies/rotation.py ParamGrid: a non-integer top_k raises TypeError "
-                             "('<' not supported between str and int) instead of a ConfigError")),
-    pytest.param("grid-negative-lookback", lambda: ParamGrid.from_dict({"lookbacks": [-5]}), ConfigError,
-                 ["lookbacks", "-5"],
-                 marks=xfail("strategies/rotation.py ParamGrid: lookbacks/trend_windows are not range-checked; "
-                             "a negative lookback is accepted")),
+    ("grid-scalar-value", lambda: ParamGrid.from_dict({"lookbacks": 20}), ConfigError, ["lookbacks", "20"]),
+    ("grid-text-value", lambda: ParamGrid.from_dict({"top_k": ["a"]}), ConfigError, ["top_k", "'a'"]),
+    ("grid-negative-lookback", lambda: ParamGrid.from_dict({"lookbacks": [-5]}), ConfigError, ["lookbacks", "-5"]),
 ]
 
 

@@ -69,7 +69,10 @@ def test_grid_codes_match_table():
 @pytest.mark.parametrize("cfg, message", [
     ({"lookback": [20]}, "did you mean 'lookbacks'"),
     ({"weightings": ["equal", "invvol"]}, "unknown weighting 'invvol'"),
-    ({"top_k": [0]}, "top_k"),
+    ({"top_k": [0]}, "top_k values must be >= 1, got 0"),
+    ({"lookbacks": 20}, "lookbacks must be a list, got 20"),
+    ({"top_k": ["a"]}, "top_k must hold whole numbers of sessions, got 'a'"),
+    ({"trend_windows": [-5]}, "trend_windows values must be >= 0, got -5"),
     ({"periods": []}, "periods is empty"),
 ])
 def test_grid_config_errors_name_the_key(cfg, message):
