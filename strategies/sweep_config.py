@@ -169,6 +169,8 @@ def config_from_dict(raw: Mapping[str, Any]) -> SweepConfig:
             kwargs["grid"] = ParamGrid.from_dict(dict(raw["grid"]))
         except TypeError as exc:
             raise ConfigError(f"[grid] values must be lists of numbers or names: {exc}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"[grid] {exc}") from None
     cfg = SweepConfig(**kwargs)
     if bool(cfg.symbols) == bool(cfg.name):
         raise ConfigError("[universe] give exactly one of 'symbols' (a list of codes) or 'name' (a universe)")
