@@ -87,7 +87,19 @@ def _check_symbols(wanted: Iterable[str]) -> list[str]:
     return out
 
 
-def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=None) -> Panel:
+def _bound(value, what: str) -> pd.Timestamp:
+    """``value`` as a Timestamp, or a DataError naming it (``what`` is 'start' or 'end')."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        ts = pd.NaT
+    if ts is pd.NaT or pd.isna(ts):
+        raise DataError(f"snapshot: {what} {value!r} is not a date (use YYYY-MM-DD)")
+    return ts
+
+
+def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=None, *,
+                  require_bars: bool = True) -> Panel:
     """Panel of snapshot bars on the XSHG session axis.
 
     Parameters
@@ -96,6 +108,11 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
         Codes to load, in this order (default: all, sorted).
     start, end : date-like, optional
         Inclusive bounds; default the selection's first and last bar.
+    require_bars : bool, default True
+        Every requested symbol must have at least one bar between ``start`` and ``end`` (a symbol that
+        lists inside the range is fine: its sessions before listing are NaN). ``False`` lets a symbol
+        without any bar in the range come back as an all-NaN column, for point-in-time candidate
+        pools whose members list later.
 
     Returns
     -------
@@ -107,7 +124,9 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
     Raises
     ------
     DataError
-        Unknown symbol, or a date range without any session or bar.
+        Unknown symbol, an unreadable ``start``/``end``, ``start`` after ``end``, a date range without
+        any XSHG session, or (``require_bars``) a requested symbol without any bar in the range, named
+        with the dates of its first and last bar.
     """
     if isinstance(symbols, str):
         symbols = [symbols]
@@ -118,8 +137,8 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
     cols = [all_syms.index(s) for s in wanted]
     close = arrays["close"][:, cols]
     has = np.flatnonzero(np.isfinite(close).any(axis=1))
-    lo = pd.Timestamp(start) if start is not None else dates[has[0]]
-    hi = pd.Timestamp(end) if end is not None else dates[has[-1]]
+    lo = _bound(start, "start") if start is not None else dates[has[0]]
+    hi = _bound(end, "end") if end is not None else dates[has[-1]]
     if lo > hi:
         raise DataError(f"start {lo.date()} is after end {hi.date()}")
     sessions = xshg_sessions(lo, hi)
@@ -133,10 +152,29 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
         out = np.full((len(sessions), len(cols)), np.nan)
         out[inside] = arrays[f][np.ix_(at[inside], cols)]
         fields[f] = out
+    if require_bars:
+        _check_bars(wanted, fields["close"], close, dates, lo, hi)
     tradable = np.isfinite(fields["close"]) & (fields["volume"] > 0)
     currency = tuple(_securities().set_index("symbol").loc[wanted, "currency"].tolist())
     return Panel(sessions, tuple(wanted), fields, tradable, currency, fx_matrix(sessions, currency, load_fx()),
                  {"source": "aibt snapshot", "snapshot_sha256": snapshot_hash()})
+
+
+def _check_bars(wanted: list[str], in_range: np.ndarray, whole: np.ndarray, dates: pd.DatetimeIndex,
+                lo: pd.Timestamp, hi: pd.Timestamp) -> None:
+    """DataError naming the requested symbols without any bar (finite close) between ``lo`` and ``hi``."""
+    empty = np.flatnonzero(~np.isfinite(in_range).any(axis=0))
+    if not empty.size:
+        return
+    parts = []
+    for j in empty[:5]:
+        rows = np.flatnonzero(np.isfinite(whole[:, j]))
+        span = f"bars {dates[rows[0]].date()} to {dates[rows[-1]].date()}" if rows.size else "no bars at all"
+        parts.append(f"{wanted[j]} ({span})")
+    more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+    what = f"symbol {parts[0]} has" if empty.size == 1 else f"symbols {', '.join(parts)}{more} have"
+    raise DataError(f"snapshot: {what} no bar between {lo.date()} and {hi.date()}; "
+                    "choose dates inside the bars or drop the symbol")
 
 
 @lru_cache(maxsize=1)

@@ -122,8 +122,18 @@ def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "
     Returns
     -------
     Market
+
+    Raises
+    ------
+    DataError
+        Bad prices (:func:`check_prices`), a panel without an ``adj_factor`` field, bad FX rates, or
+        rules whose axes differ from the panel's.
     """
     check_prices(panel, price)
+    if "adj_factor" not in panel.fields:
+        raise DataError(f"panel has no 'adj_factor' field (it has {', '.join(sorted(panel.fields))}); the engine "
+                        "needs it to turn adjusted prices into traded ones: add it, 1.0 where unknown "
+                        "(Panel.from_long does this when the column is absent)")
     t, n = panel.shape
     tradable = np.asarray(panel.tradable, dtype=bool)
     fx = np.asarray(panel.fx_to_cny, dtype=np.float64)

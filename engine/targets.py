@@ -10,6 +10,22 @@ from aibt.errors import ConfigError, DataError
 WEIGHT_SUM_TOLERANCE = 1e-9
 
 
+def _not_a_number(cells: np.ndarray, when: list[str] | None, symbols: list[str] | None,
+                  exc: Exception) -> ConfigError:
+    """ConfigError naming the first cell of ``cells`` (rows x symbols) that is not a number."""
+    grid = cells.reshape(cells.shape[0], -1) if cells.ndim >= 2 else cells.reshape(-1, 1)
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            v = grid[i, j]
+            try:
+                float(np.nan if v is None or v is pd.NA else v)
+            except (TypeError, ValueError):
+                who = symbols[j] if symbols is not None else f"column {j}"
+                at = when[i] if when is not None else f"in row {i}"
+                return ConfigError(f"weight of {who} {at} is {v!r}, not a number")
+    return ConfigError(f"weights cannot be read as numbers ({exc})")
+
+
 def align_weights(panel: Panel, weights) -> tuple[np.ndarray, np.ndarray]:
     """Target weights as a float64 [T, N] array on the panel's axes.
 
@@ -30,7 +46,8 @@ def align_weights(panel: Panel, weights) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     DataError : dates or symbols that are not in the panel, wrong array shape.
-    ConfigError : a negative or infinite weight, or a row summing to more than 1.
+    ConfigError : a weight that is not a number (naming its date and symbol), a negative or infinite
+        weight, or a row summing to more than 1.
     """
     t, n = panel.shape
     if isinstance(weights, pd.Series):
@@ -52,7 +69,10 @@ def align_weights(panel: Panel, weights) -> tuple[np.ndarray, np.ndarray]:
         raw = np.full((t, n), np.nan)
         rows = panel.dates.get_indexer(idx)
         colpos = [panel.symbols.index(c) for c in cols]
-        vals = weights.to_numpy(dtype=np.float64, na_value=np.nan)
+        try:
+            vals = weights.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise _not_a_number(weights.to_numpy(dtype=object), [f"on {d.date()}" for d in idx], cols, exc) from None
         block = np.full((len(rows), n), np.nan)
         block[:, colpos] = vals
         # a row with any target: its missing symbols are 0
@@ -60,7 +80,16 @@ def align_weights(panel: Panel, weights) -> tuple[np.ndarray, np.ndarray]:
         block[has] = np.where(np.isnan(block[has]), 0.0, block[has])
         raw[rows] = block
     else:
-        raw = np.array(weights, dtype=np.float64)
+        try:
+            raw = np.array(weights, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            try:
+                cells = np.array(weights, dtype=object)
+            except (TypeError, ValueError):
+                raise ConfigError(f"weights cannot be read as a [T, N] array of numbers ({exc})") from None
+            on_panel = cells.shape == (t, n)
+            raise _not_a_number(cells, [f"on {d.date()}" for d in panel.dates] if on_panel else None,
+                                list(panel.symbols) if on_panel else None, exc) from None
         if raw.shape != (t, n):
             raise DataError(f"weights array has shape {raw.shape}, expected {(t, n)} (panel dates x symbols)")
     given = ~np.isnan(raw).all(axis=1)

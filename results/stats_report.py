@@ -292,7 +292,8 @@ def read_price_csv(path: str | os.PathLike) -> pd.Series:
     ------
     DataError
         Missing file, undecodable text, a missing or misspelt column (naming the closest header in
-        the file), an unreadable date or number, or bad prices.
+        the file), an unreadable date or number, a percentage such as ``1.5%`` in the price column, or
+        bad prices.
     """
     from aibt.data.source_files import parse_dates, parse_numbers, read_raw
 
@@ -324,7 +325,15 @@ def read_price_csv(path: str | os.PathLike) -> pd.Series:
         raise DataError(f"{src}: missing column {need}; the file has {[str(c) for c in frame.columns]}"
                         + (f"; {' '.join(hints)}" if hints else ""))
     dates = parse_dates(frame[date_col], where=src)
-    values = parse_numbers(frame[value_col], column=str(value_col), where=src)
+    raw = frame[value_col]
+    if not pd.api.types.is_numeric_dtype(raw.dtype):
+        pct = np.flatnonzero(raw.astype(str).str.strip().str.endswith("%").to_numpy())
+        if pct.size:
+            i = int(pct[0])
+            raise DataError(f"{src}: column {str(value_col)!r} on {dates.iloc[i].date()} (line {i + 2}) has "
+                            f"{raw.iloc[i]!r}, a percentage, not a price; give the close or NAV itself "
+                            "(is this a change-% column?)")
+    values = parse_numbers(raw, column=str(value_col), where=src, percent=False)
     stem = os.path.splitext(os.path.basename(src))[0]
     series = pd.Series(values, index=pd.DatetimeIndex(dates), name=stem)
     return validate_prices(series, source=src, line_offset=2)

@@ -78,7 +78,8 @@ def star_ai_inputs(end=None) -> dict:
     pool = [c for c in get_universe("star-ai").members if c in available]
     if not pool:
         raise UniverseError("the snapshot holds none of the STAR AI candidates")
-    panel = snapshot.load_snapshot(symbols=pool, start=None, end=end)
+    # candidates listing after ``end`` stay in the pool as all-NaN columns (point in time)
+    panel = snapshot.load_snapshot(symbols=pool, start=None, end=end, require_bars=False)
     close = panel.frame("close")
     amount = panel.frame("amount") if "amount" in panel.fields else close * np.nan
     if "volume" in panel.fields:
@@ -195,7 +196,7 @@ def star_ai_index(start=None, end=None, constituents: pd.DataFrame | None = None
     unknown = sorted(set(codes) - set(snapshot.symbols()))
     if unknown:
         raise DataError(f"constituent(s) {unknown} are not in the embedded snapshot (no prices to rebuild from)")
-    close = snapshot.load_snapshot(codes, end=end).frame("close")
+    close = snapshot.load_snapshot(codes, end=end, require_bars=False).frame("close")
     cols = table.loc[:, ["effective_date", "code", "weight"]]
     level = reconstruct_index(close, cols, base, methodology.base_value)
     return level.loc[lo:].rename("index")

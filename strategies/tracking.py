@@ -308,7 +308,7 @@ def simulate_tracking_etf(code: str = "588790", start=None, end=None, constituen
         raise DataError(f"the rebuilt index has no level on the session before {first.date()}")
     launch = sessions[k - 1]
     weights = _decision_weights(table, sessions, launch, last)
-    panel = snapshot.load_snapshot(list(weights.columns), start=weights.index[0], end=last)
+    panel = snapshot.load_snapshot(list(weights.columns), start=weights.index[0], end=last, require_bars=False)
     weights = _launch_on_drifted_weights(weights, table, panel.frame("close").ffill(), sessions, launch, first)
     rules = compile_rules(panel.dates, panel.symbols)
     common = dict(start=launch, end=last, index_level=level.loc[launch:last], price="close", fund_size=fund_size)

@@ -178,10 +178,8 @@ API_CASES = [
      ["bad_number.csv", "'close'", "row 2", "'10.5abc'"]),
     ("file-percent-close", lambda: read_file(fx("bars_percent_close.csv"), "300308"), DataError,
      ["bars_percent_close.csv", "'close'", "row 1", "'1.2%'", "percentage"]),
-    pytest.param("csv-percent-price", lambda: read_price_csv(fx("percent_price.csv")), DataError,
-                 ["percent_price.csv", "'close'", "'1.5%'", "percentage"],
-                 marks=xfail("results/stats_report.py read_price_csv parses '1.5%' prices as 0.015 "
-                             "(parse_numbers without percent=False); the error names a negative price instead")),
+    ("csv-percent-price", lambda: read_price_csv(fx("percent_price.csv")), DataError,
+     ["percent_price.csv", "'close'", "'1.5%'", "percentage", "line 2"]),
     # --- unknown tickers and universe names
     ("universe-unknown-name", lambda: get_universe("star_ai"), UniverseError,
      ["unknown universe 'star_ai'", "did you mean 'star-ai'"]),
@@ -207,14 +205,10 @@ API_CASES = [
     ("engine-weights-wrong-shape", lambda: simulate(small_panel(), np.zeros((4, 2))), DataError,
      ["shape (4, 2)", "expected (5, 2)"]),
     ("engine-weights-series", lambda: simulate(small_panel(), pd.Series([1.0] * 5)), ConfigError, ["not a Series"]),
-    pytest.param("engine-weights-text", lambda: simulate(small_panel(), weights([["0.5", "x"]])), ConfigError,
-                 ["weight", "'x'"],
-                 marks=xfail("engine/targets.py align_weights: non-numeric weights raise a bare ValueError "
-                             "(could not convert string to float) instead of naming the cell")),
-    pytest.param("engine-panel-without-adj-factor", lambda: simulate(small_panel(with_adj=False), weights([[0.5, 0.5]])),
-                 DataError, ["adj_factor"],
-                 marks=xfail("engine/market.py build_market: a Panel without an 'adj_factor' field gives a bare "
-                             "KeyError 'adj_factor' instead of a DataError naming the missing field")),
+    ("engine-weights-text", lambda: simulate(small_panel(), weights([["0.5", "x"]])), ConfigError,
+     ["weight", "'x'", "of B", "2024-01-02"]),
+    ("engine-panel-without-adj-factor", lambda: simulate(small_panel(with_adj=False), weights([[0.5, 0.5]])),
+     DataError, ["adj_factor"]),
     ("universe-file-negative-weight", lambda: load_universe_file(fx("universe_negative_weight.toml")), ConfigError,
      ["universe_negative_weight.toml", "weight of 300502", "-0.2"]),
     ("universe-file-nan-weight", lambda: load_universe_file(fx("universe_nan_weight.toml")), ConfigError,
@@ -245,18 +239,12 @@ API_CASES = [
      ["start 2025-01-01 is after end 2024-01-01"]),
     ("snapshot-outside-calendar", lambda: load_snapshot("300308", start="2030-01-01", end="2031-01-01"), DataError,
      ["2030-01-01", "outside the XSHG calendar"]),
-    pytest.param("snapshot-after-the-data", lambda: load_snapshot("300308", start="2026-06-01", end="2026-12-01"),
-                 DataError, ["2026-06-01", "2026-05-28"],
-                 marks=xfail("data/snapshot.py load_snapshot: a range inside the calendar but after the last bar "
-                             "returns an all-NaN panel silently (docstring promises DataError for a range without bars)")),
-    pytest.param("snapshot-before-listing", lambda: load_snapshot("688256", start="2015-01-05", end="2015-06-01"),
-                 DataError, ["688256", "no bar"],
-                 marks=xfail("data/snapshot.py load_snapshot: a range before the symbol's first bar returns an all-NaN "
-                             "panel silently instead of a DataError naming the symbol and its first date")),
-    pytest.param("snapshot-unreadable-start", lambda: load_snapshot("300308", start="2024-13-01"), DataError,
-                 ["start", "2024-13-01"],
-                 marks=xfail("data/snapshot.py load_snapshot: an unreadable start/end raises pandas DateParseError "
-                             "(not an AibtError: a traceback from any command passing it through)")),
+    ("snapshot-after-the-data", lambda: load_snapshot("300308", start="2026-06-01", end="2026-12-01"),
+     DataError, ["300308", "no bar", "2026-06-01", "2026-05-28"]),
+    ("snapshot-before-listing", lambda: load_snapshot("688256", start="2015-01-05", end="2015-06-01"),
+     DataError, ["688256", "no bar", "2020-07-20"]),
+    ("snapshot-unreadable-start", lambda: load_snapshot("300308", start="2024-13-01"), DataError,
+     ["start", "2024-13-01"]),
     ("engine-weights-date-outside-panel", lambda: simulate(small_panel(), pd.DataFrame(
         [[0.5, 0.5]], index=[pd.Timestamp("2023-01-03")], columns=["A", "B"])),
      DataError, ["weights date 2023-01-03", "not a session", "2024-01-02 to 2024-01-08"]),
@@ -383,8 +371,7 @@ CLI_CASES = [
     ("screen-config-typo", ["screen", "optical", "--config", "@screen_typo_key.toml"], ["'stpes'"]),
     ("screen-config-factor", ["screen", "optical", "--config", "@screen_unknown_factor.toml"], ["'momentun'"]),
     ("screen-unknown-reference", ["screen", "star-ai-etfs", "--reference", "999999"], ["'999999'"]),
-    pytest.param("stats-csv-percent", ["stats", "--csv", "@percent_price.csv"], ["'1.5%'", "percentage"],
-                 marks=xfail("results/stats_report.py read_price_csv reads '1.5%' as a price of 0.015")),
+    ("stats-csv-percent", ["stats", "--csv", "@percent_price.csv"], ["'1.5%'", "percentage"]),
 ]
 
 
