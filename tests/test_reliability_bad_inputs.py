@@ -476,8 +476,7 @@ SWEEP_LEAVES_OUT = ("strategies/sweep_runner.py run_chunked_sweep creates the ou
                  id="start-after-end", marks=xfail(SWEEP_LEAVES_OUT)),
     pytest.param(SWEEP_BASE + "[costs]\ncommission = -0.1\n", "commission", id="negative-commission",
                  marks=xfail(SWEEP_LEAVES_OUT)),
-    pytest.param(SWEEP_BASE + "[grid]\nlookbacks = [-5]\n", "lookbacks", id="negative-lookback",
-                 marks=xfail(SWEEP_LEAVES_OUT)),
+    pytest.param(SWEEP_BASE + "[grid]\nlookbacks = [-5]\n", "lookbacks", id="negative-lookback"),
     pytest.param(SWEEP_BASE + '[dates]\nstart = "2024-13-01"\n', "2024-13-01", id="unreadable-date",
                  marks=xfail("strategies/sweep_config.py / sweep_runner.py: [dates] start '2024-13-01' ends in a "
                              "pandas ValueError traceback with exit code 1")),
