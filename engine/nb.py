@@ -158,7 +158,8 @@ def new_state_nb(n: int, init_cash: float):
     shares : float64 [N], shares held.
     bought_today : float64 [N], shares bought in the current session (T+1 lock).
     pending : float64 [N], signed shares of orders carried to the next session.
-    scratch : float64 [2, N], work space of :func:`rebalance_to_targets_nb`.
+    scratch : float64 [3, N], work space of :func:`rebalance_to_targets_nb` (value changes, share
+        changes, order of execution).
     """
     acct = np.zeros(ACCT_SIZE, dtype=np.float64)
     acct[ACCT_CASH] = init_cash
@@ -167,7 +168,7 @@ def new_state_nb(n: int, init_cash: float):
         np.zeros(n, dtype=np.float64),
         np.zeros(n, dtype=np.float64),
         np.zeros(n, dtype=np.float64),
-        np.zeros((2, n), dtype=np.float64),
+        np.zeros((3, n), dtype=np.float64),
     )
 
 
@@ -227,7 +228,7 @@ def _record_nb(fills, fill_count, pid, t, j, side, requested, filled, price, com
 
 
 # ============================================================================= one order
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_count, pid):
     """Execute one order of ``q`` shares (``> 0`` buy, ``< 0`` sell) of symbol ``j`` on day ``t``.
 
@@ -389,7 +390,7 @@ def is_carryable_nb(reason: int) -> bool:
 
 
 # ============================================================================= one rebalance
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rebalance_to_targets_nb(t, target_row, mkt, cost, acct, shares, bought_today, pending, carry,
                             scratch, fills, fill_count, pid):
     """Trade to ``target_row`` weights on day ``t`` with shared cash, sells before buys.
@@ -431,9 +432,18 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, acct, shares, bought_today
             dq[j] = -shares[j]
         else:
             dq[j] = tgt / ref - shares[j]
-    order = np.argsort(delta_value, kind="mergesort")
+    # stable insertion sort of the symbols by value change, in the preallocated scratch row (no
+    # allocation per rebalance; N is small, and already-sorted rows cost N comparisons)
+    order = scratch[2]
     for k in range(n):
-        j = order[k]
+        key = delta_value[k]
+        i = k - 1
+        while i >= 0 and delta_value[int(order[i])] > key:
+            order[i + 1] = order[i]
+            i -= 1
+        order[i + 1] = k
+    for k in range(n):
+        j = int(order[k])
         q = dq[j]
         if q == 0.0:
             continue

@@ -133,8 +133,14 @@ def run_combination_nb(c, params, momentum, inv_vol, trend_ok, member_w, mkt, co
     decided_prev = False
     for t in range(t_start, t_end):
         traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
-        value = enb.day_step_nb(t, decided_prev, target, mkt, cost, False, no_accrual, prev_value,
-                                acct, shares, bought, pending, scratch, no_fills, fill_count, c)
+        # the engine's day step, unrolled: orders are never carried here (carry=False), so there is
+        # nothing pending to retry; keeping the rare rebalance call out of a shared step function
+        # cuts the per-session cost about 4x (measured: 99 -> 22 ns for 16 assets)
+        enb.start_day_nb(t, mkt, acct, shares, bought, pending, no_accrual, prev_value)
+        if decided_prev:
+            enb.rebalance_to_targets_nb(t, target, mkt, cost, acct, shares, bought, pending, False,
+                                        scratch, no_fills, fill_count, c)
+        value = enb.portfolio_value_nb(acct[enb.ACCT_CASH], shares, mkt.close_price[t])
         if keep_equity:
             equity_out[c, t - t_start] = value
         if t > t_start:
