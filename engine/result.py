@@ -65,9 +65,44 @@ def summary_dict(row: np.ndarray, dates: pd.DatetimeIndex, periods_per_year: flo
 
 def summary_frame(rows: np.ndarray, dates: pd.DatetimeIndex, index=None,
                   periods_per_year: float | None = None) -> pd.DataFrame:
-    """One row of :func:`summary_dict` metrics per portfolio."""
-    recs = [summary_dict(r, dates, periods_per_year) for r in rows]
-    return pd.DataFrame(recs, index=index, columns=list(SUMMARY_COLUMNS))
+    """One row of :func:`summary_dict` metrics per portfolio, computed column-wise (no Python loop
+    over portfolios, so 10^5 rows cost milliseconds); equal to :func:`summary_dict` row by row."""
+    rows = np.asarray(rows, dtype=np.float64).reshape(-1, nb.SUM_SIZE)
+    ppy = sessions_per_year(dates) if periods_per_year is None else float(periods_per_year)
+    years = (dates[-1] - dates[0]).days / 365.25 if len(dates) > 1 else 0.0
+    init, final = rows[:, nb.SUM_INIT_VALUE], rows[:, nb.SUM_FINAL_VALUE]
+    n = rows[:, nb.SUM_N_RETURNS]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        std = np.where(n > 1, np.sqrt(rows[:, nb.SUM_RET_M2] / (n - 1)), np.nan)
+        mean = np.where(n > 0, rows[:, nb.SUM_RET_MEAN], np.nan)
+        ratio = final / init
+        cagr = np.where((final > 0) & (years > 0), ratio ** (1.0 / years) - 1.0, np.nan) if years > 0 \
+            else np.full(len(rows), np.nan)
+        sharpe = np.where(std > 0, mean / std * np.sqrt(ppy), np.nan)
+    costs = {k: rows[:, slot] for k, slot in (("commission", nb.SUM_COMMISSION), ("stamp", nb.SUM_STAMP),
+                                                ("transfer", nb.SUM_TRANSFER), ("other", nb.SUM_OTHER),
+                                                ("slippage", nb.SUM_SLIPPAGE), ("fund_fees", nb.SUM_FEES_ACCRUED))}
+    total_costs = np.zeros(len(rows))
+    for v in costs.values():  # same summation order as summary_dict's sum()
+        total_costs = total_costs + v
+    data = {
+        "init_value": init,
+        "final_value": final,
+        "total_return": ratio - 1.0,
+        "cagr": cagr,
+        "max_drawdown": rows[:, nb.SUM_MAX_DRAWDOWN],
+        "volatility_annual": std * np.sqrt(ppy),
+        "sharpe": sharpe,
+        "mean_daily_return": mean,
+        "turnover": rows[:, nb.SUM_TURNOVER],
+        "turnover_annual": rows[:, nb.SUM_TURNOVER] / years if years > 0 else np.full(len(rows), np.nan),
+        **costs,
+        "total_costs": total_costs,
+        "n_filled": rows[:, nb.SUM_N_FILLED].astype(np.int64),
+        "n_refused": rows[:, nb.SUM_N_REFUSED].astype(np.int64),
+        "years": np.full(len(rows), float(years)),
+    }
+    return pd.DataFrame(data, index=index, columns=list(SUMMARY_COLUMNS))
 
 
 @dataclass(frozen=True, eq=False)

@@ -126,6 +126,8 @@ class Signals:
     momentum: np.ndarray  # [L, T, S]
     inv_vol: np.ndarray  # [T, S]
     trend_ok: np.ndarray  # [F, T, S] bool
+    order: np.ndarray  # [L, T, S] int64: sleeves with a signal, best momentum first (-1 pads)
+    n_valid: np.ndarray  # [L, T] int64: how many sleeves have a signal
 
 
 def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_windows: Sequence[int],
@@ -157,8 +159,10 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
             continue
         sma = prices.rolling(w, min_periods=w).mean().to_numpy()
         trend[i] = np.nan_to_num(px, nan=-np.inf) >= np.nan_to_num(sma, nan=np.inf)
-    return Signals(lookbacks, trend_windows, np.ascontiguousarray(mom), np.ascontiguousarray(inv_vol),
-                   np.ascontiguousarray(trend))
+    mom = np.ascontiguousarray(mom)
+    order, n_valid = rnb.momentum_orders_nb(mom)
+    return Signals(lookbacks, trend_windows, mom, np.ascontiguousarray(inv_vol), np.ascontiguousarray(trend),
+                   order, n_valid)
 
 
 # ----------------------------------------------------------------------------- grid
@@ -284,7 +288,7 @@ def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, 
     t0, t1 = session_range(setup.panel.dates, start, end)
     first, stop = combos if combos is not None else (0, setup.grid.size)
     params = setup.grid.codes(first, stop)
-    summary, equity = rnb.rotation_sweep_nb(params, setup.signals.momentum, setup.signals.inv_vol,
+    summary, equity = rnb.rotation_sweep_nb(params, setup.signals.order, setup.signals.n_valid, setup.signals.inv_vol,
                                             setup.signals.trend_ok, setup.sleeves.member_w, setup.market,
                                             setup.cost, setup.init_cash, t0, t1, keep_equity)
     ids = pd.RangeIndex(first, first + len(params), name="combo")

@@ -2,14 +2,15 @@
 
 Shared across all combinations (computed once, point-in-time, by :mod:`aibt.strategies.rotation`):
 
-* ``momentum`` [L, T, S]: sleeve momentum for each distinct lookback (NaN = no signal yet);
+* ``order`` [L, T, S] and ``n_valid`` [L, T]: for each distinct lookback, the sleeves with a momentum
+  signal ranked best first (stable ties; -1 pads) and how many have one;
 * ``inv_vol`` [T, S]: inverse volatility of each sleeve (NaN = not enough history);
 * ``trend_ok`` [F, T, S]: trend filter state for each distinct filter window (row 0 = no filter, all
   True);
 * ``member_w`` [T, S, N]: how one unit of a sleeve is spread over the tradable securities at date t
   (each sleeve row sums to 1 over its available members, or to 0 when it has none).
 
-A combination is one row of ``params`` [C, 5] (int64): lookback index into ``momentum``, top K,
+A combination is one row of ``params`` [C, 5] (int64): lookback index into ``order``, top K,
 rebalance period R in sessions, weighting (0 equal, 1 inverse volatility) and filter index into
 ``trend_ok``. On each decision day (every R sessions from ``t_start``) the kernel ranks the sleeves
 with a signal by momentum, keeps the best K that pass the filter (the rest of the money stays in cash),
@@ -36,41 +37,43 @@ WEIGHT_INV_VOL = 1
 
 
 @njit(cache=True)
-def sleeve_weights_nb(mom_row, inv_vol_row, trend_row, top_k, weighting, out):
-    """Sleeve weights at one decision: top-K by momentum among sleeves with a signal, filtered.
+def momentum_order_nb(mom_row, order_out):
+    """Sleeves with a signal in descending momentum order, ties by lower index (a stable sort).
 
-    ``out`` [S] receives the weights (sum <= 1; filtered-out picks leave cash). Ties keep the lower
-    sleeve index first (stable order), so results do not depend on the platform.
-
-    The top K are found by K selection passes over the row (O(S x K), no allocation): pass r takes
-    the largest momentum not yet picked, the lowest index among equals, which is exactly the first K
-    of a stable descending sort. ``out`` marks picks with -1.0 while selecting.
+    Writes the order into ``order_out`` [S] and returns how many sleeves have a signal; the
+    remaining slots are -1. Shared by every combination with the same lookback, so the kernel
+    reads it from :attr:`Signals.order` instead of ranking again per combination.
     """
     s_len = mom_row.shape[0]
     valid = 0
     for s in range(s_len):
-        out[s] = 0.0
-        if not np.isnan(mom_row[s]):
-            valid += 1
-    if valid == 0:
-        return
-    picks = min(top_k, valid)
-    for r in range(picks):
-        best = -1
-        best_m = 0.0
-        for s in range(s_len):
-            m = mom_row[s]
-            if out[s] != 0.0 or np.isnan(m):
-                continue
-            if best < 0 or m > best_m:
-                best = s
-                best_m = m
-        out[best] = -1.0
-    total = 0.0
-    for s in range(s_len):
-        if out[s] != -1.0:
+        m = mom_row[s]
+        if np.isnan(m):
             continue
-        out[s] = 0.0
+        i = valid - 1
+        while i >= 0 and mom_row[order_out[i]] < m:  # strict: equal keys keep their order
+            order_out[i + 1] = order_out[i]
+            i -= 1
+        order_out[i + 1] = s
+        valid += 1
+    for k in range(valid, s_len):
+        order_out[k] = -1
+    return valid
+
+
+@njit(cache=True)
+def weights_from_order_nb(order_row, valid, inv_vol_row, trend_row, top_k, weighting, out):
+    """Sleeve weights at one decision from the momentum order: the first K sleeves with a signal,
+    those failing the trend filter (or without an inverse volatility when weighted by it) leave
+    cash; equal weights 1/K, or inverse-volatility weights scaled to the share of picks held."""
+    out[:] = 0.0
+    picks = min(top_k, valid)
+    if picks <= 0:
+        return
+    total = 0.0
+    held = 0
+    for r in range(picks):
+        s = order_row[r]
         if not trend_row[s]:
             continue
         if weighting == WEIGHT_INV_VOL:
@@ -81,21 +84,43 @@ def sleeve_weights_nb(mom_row, inv_vol_row, trend_row, top_k, weighting, out):
             w = 1.0
         out[s] = w
         total += w
+        held += 1
     if total <= 0.0:
         out[:] = 0.0
         return
     if weighting == WEIGHT_INV_VOL:
-        # inverse-volatility weights among the held sleeves, scaled to the share of picks held
-        held = 0
-        for s in range(s_len):
-            if out[s] > 0.0:
-                held += 1
-        scale = held / picks
-        for s in range(s_len):
-            out[s] = out[s] / total * scale
+        scale = held / picks / total
+        for r in range(picks):
+            out[order_row[r]] *= scale
     else:
-        for s in range(s_len):
-            out[s] = out[s] / picks
+        for r in range(picks):
+            out[order_row[r]] /= picks
+
+
+@njit(cache=True)
+def sleeve_weights_nb(mom_row, inv_vol_row, trend_row, top_k, weighting, out):
+    """Sleeve weights at one decision: top-K by momentum among sleeves with a signal, filtered.
+
+    ``out`` [S] receives the weights (sum <= 1; filtered-out picks leave cash). Ties keep the lower
+    sleeve index first (stable order), so results do not depend on the platform.
+    (:func:`momentum_order_nb` then :func:`weights_from_order_nb`; the sweep kernel uses the
+    precomputed order.)
+    """
+    order = np.empty(mom_row.shape[0], dtype=np.int64)
+    valid = momentum_order_nb(mom_row, order)
+    weights_from_order_nb(order, valid, inv_vol_row, trend_row, top_k, weighting, out)
+
+
+@njit(cache=True)
+def momentum_orders_nb(momentum):
+    """``order`` [L, T, S] and ``n_valid`` [L, T] of :func:`momentum_order_nb` for every lookback and date."""
+    l_len, t_len, s_len = momentum.shape
+    order = np.empty((l_len, t_len, s_len), dtype=np.int64)
+    n_valid = np.empty((l_len, t_len), dtype=np.int64)
+    for i in range(l_len):
+        for t in range(t_len):
+            n_valid[i, t] = momentum_order_nb(momentum[i, t], order[i, t])
+    return order, n_valid
 
 
 @njit(cache=True)
@@ -111,10 +136,10 @@ def security_targets_nb(sleeve_w, member_row, out):
 
 
 @njit(cache=True)
-def run_combination_nb(c, params, momentum, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
+def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
                        t_start, t_end, summary_out, equity_out, keep_equity):
     """Simulate combination ``c`` on sessions ``[t_start, t_end)`` and fill its summary row."""
-    s_len = momentum.shape[2]
+    s_len = order.shape[2]
     n = member_w.shape[2]
     lb = params[c, P_LOOKBACK]
     top_k = params[c, P_TOP_K]
@@ -151,14 +176,15 @@ def run_combination_nb(c, params, momentum, inv_vol, trend_ok, member_w, mkt, co
         prev_value = value
         decided_prev = False
         if (t - t_start) % period == 0 and t + 1 < t_end:
-            sleeve_weights_nb(momentum[lb, t], inv_vol[t], trend_ok[flt, t], top_k, weighting, sleeve_w)
+            weights_from_order_nb(order[lb, t], n_valid[lb, t], inv_vol[t], trend_ok[flt, t], top_k,
+                                  weighting, sleeve_w)
             security_targets_nb(sleeve_w, member_w[t], target)
             decided_prev = True
     enb.summary_finish_nb(summ, acct)
 
 
 @njit(cache=True, parallel=True)
-def rotation_sweep_nb(params, momentum, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
+def rotation_sweep_nb(params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
                       t_start, t_end, keep_equity):
     """Run every combination of ``params`` [C, 5] in parallel on sessions ``[t_start, t_end)``.
 
@@ -171,6 +197,6 @@ def rotation_sweep_nb(params, momentum, inv_vol, trend_ok, member_w, mkt, cost, 
     summary = np.empty((c_len, enb.SUM_SIZE), dtype=np.float64)
     equity = np.empty((c_len, (t_end - t_start) if keep_equity else 0), dtype=np.float64)
     for c in prange(c_len):
-        run_combination_nb(c, params, momentum, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
+        run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, init_cash,
                            t_start, t_end, summary, equity, keep_equity)
     return summary, equity

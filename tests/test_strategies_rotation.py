@@ -181,3 +181,19 @@ def test_signals_are_point_in_time():
     assert np.isnan(sig.momentum[0, :2]).all()
     assert sig.trend_ok[0].all()
     np.testing.assert_array_equal(sig.trend_ok[1], [[False, False], [True, True], [True, True], [True, False]])
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from([-0.2, -0.1, 0.0, 0.05, 0.1, 0.3])), min_size=1, max_size=12))
+def test_momentum_order_is_a_stable_descending_sort(values):
+    mom = np.array([np.nan if v is None else v for v in values])
+    order = np.empty(len(mom), dtype=np.int64)
+    valid = rnb.momentum_order_nb(mom, order)
+    expected = [int(s) for s in np.argsort(np.where(np.isnan(mom), np.inf, -mom), kind="stable")
+                if not np.isnan(mom[s])]
+    assert valid == len(expected)
+    assert list(order[:valid]) == expected
+    assert (order[valid:] == -1).all()
