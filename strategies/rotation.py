@@ -24,6 +24,7 @@ from aibt.engine.result import summary_frame
 from aibt.engine.simulate import cost_params
 from aibt.errors import ConfigError, DataError
 from aibt.strategies import rotation_nb as rnb
+from aibt.strategies.rolling_nb import rolling_mean_nb, rolling_std_nb
 from aibt.universes.trading_rules import TradingRules
 
 WEIGHTINGS = {"equal": rnb.WEIGHT_EQUAL, "inv_vol": rnb.WEIGHT_INV_VOL}
@@ -148,8 +149,10 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
         if lb < t_len:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mom[i, lb:] = px[lb:] / px[:-lb] - 1.0
-    rets = prices.pct_change(fill_method=None)
-    vol = rets.rolling(vol_window, min_periods=vol_window).std(ddof=1).to_numpy()
+    rets = np.full_like(px, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rets[1:] = px[1:] / px[:-1] - 1.0
+    vol = rolling_std_nb(rets, int(vol_window), 1)
     with np.errstate(divide="ignore"):
         inv_vol = np.where(vol > 0, 1.0 / vol, np.nan)
     trend = np.zeros((len(trend_windows), t_len, s_len), dtype=np.bool_)
@@ -157,7 +160,7 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
         if w == 0:
             trend[i] = True
             continue
-        sma = prices.rolling(w, min_periods=w).mean().to_numpy()
+        sma = rolling_mean_nb(px, w)
         trend[i] = np.nan_to_num(px, nan=-np.inf) >= np.nan_to_num(sma, nan=np.inf)
     mom = np.ascontiguousarray(mom)
     order, n_valid = rnb.momentum_orders_nb(mom)
