@@ -117,7 +117,8 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
     Returns
     -------
     Panel
-        Rows are XSHG sessions from ``start`` to ``end``; sessions without a bar are NaN and not
+        Rows are XSHG sessions from ``start`` to ``end``, clipped to the selection's first and last bar
+        (no row is invented beyond the data); sessions without a bar are NaN and not
         tradable; bars on non-XSHG days (Hong Kong) are dropped. HKD symbols carry the documented
         constant HKD->CNY rate of :func:`load_fx`. ``meta`` holds ``snapshot_sha256``.
 
@@ -141,6 +142,13 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
     hi = _bound(end, "end") if end is not None else dates[has[-1]]
     if lo > hi:
         raise DataError(f"start {lo.date()} is after end {hi.date()}")
+    # data before the first or after the last bar of the selection does not exist: never pad with NaN
+    first_bar, last_bar = dates[has[0]], dates[has[-1]]
+    if lo > last_bar or hi < first_bar:
+        raise DataError(f"snapshot: no bar between {lo.date()} and {hi.date()}: the data of "
+                        f"{', '.join(wanted[:5])}{' ...' if len(wanted) > 5 else ''} cover "
+                        f"{first_bar.date()} to {last_bar.date()}")
+    lo, hi = max(lo, first_bar), min(hi, last_bar)
     sessions = xshg_sessions(lo, hi)
     if len(sessions) == 0:
         raise DataError(f"no XSHG session between {lo.date()} and {hi.date()}")

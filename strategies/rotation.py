@@ -274,10 +274,17 @@ def prepare(panel: Panel, sleeves: Sleeves, grid: ParamGrid, rules: TradingRules
 
 def session_range(dates: pd.DatetimeIndex, start=None, end=None) -> tuple[int, int]:
     """Half-open row range ``[t0, t1)`` of the sessions between ``start`` and ``end`` (inclusive)."""
-    t0 = 0 if start is None else int(dates.searchsorted(pd.Timestamp(start)))
-    t1 = len(dates) if end is None else int(dates.searchsorted(pd.Timestamp(end), side="right"))
+    def _ts(value, what):
+        try:
+            return pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{what} {value!r} is not a date (use YYYY-MM-DD): {exc}") from None
+
+    t0 = 0 if start is None else int(dates.searchsorted(_ts(start, "start")))
+    t1 = len(dates) if end is None else int(dates.searchsorted(_ts(end, "end"), side="right"))
     if t1 - t0 < 2:
-        raise ConfigError(f"fewer than 2 sessions between {start} and {end}")
+        raise ConfigError(f"fewer than 2 sessions between {start} and {end}; the data cover "
+                          f"{dates[0].date()} to {dates[-1].date()}")
     return t0, t1
 
 

@@ -247,10 +247,15 @@ def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n
     t_begin = time.perf_counter()
     out = Path(out if out is not None else cfg.out)
     plan = plan_for(cfg)
+    cfg_json = cfg.to_json()
+    # validate everything (symbols, universe, dates, costs) before the first file is written, so a
+    # bad config leaves nothing behind; the shared inputs are cached for the in-process chunks
+    from aibt.strategies.rotation import session_range
+
+    session_range(_cached_setup(cfg_json).panel.dates, cfg.start, cfg.end)
     _check_manifest(out, plan, cfg)
     done = [i for i in range(plan.n_chunks) if plan.path(out, i).exists()]
     pending = [i for i in range(plan.n_chunks) if i not in set(done)]
-    cfg_json = cfg.to_json()
     if pending:
         if client is not None:
             _run_dask(client, task, cfg_json, pending, out)

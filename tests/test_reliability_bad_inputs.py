@@ -238,7 +238,7 @@ API_CASES = [
     ("snapshot-start-after-end", lambda: load_snapshot("300308", start="2025-01-01", end="2024-01-01"), DataError,
      ["start 2025-01-01 is after end 2024-01-01"]),
     ("snapshot-outside-calendar", lambda: load_snapshot("300308", start="2030-01-01", end="2031-01-01"), DataError,
-     ["2030-01-01", "outside the XSHG calendar"]),
+     ["2030-01-01", "no bar", "cover 2019-01-02 to 2026-05-28"]),
     ("snapshot-after-the-data", lambda: load_snapshot("300308", start="2026-06-01", end="2026-12-01"),
      DataError, ["300308", "no bar", "2026-06-01", "2026-05-28"]),
     ("snapshot-before-listing", lambda: load_snapshot("688256", start="2015-01-05", end="2015-06-01"),
@@ -457,10 +457,6 @@ def test_track_bad_input_leaves_no_output_dir(argv, fragment, tmp_path, monkeypa
 
 
 SWEEP_BASE = '[universe]\nsymbols = ["300308", "300502"]\n[run]\nout = "sweep-out"\n'
-SWEEP_LEAVES_OUT = ("strategies/sweep_runner.py run_chunked_sweep creates the out folder and sweep.json before the "
-                    "universe, dates and costs are validated, so this bad input leaves sweep-out/ behind")
-
-
 @pytest.mark.parametrize("text, fragment", [
     pytest.param(SWEEP_BASE + "[grid]\nlookback = [20, 60]\n", "lookback", id="grid-key-typo"),
     pytest.param(SWEEP_BASE + "[grid]\nlookbacks = [20, 60\n", "TOML", id="invalid-toml"),
@@ -469,21 +465,16 @@ SWEEP_LEAVES_OUT = ("strategies/sweep_runner.py run_chunked_sweep creates the ou
     pytest.param(SWEEP_BASE + "[grid]\nlookbacks = 20\n", "lookbacks", id="grid-scalar"),
     pytest.param(SWEEP_BASE + '[grid]\ntop_k = ["a"]\n', "[grid]", id="grid-text"),
     pytest.param('[universe]\nsymbols = ["300308", "999999"]\n[run]\nout = "sweep-out"\n', "999999",
-                 id="unknown-ticker", marks=xfail(SWEEP_LEAVES_OUT)),
+                 id="unknown-ticker"),
     pytest.param('[universe]\nname = "star_ai"\n[run]\nout = "sweep-out"\n', "star_ai",
-                 id="unknown-universe", marks=xfail(SWEEP_LEAVES_OUT)),
+                 id="unknown-universe"),
     pytest.param(SWEEP_BASE + '[dates]\nstart = "2025-06-01"\nend = "2025-01-01"\n', "2025-06-01",
-                 id="start-after-end", marks=xfail(SWEEP_LEAVES_OUT)),
-    pytest.param(SWEEP_BASE + "[costs]\ncommission = -0.1\n", "commission", id="negative-commission",
-                 marks=xfail(SWEEP_LEAVES_OUT)),
+                 id="start-after-end"),
+    pytest.param(SWEEP_BASE + "[costs]\ncommission = -0.1\n", "commission", id="negative-commission"),
     pytest.param(SWEEP_BASE + "[grid]\nlookbacks = [-5]\n", "lookbacks", id="negative-lookback"),
-    pytest.param(SWEEP_BASE + '[dates]\nstart = "2024-13-01"\n', "2024-13-01", id="unreadable-date",
-                 marks=xfail("strategies/sweep_config.py / sweep_runner.py: [dates] start '2024-13-01' ends in a "
-                             "pandas ValueError traceback with exit code 1")),
-    pytest.param(SWEEP_BASE + '[dates]\nstart = "2026-06-01"\nend = "2026-12-01"\n', "2026-06-01",
-                 id="dates-after-data",
-                 marks=xfail("aibt sweep: dates after the snapshot's last bar (2026-05-28) run a sweep of all-zero "
-                             "results with exit code 0 (load_snapshot returns an all-NaN panel)")),
+    pytest.param(SWEEP_BASE + '[dates]\nstart = "2024-13-01"\n', "2024-13-01", id="unreadable-date"),
+    pytest.param(SWEEP_BASE + '[dates]\nstart = "2026-06-01"\nend = "2026-12-01"\n', "2026-05-28",
+                 id="dates-after-data"),
 ])
 def test_sweep_bad_config_leaves_nothing(text, fragment, tmp_path, monkeypatch):
     if not _command_available("sweep"):
