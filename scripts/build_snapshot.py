@@ -319,15 +319,9 @@ def resolve_volume_units(symbol: str, srcs: dict[str, pd.DataFrame]) -> dict[str
             if key in units:
                 continue
             for ref in sorted(units, key=lambda k: -len(srcs[k])):
-                common = df.index.intersection(srcs[ref].index)
-                a = df.loc[common, "volume"].to_numpy()
-                b = srcs[ref].loc[common, "volume"].to_numpy() * units[ref]["unit"]
-                ok = (a > 0) & (b > 0)
-                if ok.sum() >= 20:
-                    ratio = float(np.median(b[ok] / a[ok]))
-                    units[key] = {"unit": float(100.0 ** round(math.log(ratio, 100))),
-                                  "method": f"median volume ratio vs {ref} on {int(ok.sum())} days",
-                                  "median_ratio": _r(ratio, 4)}
+                found = unit_from_overlap(df, srcs[ref], units[ref]["unit"], ref)
+                if found is not None:
+                    units[key] = found
                     progress = True
                     break
     documented = {"nolan": 1.0, "luciusneo": 1.0, "qb": 100.0, "tushare_r11": 100.0,
@@ -347,18 +341,25 @@ def resolve_volume_units_seeded(symbol, srcs, units):
         if key in units:
             continue
         ref = next(iter(units))
-        common = df.index.intersection(srcs[ref].index)
-        a = df.loc[common, "volume"].to_numpy()
-        b = srcs[ref].loc[common, "volume"].to_numpy() * units[ref]["unit"]
-        ok = (a > 0) & (b > 0)
-        if ok.sum() >= 20:
-            ratio = float(np.median(b[ok] / a[ok]))
-            units[key] = {"unit": float(100.0 ** round(math.log(ratio, 100))),
-                          "method": f"median volume ratio vs {ref} on {int(ok.sum())} days",
-                          "median_ratio": _r(ratio, 4)}
-        else:
-            units[key] = {"unit": 100.0 if key == "qb" else 1.0, "method": "documented unit", "median_ratio": None}
+        found = unit_from_overlap(df, srcs[ref], units[ref]["unit"], ref)
+        units[key] = found if found is not None else {
+            "unit": 100.0 if key == "qb" else 1.0, "method": "documented unit", "median_ratio": None}
     return units
+
+
+def unit_from_overlap(df, ref_df, ref_unit: float, ref: str):
+    """Volume unit of ``df`` (a power of 100) from the median ratio of the reference source's volume in
+    shares to ``df``'s volume on at least 20 common trading days; None with fewer days."""
+    common = df.index.intersection(ref_df.index)
+    a = df.loc[common, "volume"].to_numpy()
+    b = ref_df.loc[common, "volume"].to_numpy() * ref_unit
+    ok = (a > 0) & (b > 0)
+    if ok.sum() < 20:
+        return None
+    ratio = float(np.median(b[ok] / a[ok]))
+    return {"unit": float(100.0 ** round(math.log(ratio, 100))),
+            "method": f"median volume ratio vs {ref} on {int(ok.sum())} days",
+            "median_ratio": _r(ratio, 4)}
 
 
 # ---------------------------------------------------------------------------------------------- stitching
