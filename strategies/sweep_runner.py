@@ -218,16 +218,20 @@ def merge_chunks(out: Path, plan: ChunkPlan) -> pd.DataFrame:
     return table.sort_index(kind="mergesort")
 
 
-def _run_dask(client, task: Callable, cfg_json: str, pending: list[int], out: Path) -> None:
-    from distributed import wait
+def _run_dask(client, task: Callable, cfg_json: str, pending: list[int], out: Path,
+              on_chunk: Callable[[int], None] | None = None) -> None:
+    from distributed import as_completed
 
     futures = client.map(task, [cfg_json] * len(pending), pending, [str(out)] * len(pending), pure=False)
-    wait(futures)
-    client.gather(futures)  # raises the first task error, if any
+    for future in as_completed(futures):
+        future.result()  # raises the task's error, if any
+        if on_chunk is not None:
+            on_chunk(1)
 
 
 def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n_workers: int = 2,
-                      client=None, task: Callable[[str, int, str], str] = run_chunk) -> SweepOutcome:
+                      client=None, task: Callable[[str, int, str], str] = run_chunk,
+                      on_chunk: Callable[[int], None] | None = None) -> SweepOutcome:
     """Run (or resume) the sweep ``cfg`` chunk by chunk and merge the chunk summaries.
 
     Parameters
@@ -239,6 +243,7 @@ def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n
     client : an existing ``distributed.Client`` to use instead of ``scheduler``.
     task : the function that runs one chunk, ``task(cfg_json, index, out) -> path`` (default
         :func:`run_chunk`; other callables wrap it, e.g. to instrument a run).
+    on_chunk : called with 1 each time a chunk finishes (progress bars).
 
     Returns
     -------
@@ -258,10 +263,12 @@ def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n
     pending = [i for i in range(plan.n_chunks) if i not in set(done)]
     if pending:
         if client is not None:
-            _run_dask(client, task, cfg_json, pending, out)
+            _run_dask(client, task, cfg_json, pending, out, on_chunk)
         elif scheduler == "local":
             for i in pending:
                 task(cfg_json, i, str(out))
+                if on_chunk is not None:
+                    on_chunk(1)
         else:
             try:
                 from distributed import Client, LocalCluster
@@ -271,14 +278,14 @@ def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n
             if scheduler == "dask":
                 with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, Client(cluster) as c:
-                    _run_dask(c, task, cfg_json, pending, out)
+                    _run_dask(c, task, cfg_json, pending, out, on_chunk)
             else:
                 try:
                     c = Client(scheduler, timeout="20s")
                 except (OSError, TimeoutError) as exc:
                     raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
                 with c:
-                    _run_dask(c, task, cfg_json, pending, out)
+                    _run_dask(c, task, cfg_json, pending, out, on_chunk)
     table = merge_chunks(out, plan)
     write_parquet(table, out / SUMMARY_FILE)
     return SweepOutcome(table, tuple(pending), tuple(done), plan, out, time.perf_counter() - t_begin)

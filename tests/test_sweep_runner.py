@@ -79,8 +79,10 @@ def test_rerun_skips_finished_chunks_and_recomputes_only_missing_ones(cfg, direc
         calls.append(index)
         return run_chunk(cfg_json, index, out_dir)
 
-    again = run_chunked_sweep(cfg, out, task=counting)
+    ticks = []
+    again = run_chunked_sweep(cfg, out, task=counting, on_chunk=ticks.append)
     assert calls == [2, 5]
+    assert ticks == [1, 1]  # the progress callback hears of each chunk run, not of the skipped ones
     assert again.ran == (2, 5) and again.skipped == (0, 1, 3, 4, 6)
     for i in (0, 1, 3, 4, 6):
         assert plan.path(out, i).stat().st_mtime_ns == mtimes[i]

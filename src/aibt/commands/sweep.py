@@ -46,7 +46,16 @@ def sweep(config: str, scheduler: str, workers: int, out: str | None, chunk_size
         cfg = replace(cfg, chunk_size=chunk_size)
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
-    res = run_chunked_sweep(cfg, out, scheduler=scheduler, n_workers=workers)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from aibt.strategies.sweep_runner import plan_for
+
+    total = plan_for(cfg).n_chunks
+    with Progress(TextColumn("sweep chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  disable=as_json, transient=True) as bar:
+        task = bar.add_task("chunks", total=total)
+        res = run_chunked_sweep(cfg, out, scheduler=scheduler, n_workers=workers,
+                                on_chunk=lambda k: bar.advance(task, k))
     table = res.table
     best = table.sort_values("sharpe", ascending=False, kind="mergesort", na_position="last").head(max(top, 0))
     cols = [c for c in SHOW_COLUMNS if c in table.columns]
