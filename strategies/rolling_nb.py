@@ -2,8 +2,8 @@
 
 A value is produced only when all ``window`` observations of the window are present (pandas'
 ``rolling(window, min_periods=window)``); otherwise NaN. The mean keeps a Kahan-compensated running
-sum; the variance a Welford running mean and sum of squared deviations updated as values enter and
-leave the window, so long series do not accumulate cancellation error. Equal to pandas to ~1e-12.
+sum (equal to pandas to ~1e-12); the standard deviation is computed in two passes over each window,
+exact to rounding (pandas' running updates can lose digits when the deviations are tiny).
 """
 from __future__ import annotations
 
@@ -46,32 +46,32 @@ def rolling_mean_nb(x, window):
 
 @njit(cache=True)
 def rolling_std_nb(x, window, ddof=1):
-    """Rolling standard deviation (``ddof`` degrees of freedom) over ``window`` rows per column."""
+    """Rolling standard deviation (``ddof`` degrees of freedom) over ``window`` rows per column.
+
+    Two passes over each full window (mean, then squared deviations): O(T x S x window), exact to
+    rounding even when the deviations are tiny next to the mean, where running add/remove updates
+    (pandas) lose digits.
+    """
     t_len, s_len = x.shape
     out = np.full((t_len, s_len), np.nan)
+    if window <= ddof:
+        return out
     for s in range(s_len):
-        n = 0
-        mean = 0.0
-        m2 = 0.0
+        count = 0
         for t in range(t_len):
-            v = x[t, s]
-            if not np.isnan(v):
-                n += 1
-                d = v - mean
-                mean += d / n
-                m2 += d * (v - mean)
-            if t >= window:
-                old = x[t - window, s]
-                if not np.isnan(old):
-                    n -= 1
-                    if n == 0:
-                        mean = 0.0
-                        m2 = 0.0
-                    else:
-                        d = old - mean
-                        mean -= d / n
-                        m2 -= d * (old - mean)
-            if n == window and n > ddof:
-                var = m2 / (n - ddof)
-                out[t, s] = np.sqrt(var) if var > 0.0 else 0.0
+            if not np.isnan(x[t, s]):
+                count += 1
+            if t >= window and not np.isnan(x[t - window, s]):
+                count -= 1
+            if count < window:
+                continue
+            mean = 0.0
+            for k in range(t - window + 1, t + 1):
+                mean += x[k, s]
+            mean /= window
+            ss = 0.0
+            for k in range(t - window + 1, t + 1):
+                d = x[k, s] - mean
+                ss += d * d
+            out[t, s] = np.sqrt(ss / (window - ddof))
     return out
