@@ -132,10 +132,11 @@ class Signals:
 
 
 def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_windows: Sequence[int],
-                    vol_window: int = 60) -> Signals:
+                    vol_window: int = 60, inverse_volatility: bool = True) -> Signals:
     """Momentum ``P_t / P_{t-L} - 1`` (NaN until L sessions of history), inverse volatility of daily
     returns over ``vol_window`` sessions (ddof=1), and trend state ``P_t >= mean(P_{t-W+1..t})``
-    (False without W sessions of history; window 0 = always True)."""
+    (False without W sessions of history; window 0 = always True). ``inverse_volatility=False`` skips
+    the volatility (all NaN) for grids that never weight by it."""
     lookbacks = tuple(int(x) for x in lookbacks)
     trend_windows = tuple(int(x) for x in trend_windows)
     if any(lb < 1 for lb in lookbacks):
@@ -149,12 +150,14 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
         if lb < t_len:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mom[i, lb:] = px[lb:] / px[:-lb] - 1.0
-    rets = np.full_like(px, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rets[1:] = px[1:] / px[:-1] - 1.0
-    vol = rolling_std_nb(rets, int(vol_window), 1)
-    with np.errstate(divide="ignore"):
-        inv_vol = np.where(vol > 0, 1.0 / vol, np.nan)
+    inv_vol = np.full_like(px, np.nan)
+    if inverse_volatility:
+        rets = np.full_like(px, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rets[1:] = px[1:] / px[:-1] - 1.0
+        vol = rolling_std_nb(rets, int(vol_window), 1)
+        with np.errstate(divide="ignore"):
+            inv_vol = np.where(vol > 0, 1.0 / vol, np.nan)
     trend = np.zeros((len(trend_windows), t_len, s_len), dtype=np.bool_)
     for i, w in enumerate(trend_windows):
         if w == 0:
@@ -264,7 +267,8 @@ def prepare(panel: Panel, sleeves: Sleeves, grid: ParamGrid, rules: TradingRules
     """Build the shared inputs of a sweep (signals on the grid's lookbacks and trend windows)."""
     if sleeves.member_w.shape[0] != len(panel.dates) or sleeves.member_w.shape[2] != len(panel.symbols):
         raise DataError("sleeve member weights do not match the panel's dates and symbols")
-    signals = compute_signals(sleeves.prices, grid.lookbacks, grid.trend_windows, vol_window)
+    signals = compute_signals(sleeves.prices, grid.lookbacks, grid.trend_windows, vol_window,
+                              inverse_volatility="inv_vol" in grid.weightings)
     market = build_market(panel, rules, price)
     cost = cost_params(commission, min_commission, slippage_bps)
     if not np.isfinite(init_cash) or init_cash <= 0:
