@@ -211,7 +211,7 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
                           ("etfs", "screen_star_ai_etfs")):
             table(scr[key].reset_index(), name)
 
-        common = pd.concat({f"{cfg.etf} ETF": etf_close, "STAR AI (reconstructed)": trk["index"]}, axis=1).dropna()
+        common = pd.concat({f"{cfg.etf} ETF": etf_close, "STAR AI (reconstructed)": trk["index"]}, axis=1, sort=True).dropna()
         p_equity = plot(plots.plot_equity, "etf_vs_index", common, benchmark=bench.series("000688").loc[common.index[0]:],
                         benchmark_label="STAR 50 (000688)", title=f"{cfg.etf} vs reconstructed STAR AI index")
         p_under = plot(plots.plot_underwater, "underwater_etf", etf_close.to_frame(f"{cfg.etf} ETF"))
@@ -221,7 +221,7 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
         x, y, metric = cfg.sweep_heatmap
         p_sweep = plot(plots.plot_sweep_heatmap, "sweep_heatmap", rot["sweep"], x, y, metric, aggfunc="median")
         p_rot = plot(plots.plot_equity, "rotation_equity",
-                     pd.concat({"best in-sample": rot["best_equity"], "walk-forward OOS": rot["oos"]}, axis=1),
+                     pd.concat({"best in-sample": rot["best_equity"], "walk-forward OOS": rot["oos"]}, axis=1, sort=True),
                      benchmark=bench.series("000300"), benchmark_label="CSI 300 (000300)",
                      title="Basket rotation", log_scale=True)
         bar.advance(task)
