@@ -302,9 +302,10 @@ def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, 
     t0, t1 = session_range(setup.panel.dates, start, end)
     first, stop = combos if combos is not None else (0, setup.grid.size)
     params = setup.grid.codes(first, stop)
+    corp_action = (setup.market.share_ratio != 1.0).any(axis=1)  # NaN counts as a corporate action
     summary, equity = rnb.rotation_sweep_nb(params, setup.signals.order, setup.signals.n_valid, setup.signals.inv_vol,
-                                            setup.signals.trend_ok, setup.sleeves.member_w, setup.market,
-                                            setup.cost, setup.init_cash, t0, t1, keep_equity)
+                                            setup.signals.trend_ok, setup.sleeves.member_w, corp_action,
+                                            setup.market, setup.cost, setup.init_cash, t0, t1, keep_equity)
     ids = pd.RangeIndex(first, first + len(params), name="combo")
     dates = setup.panel.dates[t0:t1]
     table = setup.grid.table().iloc[first:stop].set_index(ids)
