@@ -172,12 +172,16 @@ def config_from_dict(raw: Mapping[str, Any]) -> SweepConfig:
         except ConfigError as exc:
             raise ConfigError(f"[grid] {exc}") from None
     cfg = SweepConfig(**kwargs)
-    if bool(cfg.symbols) == bool(cfg.name):
-        raise ConfigError("[universe] give exactly one of 'symbols' (a list of codes) or 'name' (a universe)")
     if cfg.sleeves not in SLEEVE_MODES:
         raise ConfigError(f"[universe] sleeves must be one of {SLEEVE_MODES}, got {cfg.sleeves!r}")
-    if cfg.sleeves == "baskets" and not cfg.baskets:
-        raise ConfigError("[universe] sleeves = 'baskets' needs a 'baskets' list (e.g. [\"optical\", \"pcb\"])")
+    if cfg.sleeves == "baskets":
+        if not cfg.baskets:
+            raise ConfigError("[universe] sleeves = 'baskets' needs a 'baskets' list (e.g. [\"optical\", \"pcb\"])")
+        if cfg.symbols or cfg.name:
+            raise ConfigError("[universe] sleeves = 'baskets' takes its securities from the baskets: "
+                              "remove 'symbols' / 'name'")
+    elif bool(cfg.symbols) == bool(cfg.name):
+        raise ConfigError("[universe] give exactly one of 'symbols' (a list of codes) or 'name' (a universe)")
     if cfg.chunk_size < 1:
         raise ConfigError(f"[run] chunk_size must be >= 1, got {cfg.chunk_size}")
     if cfg.vol_window < 2:

@@ -106,6 +106,8 @@ def test_an_output_folder_of_another_sweep_is_refused(cfg, tmp_path):
     ({**RAW, "run": {"chunk_size": 0}}, r"chunk_size must be >= 1"),
     ({**RAW, "universe": {"symbols": SYMBOLS, "name": "pcb"}}, r"exactly one of 'symbols'"),
     ({**RAW, "universe": {"symbols": SYMBOLS, "sleeves": "basket"}}, r"sleeves must be one of"),
+    ({**RAW, "universe": {"sleeves": "baskets"}}, r"needs a 'baskets' list"),
+    ({**RAW, "universe": {"sleeves": "baskets", "baskets": ["pcb"], "symbols": SYMBOLS}}, r"remove 'symbols'"),
 ])
 def test_config_mistakes_name_the_key(raw, message):
     with pytest.raises(ConfigError, match=message):
@@ -168,3 +170,22 @@ def test_cli_sweep_runs_resumes_and_reports_config_typos(tmp_path):
     assert r3.exit_code == 2
     assert "'topk'" in r3.output and "did you mean 'top_k'" in r3.output
     assert os.listdir(tmp_path / "o" / "chunks")
+
+
+def test_basket_sleeves_need_no_symbol_list_and_equal_a_direct_run(tmp_path):
+    from aibt.data.snapshot import load_snapshot
+    from aibt.strategies.rotation import build_sleeves, prepare
+    from aibt.universes import BASKETS, compile_rules
+
+    raw = {**RAW, "universe": {"sleeves": "baskets", "baskets": ["optical", "copper", "pcb"]},
+           "costs": {"commission": 0.00025, "min_commission": 5.0, "rules": True}}
+    cfg = config_from_dict(raw)
+    outcome = run_chunked_sweep(cfg, tmp_path / "baskets")
+    baskets = {b: list(BASKETS[b]) for b in ("optical", "copper", "pcb")}
+    codes = list(dict.fromkeys(c for m in baskets.values() for c in m))
+    panel = load_snapshot(codes, end=cfg.end)
+    setup = prepare(panel, build_sleeves(panel, baskets), cfg.grid, compile_rules(panel.dates, list(panel.symbols)),
+                    commission=0.00025, min_commission=5.0)
+    direct, _ = run_sweep(setup, cfg.start, cfg.end)
+    pd.testing.assert_frame_equal(outcome.table, direct, check_exact=True)
+    assert outcome.table["n_filled"].min() > 0
