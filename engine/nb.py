@@ -472,7 +472,7 @@ def execute_pending_nb(t, mkt, cost, acct, shares, bought_today, pending, carry,
                 pending[j] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def start_day_nb(t, mkt, acct, shares, bought_today, pending, accrual_rate, prev_value):
     """Open session ``t``: apply the share ratio of corporate actions to holdings and pending
     orders, clear the T+1 lock, and deduct ``accrual_rate x prev_value`` of fund fees from cash.
@@ -495,7 +495,7 @@ def start_day_nb(t, mkt, acct, shares, bought_today, pending, accrual_rate, prev
     return fee
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def day_step_nb(t, rebalance, target_row, mkt, cost, carry, accrual_rate, prev_value, acct, shares,
                 bought_today, pending, scratch, fills, fill_count, pid):
     """Simulate session ``t`` and return the close value.

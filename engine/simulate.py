@@ -18,7 +18,7 @@ from aibt.engine.market import build_market
 from aibt.engine.records import fills_frame
 from aibt.engine.result import COST_KINDS, SimResult, summary_dict, summary_frame
 from aibt.engine.schedule import schedule_mask
-from aibt.engine.targets import align_weights
+from aibt.engine.targets import align_weights, validate_and_fill
 from aibt.errors import AibtError, ConfigError
 from aibt.universes.trading_rules import TradingRules
 
@@ -214,14 +214,30 @@ def simulate_many(
         bands = np.array([_band(b) for b in drift_band])
     else:
         bands = np.full(c_len, _band(drift_band))
-    w_all = np.empty((c_len, t, n))
     mask_all = np.empty((c_len, t), dtype=bool)
-    for c, (wc, sc) in enumerate(zip(items, scheds)):
+    if isinstance(weights, np.ndarray):  # one vectorised check and fill for all portfolios
         try:
-            w_all[c], given = align_weights(panel, wc)
-        except AibtError as exc:  # name the portfolio
-            raise type(exc)(f"portfolio {labels[c]!r}: {exc}") from None
-        mask_all[c] = schedule_mask(panel.dates, sc, given)
+            raw = np.asarray(weights, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"weights cannot be read as a [C, T, N] array of numbers ({exc})") from None
+        w_all, given_all = validate_and_fill(panel, raw, labels)
+        masks = {}
+        for c, sc in enumerate(scheds):
+            if sc is None:
+                mask_all[c] = given_all[c]
+            else:  # named schedules are shared: compute each once
+                key = sc if isinstance(sc, str) else id(sc)
+                if key not in masks:
+                    masks[key] = schedule_mask(panel.dates, sc, given_all[c])
+                mask_all[c] = masks[key]
+    else:
+        w_all = np.empty((c_len, t, n))
+        for c, (wc, sc) in enumerate(zip(items, scheds)):
+            try:
+                w_all[c], given = align_weights(panel, wc)
+            except AibtError as exc:  # name the portfolio
+                raise type(exc)(f"portfolio {labels[c]!r}: {exc}") from None
+            mask_all[c] = schedule_mask(panel.dates, sc, given)
     mkt = build_market(panel, rules, price)
     cost = cost_params(commission, min_commission, slippage_bps)
     eq, summ = nb.simulate_many_nb(w_all, mask_all, bands, mkt, cost, _check_cash(init_cash),

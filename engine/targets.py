@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 import pandas as pd
 
 from aibt.data.panel import Panel
@@ -92,26 +93,76 @@ def align_weights(panel: Panel, weights) -> tuple[np.ndarray, np.ndarray]:
                                 list(panel.symbols) if on_panel else None, exc) from None
         if raw.shape != (t, n):
             raise DataError(f"weights array has shape {raw.shape}, expected {(t, n)} (panel dates x symbols)")
-    given = ~np.isnan(raw).all(axis=1)
-    filled = np.where(given[:, None] & np.isnan(raw), 0.0, raw)
-    if np.isinf(filled).any():
-        ti, j = np.argwhere(np.isinf(filled))[0]
-        raise ConfigError(f"weight of {panel.symbols[j]} on {panel.dates[ti].date()} is infinite")
-    neg = np.argwhere(filled < 0)
-    if neg.size:
-        ti, j = neg[0]
-        raise ConfigError(f"weight of {panel.symbols[j]} on {panel.dates[ti].date()} is {float(filled[ti, j])}: "
-                          "weights must be >= 0 (long only)")
-    sums = np.where(given, np.nansum(filled, axis=1), 0.0)
-    over = np.flatnonzero(sums > 1.0 + WEIGHT_SUM_TOLERANCE)
-    if over.size:
-        ti = over[0]
-        raise ConfigError(f"weights on {panel.dates[ti].date()} sum to {sums[ti]:.10g} > 1; "
+    return validate_and_fill(panel, raw)
+
+
+@njit(cache=True)
+def fill_targets_nb(raw, tolerance):
+    """One pass over target weights [C, T, N]: rows given (not all NaN), NaN inside a given row -> 0,
+    forward fill (0 before the first target), and the first infinite, negative or over-1 row found.
+
+    Returns ``out [C, T, N], given [C, T], errors [3, 4]`` where row k of ``errors`` (0 infinite,
+    1 negative, 2 sum over 1) is ``(c, t, j, value)`` of the first case, ``c = -1`` if none.
+    """
+    c_len, t_len, n = raw.shape
+    out = np.zeros((c_len, t_len, n))
+    given = np.zeros((c_len, t_len), dtype=np.bool_)
+    errors = np.full((3, 4), -1.0)
+    for c in range(c_len):
+        last = -1
+        for t in range(t_len):
+            any_given = False
+            for j in range(n):
+                if not np.isnan(raw[c, t, j]):
+                    any_given = True
+                    break
+            if any_given:
+                given[c, t] = True
+                total = 0.0
+                for j in range(n):
+                    v = raw[c, t, j]
+                    if np.isnan(v):
+                        v = 0.0
+                    elif np.isinf(v):
+                        if errors[0, 0] < 0:
+                            errors[0, 0], errors[0, 1], errors[0, 2], errors[0, 3] = c, t, j, v
+                    elif v < 0.0:
+                        if errors[1, 0] < 0:
+                            errors[1, 0], errors[1, 1], errors[1, 2], errors[1, 3] = c, t, j, v
+                    out[c, t, j] = v
+                    total += v
+                if total > 1.0 + tolerance and errors[2, 0] < 0 and np.isfinite(total):
+                    errors[2, 0], errors[2, 1], errors[2, 2], errors[2, 3] = c, t, -1, total
+                last = t
+            elif last >= 0:
+                for j in range(n):
+                    out[c, t, j] = out[c, last, j]
+    return out, given, errors
+
+
+def validate_and_fill(panel: Panel, raw: np.ndarray, labels=None) -> tuple[np.ndarray, np.ndarray]:
+    """Check target weights on the panel's axes and forward-fill them, for one portfolio
+    (``raw`` [T, N]) or many at once (``raw`` [C, T, N], one compiled pass, errors prefixed with
+    ``portfolio <label>``).
+
+    Returns the filled weights (same shape; 0 before the first target) and the rows where targets
+    were given ([T] or [C, T]).
+    """
+    many = raw.ndim == 3
+    out, given, errors = fill_targets_nb(np.ascontiguousarray(raw if many else raw[None], dtype=np.float64),
+                                         WEIGHT_SUM_TOLERANCE)
+    for kind in range(3):
+        c, ti, j, v = errors[kind]
+        if c < 0:
+            continue
+        c, ti, j = int(c), int(ti), int(j)
+        prefix = f"portfolio {(labels[c] if labels is not None else c)!r}: " if many else ""
+        day = panel.dates[ti].date()
+        if kind == 0:
+            raise ConfigError(f"{prefix}weight of {panel.symbols[j]} on {day} is infinite")
+        if kind == 1:
+            raise ConfigError(f"{prefix}weight of {panel.symbols[j]} on {day} is {float(v)}: "
+                              "weights must be >= 0 (long only)")
+        raise ConfigError(f"{prefix}weights on {day} sum to {v:.10g} > 1; "
                           "target weights must sum to at most 1 (the rest is cash)")
-    # forward-fill target rows; 0 before the first target
-    pos = np.where(given, np.arange(t), -1)
-    np.maximum.accumulate(pos, out=pos)
-    out = np.zeros((t, n))
-    ok = pos >= 0
-    out[ok] = filled[pos[ok]]
-    return np.ascontiguousarray(out), given
+    return (out, given) if many else (out[0], given[0])
