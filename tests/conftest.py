@@ -1,0 +1,13 @@
+"""Test-wide settings.
+
+Hypothesis explores new random examples on every local run; under CI (the environment variable ``CI``
+set, as `.ci/run` is started) it runs a fixed, derandomised sequence so that a landing is judged on
+the same examples every time. Failures found locally are kept in `.hypothesis/` and replayed first.
+"""
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
