@@ -36,7 +36,8 @@ def test_star_first_five_sessions_unlimited():
     s = sec("688615", "STAR", "2024-09-26")
     lim = board_rules.limit_pct(s, d)
     listed = d >= "2024-09-26"
-    first5 = np.flatnonzero(listed)[:5]
+    # the first five XSHG sessions from the listing (counted on the exchange calendar, not the axis)
+    first5 = d.isin(pd.DatetimeIndex(["2024-09-26", "2024-09-27", "2024-09-30", "2024-10-08", "2024-10-09"]))
     assert np.isnan(lim[first5]).all()
     assert (lim[~np.isnan(lim)] == 0.20).all()
     assert np.isnan(lim[listed]).sum() == 5
@@ -139,14 +140,18 @@ def test_compile_rules_errors():
 @settings(max_examples=40, deadline=None)
 @given(offset=st.integers(min_value=-30, max_value=60), n_days=st.integers(min_value=1, max_value=40))
 def test_exactly_five_unlimited_sessions_when_listing_on_axis(offset, n_days):
+    import exchange_calendars as xcals
+
     d = pd.bdate_range("2024-03-01", periods=40)
     listing = d[0] + pd.Timedelta(days=offset)
     master = SecurityMaster([sec("688999", "STAR", listing)])
     axis = d[:n_days]
     lim = compile_rules(axis, ["688999"], master).limit_pct[:, 0]
-    on_axis = axis[axis >= listing]
+    # the first five sessions from the listing on the exchange calendar itself (independent of aibt)
+    cal = xcals.get_calendar("XSHG")
+    first5 = cal.sessions_in_range(listing, listing + pd.Timedelta(days=30))[:5].tz_localize(None)
     pre_listing = int((axis < listing).sum())
-    expected = pre_listing + (min(5, len(on_axis)) if listing >= axis[0] else 0)
+    expected = pre_listing + int(axis.isin(first5).sum())
     assert int(np.isnan(lim).sum()) == expected
     assert (lim[~np.isnan(lim)] == 0.20).all()
 
@@ -160,3 +165,15 @@ def test_axis_starting_before_listing_and_board():
     assert np.isnan(lim[~listed]).all() and np.isnan(lim[listed][:5]).all() and (lim[listed][5:] == 0.2).all()
     assert (r.stamp_duty_sell[~listed, 0] == 0).all() and (r.stamp_duty_sell[listed, 0] == 0.001).all()
     assert (r.limit_pct[:, 1] == 0.10).all()
+
+
+def test_first_sessions_counted_on_the_calendar_from_listing_not_the_axis():
+    # 688615 listed 2024-09-26; its first five sessions are 09-26, 09-27, 09-30, 10-08, 10-09 (National Day
+    # holiday 10-01..10-07). A panel that starts on 2024-09-30 still has no limit on 09-30, 10-08, 10-09.
+    s = sec("688615", "STAR", "2024-09-26")
+    from aibt.universes.calendar import xshg_sessions
+
+    d = xshg_sessions("2024-09-30", "2024-10-11")
+    lim = board_rules.limit_pct(s, d)
+    assert [x.strftime("%m-%d") for x in d] == ["09-30", "10-08", "10-09", "10-10", "10-11"]
+    assert np.isnan(lim[:3]).all() and (lim[3:] == 0.20).all()

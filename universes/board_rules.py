@@ -79,17 +79,28 @@ def lot_size(sec: Security) -> tuple[int, int]:
 
 
 def first_sessions(listing_date: pd.Timestamp, dates: pd.DatetimeIndex, n: int) -> np.ndarray:
-    """Boolean [T]: the first ``n`` dates of ``dates`` on or after ``listing_date``.
+    """Boolean [T]: the dates of ``dates`` that are among the first ``n`` XSHG sessions from
+    ``listing_date`` on.
 
-    The session count uses the given date axis. A listing before the axis' first date is taken to be past
-    its first ``n`` sessions (the axis cannot count sessions it does not contain), so nothing is marked.
+    The sessions are counted on the exchange calendar from the listing date, not on the given axis, so
+    a panel that starts on a new listing's third session still marks its third to fifth sessions.
     """
+    from aibt.universes.calendar import calendar_bounds, xshg_sessions
+
     d = pd.DatetimeIndex(dates)
     out = np.zeros(len(d), dtype=bool)
-    if len(d) == 0 or listing_date < d[0]:
+    if len(d) == 0 or n <= 0:
         return out
-    first = int(np.searchsorted(d.values, np.datetime64(listing_date), side="left"))
-    out[first:first + n] = True
+    lo, hi = calendar_bounds()
+    listed = pd.Timestamp(listing_date)
+    if listed > d[-1] or listed > hi or listed < lo:
+        # outside the calendar: count on the axis (only reachable for listings before 2005)
+        if listed >= d[0]:
+            first = int(np.searchsorted(d.values, np.datetime64(listed), side="left"))
+            out[first:first + n] = True
+        return out
+    first_n = xshg_sessions(listed, min(hi, listed + pd.Timedelta(days=14 + 7 * n)))[:n]
+    out[:] = d.isin(first_n)
     return out
 
 
