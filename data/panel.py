@@ -6,6 +6,13 @@ exact); ``adj_factor`` is the factor that turns them back into the traded price:
 ``raw_close = close * adj_factor`` (1.0 where unknown). ``volume`` is in shares (ETF: units),
 ``amount`` in local currency (NaN where no source has it). ``tradable`` is False on days without a
 real bar (no row, suspension, zero volume); prices there are NaN.
+
+Traded prices: ``traded_open/high/low/close`` are the prices as the exchange printed them (on the tick),
+where the data has them; :meth:`Panel.traded` returns them, or ``adjusted x adj_factor`` (rounded to a
+tick when one is given) where a panel has none. ``events`` is the dated corporate-action table
+(:data:`EVENT_COLUMNS`): ex-date, cash dividend per share (pre-tax, local currency), bonus + transfer
+shares per share, split ratio, the factor step, the exchange's ex-rights reference price, confidence and
+evidence. The engine credits dividends and share events from it; ``adj_factor`` changes only there.
 """
 from __future__ import annotations
 
@@ -18,7 +25,55 @@ import pandas as pd
 from aibt.errors import DataError
 
 PRICE_FIELDS = ("open", "high", "low", "close")
-FIELDS = ("open", "high", "low", "close", "volume", "amount", "adj_factor")
+TRADED_FIELDS = ("traded_open", "traded_high", "traded_low", "traded_close")
+FIELDS = ("open", "high", "low", "close", "volume", "amount", "adj_factor") + TRADED_FIELDS
+EVENT_COLUMNS = ("symbol", "ex_date", "cash", "shares", "split", "factor", "ref_price", "confidence", "evidence")
+
+
+def empty_events() -> pd.DataFrame:
+    """An event table without rows (the columns and dtypes of :data:`EVENT_COLUMNS`)."""
+    return pd.DataFrame({
+        "symbol": pd.Series([], dtype=object), "ex_date": pd.Series([], dtype="datetime64[ns]"),
+        "cash": pd.Series([], dtype=np.float64), "shares": pd.Series([], dtype=np.float64),
+        "split": pd.Series([], dtype=np.float64), "factor": pd.Series([], dtype=np.float64),
+        "ref_price": pd.Series([], dtype=np.float64), "confidence": pd.Series([], dtype=object),
+        "evidence": pd.Series([], dtype=object)})
+
+
+def normalise_events(events: pd.DataFrame | None) -> pd.DataFrame:
+    """``events`` with every column of :data:`EVENT_COLUMNS` (defaults: cash 0, shares 0, split 1,
+    factor/ref_price NaN, confidence 'given'), sorted by symbol and ex-date; a DataError names a bad row."""
+    if events is None or len(events) == 0:
+        return empty_events()
+    ev = pd.DataFrame(events).copy()
+    missing = {"symbol", "ex_date"} - set(ev.columns)
+    if missing:
+        raise DataError(f"event table lacks column(s) {sorted(missing)}")
+    ev["symbol"] = ev["symbol"].astype(str)
+    dt = pd.to_datetime(ev["ex_date"], errors="coerce")
+    if dt.isna().any():
+        i = int(np.flatnonzero(dt.isna().to_numpy())[0])
+        raise DataError(f"event table row {i}: unreadable ex_date {ev['ex_date'].iloc[i]!r}")
+    ev["ex_date"] = dt.astype("datetime64[ns]")
+    for col, default in (("cash", 0.0), ("shares", 0.0), ("split", 1.0), ("factor", np.nan),
+                         ("ref_price", np.nan)):
+        ev[col] = pd.to_numeric(ev[col], errors="coerce").astype(np.float64) if col in ev else default
+    for col in ("cash", "shares"):
+        bad = np.flatnonzero(~(ev[col].to_numpy() >= 0))
+        if bad.size:
+            r = ev.iloc[int(bad[0])]
+            raise DataError(f"event {r['symbol']} {r['ex_date'].date()}: {col} must be a number >= 0, got {r[col]!r}")
+    bad = np.flatnonzero(~(ev["split"].to_numpy() > 0))
+    if bad.size:
+        r = ev.iloc[int(bad[0])]
+        raise DataError(f"event {r['symbol']} {r['ex_date'].date()}: split must be > 0, got {r['split']!r}")
+    for col, default in (("confidence", "given"), ("evidence", "")):
+        ev[col] = ev[col].astype(str) if col in ev else default
+    if ev.duplicated(["symbol", "ex_date"]).any():
+        r = ev[ev.duplicated(["symbol", "ex_date"])].iloc[0]
+        raise DataError(f"two events for {r['symbol']} on {r['ex_date'].date()}: merge them into one row")
+    ev = ev[list(EVENT_COLUMNS)].sort_values(["symbol", "ex_date"], kind="mergesort")
+    return ev.reset_index(drop=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +88,8 @@ class Panel:
     tradable : bool array [T, N].
     currency : tuple of str per symbol (``"CNY"``, ``"HKD"``).
     fx_to_cny : float64 array [T, N], price in CNY = price * fx_to_cny.
+    meta : free-form metadata (source, snapshot hash).
+    events : DataFrame of corporate actions (:data:`EVENT_COLUMNS`); empty = none.
     """
 
     dates: pd.DatetimeIndex
@@ -42,8 +99,10 @@ class Panel:
     currency: tuple[str, ...]
     fx_to_cny: np.ndarray
     meta: Mapping[str, object] = field(default_factory=dict)
+    events: pd.DataFrame = field(default_factory=empty_events)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "events", normalise_events(self.events))
         dates = pd.DatetimeIndex(self.dates)
         object.__setattr__(self, "dates", dates)
         object.__setattr__(self, "symbols", tuple(str(s) for s in self.symbols))
@@ -78,11 +137,15 @@ class Panel:
         currency: Mapping[str, str] | None = None,
         fx: pd.DataFrame | None = None,
         dates: Iterable | None = None,
+        events: pd.DataFrame | None = None,
     ) -> "Panel":
         """Build a panel from a long frame with columns ``date, symbol`` and any of :data:`FIELDS`.
 
         ``dates`` fixes the row axis (e.g. XSHG sessions); otherwise the union of the frame's dates.
         ``fx`` is a dates x currency frame of CNY per unit (e.g. column ``HKD``), forward-filled.
+        ``events`` is the corporate-action table (:data:`EVENT_COLUMNS`). Without one, every step of a
+        given ``adj_factor`` becomes an event of confidence ``inferred``: a cash dividend worth the step
+        (:func:`events_from_factor`), so a position keeps its value across the ex-date.
         """
         missing = {"date", "symbol", "close"} - set(frame.columns)
         if missing:
@@ -127,7 +190,14 @@ class Panel:
             tradable &= ~(vol <= 0)
         cur = tuple((currency or {}).get(s, "CNY") for s in symbols)
         fxa = fx_matrix(idx, cur, fx)
-        return cls(idx, symbols, arrays, tradable, cur, fxa)
+        if events is None:
+            events = events_from_factor(idx, symbols, arrays)
+        else:
+            events = normalise_events(events)
+            unknown = sorted(set(events["symbol"]) - set(symbols))
+            if unknown:
+                raise DataError(f"event table names symbol(s) {unknown[:5]} that the frame does not have")
+        return cls(idx, symbols, arrays, tradable, cur, fxa, {}, events)
 
     # ------------------------------------------------------------------ views
     @property
@@ -162,6 +232,24 @@ class Panel:
         """Traded (unadjusted) prices: adjusted price x adj_factor."""
         return self.fields[name] * self.fields["adj_factor"]
 
+    def traded(self, name: str = "close", tick=None) -> np.ndarray:
+        """Traded prices [T, N] of ``name`` ('open', 'high', 'low', 'close') as the exchange printed them.
+
+        The ``traded_<name>`` field where the panel has it; else ``adjusted x adj_factor``, rounded to
+        ``tick`` (a number or an [N] array; None = not rounded).
+        """
+        key = f"traded_{name}"
+        if key in self.fields:
+            return self.fields[key]
+        if name not in self.fields:
+            raise DataError(f"panel has no {name!r} prices")
+        raw = self.fields[name] * self.fields["adj_factor"]
+        if tick is None:
+            return raw
+        tk = np.broadcast_to(np.asarray(tick, dtype=np.float64), (raw.shape[1],))[None, :]
+        with np.errstate(invalid="ignore"):
+            return np.floor(raw / tk + 0.5 + 1e-9) * tk
+
     def series(self, symbol: str, name: str = "close", dropna: bool = True) -> pd.Series:
         j = self.column(symbol)
         s = pd.Series(self.fields[name][:, j].copy(), index=self.dates.copy(), name=symbol)
@@ -186,6 +274,9 @@ class Panel:
                             f"(panel covers {self.dates[0].date()} to {self.dates[-1].date()})")
         rows = np.flatnonzero(mask)
         sub = {k: np.ascontiguousarray(v[np.ix_(rows, cols)]) for k, v in self.fields.items()}
+        ev = self.events
+        keep = ev["symbol"].isin([self.symbols[j] for j in cols]).to_numpy()
+        keep &= (ev["ex_date"] >= self.dates[rows[0]]).to_numpy() & (ev["ex_date"] <= self.dates[rows[-1]]).to_numpy()
         return Panel(
             self.dates[rows],
             tuple(self.symbols[j] for j in cols),
@@ -194,7 +285,32 @@ class Panel:
             tuple(self.currency[j] for j in cols),
             np.ascontiguousarray(self.fx_to_cny[np.ix_(rows, cols)]),
             dict(self.meta),
+            ev[keep],
         )
+
+    def event_arrays(self) -> dict[str, np.ndarray]:
+        """The event table on the panel's axes: ``cash`` (per share, local currency), ``shares`` (bonus +
+        transfer per share), ``split`` (ratio, 1 = none), ``ref_price`` (NaN = not given) as [T, N] arrays.
+
+        An ex-date that is not a session of the axis counts on the next session; events after the last
+        session or before the first are not on the axis and are left out.
+        """
+        t, n = self.shape
+        out = {"cash": np.zeros((t, n)), "shares": np.zeros((t, n)), "split": np.ones((t, n)),
+               "ref_price": np.full((t, n), np.nan)}
+        ev = self.events
+        if len(ev) == 0 or t == 0:
+            return out
+        col = pd.Index(self.symbols).get_indexer(ev["symbol"])
+        row = np.searchsorted(self.dates.values, ev["ex_date"].to_numpy(dtype="datetime64[ns]"), side="left")
+        ok = (col >= 0) & (row < t) & (ev["ex_date"].to_numpy() >= self.dates.values[0])
+        for k in np.flatnonzero(ok):
+            i, j = int(row[k]), int(col[k])
+            out["cash"][i, j] += float(ev["cash"].iloc[k])
+            out["shares"][i, j] = (1.0 + out["shares"][i, j]) * (1.0 + float(ev["shares"].iloc[k])) - 1.0
+            out["split"][i, j] *= float(ev["split"].iloc[k])
+            out["ref_price"][i, j] = float(ev["ref_price"].iloc[k])
+        return out
 
     def to_long(self) -> pd.DataFrame:
         """Long frame ``date, symbol, <fields>`` of the rows that have a close."""
@@ -206,6 +322,36 @@ class Panel:
         for k, v in self.fields.items():
             out[k] = v.reshape(-1)
         return out[~np.isnan(out["close"].to_numpy())].reset_index(drop=True)
+
+
+def events_from_factor(dates: pd.DatetimeIndex, symbols: tuple[str, ...], arrays: Mapping[str, np.ndarray],
+                       rel_tol: float = 1e-6) -> pd.DataFrame:
+    """Events inferred from the steps of ``adj_factor`` (``raw = adjusted x adj_factor``): at each session
+    where the factor changes by more than ``rel_tol`` (relative), a cash dividend equal to the step's
+    value, ``cash = prev_raw_close x (1 - factor_after / factor_before)``, confidence ``inferred``.
+
+    A user panel that only knows an adjustment factor cannot tell a dividend from a bonus issue; a cash
+    dividend keeps the position's value across the ex-date either way (as a total-return series does).
+    """
+    fac = arrays.get("adj_factor")
+    close = arrays["close"]
+    if fac is None or len(dates) < 2:
+        return empty_events()
+    rows = []
+    for j, sym in enumerate(symbols):
+        f = fac[:, j]
+        ok = np.flatnonzero(np.isfinite(f) & np.isfinite(close[:, j]))
+        for a, b in zip(ok[:-1], ok[1:]):
+            fa, fb = f[a], f[b]
+            if abs(fb / fa - 1.0) <= rel_tol:
+                continue
+            prev_raw = close[a, j] * fa
+            cash, split = (prev_raw * (1.0 - fb / fa), 1.0) if fb < fa else (0.0, fa / fb)  # rise: reverse split
+            rows.append({"symbol": sym, "ex_date": dates[b], "cash": cash, "shares": 0.0,
+                         "split": split, "factor": fa / fb, "ref_price": prev_raw * fb / fa,
+                         "confidence": "inferred",
+                         "evidence": f"adj_factor step {fa:.6g} -> {fb:.6g} (no event table given)"})
+    return normalise_events(pd.DataFrame(rows)) if rows else empty_events()
 
 
 def _check_long_values(df: pd.DataFrame) -> None:
@@ -231,7 +377,7 @@ def _check_long_values(df: pd.DataFrame) -> None:
         if f == "close" and np.isnan(v).any():
             i = int(np.flatnonzero(np.isnan(v))[0])
             raise DataError(f"close is missing (NaN) for {where(i)}; leave out the row of a day without a bar")
-        if f in PRICE_FIELDS or f == "adj_factor":
+        if f in PRICE_FIELDS or f in TRADED_FIELDS or f == "adj_factor":
             bad = np.flatnonzero(~np.isnan(v) & ~(np.isfinite(v) & (v > 0)))
             if bad.size:
                 i = int(bad[0])

@@ -156,7 +156,7 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
     at = dates.get_indexer(sessions)
     inside = at >= 0
     fields = {}
-    for f in FIELDS:
+    for f in arrays:
         out = np.full((len(sessions), len(cols)), np.nan)
         out[inside] = arrays[f][np.ix_(at[inside], cols)]
         fields[f] = out
@@ -196,7 +196,7 @@ def _wide() -> tuple[pd.DatetimeIndex, list[str], dict[str, np.ndarray]]:
     ti = dates.get_indexer(b["date"])
     si = pd.Index(syms).get_indexer(b["symbol"])
     arrays = {}
-    for f in FIELDS:
+    for f in (f for f in FIELDS if f in b.columns):  # traded_* exist from snapshot format 2 on
         a = np.full((len(dates), len(syms)), np.nan)
         a[ti, si] = b[f].to_numpy(dtype=np.float64)
         a.setflags(write=False)
