@@ -246,9 +246,10 @@ class Panel:
         raw = self.fields[name] * self.fields["adj_factor"]
         if tick is None:
             return raw
-        tk = np.broadcast_to(np.asarray(tick, dtype=np.float64), (raw.shape[1],))[None, :]
+        tk = np.broadcast_to(np.asarray(tick, dtype=np.float64).reshape(-1), (raw.shape[1],))[None, :]
         with np.errstate(invalid="ignore"):
-            return np.floor(raw / tk + 0.5 + 1e-9) * tk
+            rounded = np.round(np.floor(raw / tk + 0.5 + 1e-9) * tk, 3)  # half up, then the tick's decimal
+        return np.where(np.isnan(tk), raw, rounded)
 
     def series(self, symbol: str, name: str = "close", dropna: bool = True) -> pd.Series:
         j = self.column(symbol)
@@ -275,8 +276,8 @@ class Panel:
         rows = np.flatnonzero(mask)
         sub = {k: np.ascontiguousarray(v[np.ix_(rows, cols)]) for k, v in self.fields.items()}
         ev = self.events
-        keep = ev["symbol"].isin([self.symbols[j] for j in cols]).to_numpy()
-        keep &= (ev["ex_date"] >= self.dates[rows[0]]).to_numpy() & (ev["ex_date"] <= self.dates[rows[-1]]).to_numpy()
+        keep = (ev["symbol"].isin([self.symbols[j] for j in cols]) & (ev["ex_date"] >= self.dates[rows[0]])
+                & (ev["ex_date"] <= self.dates[rows[-1]])).to_numpy()
         return Panel(
             self.dates[rows],
             tuple(self.symbols[j] for j in cols),

@@ -3,9 +3,10 @@
 The fund launches on ``start`` with ``fund_size`` CNY in cash and NAV 1.0 per unit. At each close where
 the index basket changes (point-in-time index weights; or on a schedule / drift band) it decides to
 trade to ``(1 - cash_buffer) x index weights``; trades fill on the next session at the chosen price under
-the trading rules and broker costs. Management and custody fees accrue every calendar day (Act/365) on
-the previous close's net assets and are charged at each session's open: Friday -> Monday charges three
-days. For 588790 (Bosera STAR AI ETF) the rates are 0.50 % + 0.10 % a year. Fees are paid from cash; when
+the trading rules and broker costs. Management and custody fees accrue every calendar day on the
+previous close's net assets, each day at ``annual rate / days of its year`` (366 in a leap year, as fund
+contracts state: 每日应计提的管理费 = 前一日基金资产净值 x 年费率 / 当年天数), and are charged at each
+session's open: Friday -> Monday charges three days. For 588790 (Bosera STAR AI ETF) the rates are 0.50 % + 0.10 % a year. Fees are paid from cash; when
 they exceed the cash buffer the fund's cash goes negative, which stands for fees payable (a liability in
 the NAV) until the next rebalance, which re-weights on net assets and so raises the cash.
 
@@ -28,20 +29,22 @@ from aibt.engine.targets import align_weights
 from aibt.errors import ConfigError, DataError
 from aibt.universes.trading_rules import TradingRules
 
-DAYS_PER_YEAR = 365.0
-
-
-@njit(cache=True)
-def accrual_fractions_nb(day_numbers, annual_rate, start):
+def accrual_fractions(dates, annual_rate: float, start: int = 0) -> np.ndarray:
     """Fee fraction of the previous close value charged at each session's open.
 
-    ``a[t] = annual_rate x (day[t] - day[t-1]) / 365`` for ``t > start``, 0 up to ``start`` (the launch
-    session). ``day_numbers`` are calendar day numbers (int64) of the sessions.
+    Each calendar day in ``(date[t-1], date[t]]`` accrues ``annual_rate / days in that day's year`` (365,
+    or 366 in a leap year); ``a[t]`` is their sum, for ``t > start``, and 0 up to ``start`` (the launch
+    session).
     """
-    t_len = day_numbers.shape[0]
-    out = np.zeros(t_len, dtype=np.float64)
-    for t in range(start + 1, t_len):
-        out[t] = annual_rate * (day_numbers[t] - day_numbers[t - 1]) / DAYS_PER_YEAR
+    d = pd.DatetimeIndex(dates)
+    days_in_year = np.where(d.is_leap_year, 366.0, 365.0)
+    # the year fraction elapsed at the end of day d, year + day_of_year / days_in_year, grows by exactly
+    # 1 / days-in-year per calendar day; the whole years and the fractions are differenced apart
+    whole = np.diff(d.year.to_numpy(np.float64))
+    part = np.diff(d.day_of_year.to_numpy(np.float64) / days_in_year)
+    out = np.zeros(len(d), dtype=np.float64)
+    if len(d) > start + 1:
+        out[start + 1:] = float(annual_rate) * (whole + part)[start:]
     return out
 
 
@@ -161,8 +164,7 @@ def simulate_etf(
     changed = np.ones(len(w), dtype=bool)
     changed[1:] = np.abs(np.diff(w, axis=0)).max(axis=1) > 0
     target = np.where(changed[:, None], w * (1.0 - cash_buffer), np.nan)
-    days = (sub.dates.values.astype("datetime64[D]").astype(np.int64))
-    accrual = accrual_fractions_nb(days, float(management_fee + custody_fee), 0)
+    accrual = accrual_fractions(sub.dates, float(management_fee + custody_fee), 0)
     sim = simulate(sub, target, rules=rules, price=price, schedule=schedule, drift_band=drift_band,
                    init_cash=fund_size, commission=commission, min_commission=min_commission,
                    slippage_bps=slippage_bps, fee_accrual=accrual, periods_per_year=periods_per_year)

@@ -1,22 +1,26 @@
 """Turn a :class:`~aibt.data.panel.Panel` and :class:`~aibt.universes.trading_rules.TradingRules` into
 the :class:`~aibt.engine.nb.Market` arrays the kernels read.
 
-Price model (chosen and tested): the simulation trades *traded* prices, ``adjusted x adj_factor``
-(lots and limit prices are defined on them), converted to CNY with ``panel.fx_to_cny``. On an ex-date
-(``adj_factor`` changes) the shares held are multiplied by ``adj_factor[t-1] / adj_factor[t]``, so a
-position's value follows the adjusted (total-return) price exactly: cash dividends are treated as
-reinvested in the same security on the ex-date. Where ``adj_factor`` is unknown (NaN) the last known
-factor is used (1.0 before the first).
+Price model: the simulation trades *traded* prices as the exchange printed them (``panel.traded``:
+the snapshot's raw prices on the tick; for a panel without them, ``adjusted x adj_factor`` rounded to
+the tick), converted to CNY with ``panel.fx_to_cny``. Corporate actions come from the panel's event
+table (``panel.event_arrays()``): cash dividends per share, bonus / transfer shares and splits, applied
+to the holdings at the open of the ex-date by the kernels.
 
-Price limits come from the previous close and the day's rule: the reference price is the previous
-adjusted close expressed in today's traded terms (``close_adj[t-1] x adj_factor[t]``, the exchange's
-ex-rights reference price), ``upper = round(ref x (1 + limit_pct), tick)``, ``lower = round(ref x (1 -
-limit_pct), tick)`` with a tick of 0.01 CNY (0.001 for ETFs). Nothing later than day ``t - 1`` enters
-the limit of day ``t``.
+Price limits come from the previous traded close and the day's rule: ``upper = round(ref x (1 +
+limit_pct), tick)``, ``lower = round(ref x (1 - limit_pct), tick)``, half up, with a tick of 0.01 CNY
+(0.001 for ETFs); SSE Trading Rules (2023) art. 3.4.13 and SZSE Trading Rules (2023) art. 3.4.13:
+涨跌幅价格 = 前收盘价 x (1 ± 涨跌幅限制比例), rounded to the tick. ``ref`` is the previous traded close
+(the last one before a suspension), and on an ex-date the exchange's ex-rights reference price
+(SSE Trading Rules ch. 4.3 / SZSE ch. 4.4, 除权（息）参考价 = (前收盘价 − 现金红利) ÷ (1 + 股份变动比例),
+rights issues aside), on the tick, which is then the base of the day's limits. Nothing later than day
+``t - 1`` enters the limit of day ``t``. The kernels compare prices with the limit at a tolerance of
+1e-9 relative, far below a tick, so an open at the limit price always counts as at the limit.
 """
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from aibt.data.panel import Panel
 from aibt.engine.nb import Market
@@ -26,19 +30,78 @@ from aibt.universes.trading_rules import TradingRules
 PRICE_CHOICES = ("open", "close", "vwap")
 
 
-def _ffill(a: np.ndarray) -> np.ndarray:
-    """Forward-fill NaN along axis 0 (leading NaN stay NaN)."""
-    t = a.shape[0]
-    idx = np.where(np.isnan(a), 0, np.arange(t)[:, None])
-    np.maximum.accumulate(idx, axis=0, out=idx)
-    out = a[idx, np.arange(a.shape[1])[None, :]]
-    return out
+@njit(cache=True)
+def ex_rights_close_nb(close, tradable, cash, mult, tick):
+    """The close each session is valued at and the base of the next session's limits: the traded
+    close where the bar trades; on a day without a bar the previous one carried, and carried through
+    an ex-date as the exchange's reference price ``round((prev - cash) / mult, tick)`` (a suspended
+    stock goes ex too). Also returns ``ref`` [T, N], the limit base of each session (NaN on the first
+    session and before the first bar). ``tick`` [N], NaN = no rounding."""
+    t_len, n = close.shape
+    carried = np.full((t_len, n), np.nan)
+    ref = np.full((t_len, n), np.nan)
+    for j in range(n):
+        last = np.nan
+        for t in range(t_len):
+            if t > 0 and not np.isnan(last):
+                r = last
+                if cash[t, j] != 0.0 or mult[t, j] != 1.0:
+                    r = (last - cash[t, j]) / mult[t, j]
+                    if not np.isnan(tick[j]):
+                        r = np.round(np.floor(r / tick[j] + 0.5 + 1e-9) * tick[j], 3)
+                ref[t, j] = r
+                last = r
+            if tradable[t, j] and not np.isnan(close[t, j]):
+                last = close[t, j]
+            carried[t, j] = last
+    return carried, ref
 
 
 def _round_tick(x: np.ndarray, tick: np.ndarray) -> np.ndarray:
-    """Round half up to the tick (per column)."""
+    """Round half up to the tick (per column); a NaN tick leaves the column as it is."""
     with np.errstate(invalid="ignore"):
-        return np.floor(x / tick + 0.5 + 1e-9) * tick
+        r = np.floor(x / tick + 0.5 + 1e-9) * tick
+        # back to the nearest decimal of the tick, so 25.86 is the float 25.86 (not 25.860000000000003)
+        r = np.round(r, 3)
+    return np.where(np.isnan(tick), x, r)
+
+
+def price_ticks(panel: Panel, rules: TradingRules | None) -> np.ndarray:
+    """[1, N] price tick per symbol: 0.01 CNY for A-shares, 0.001 for ETFs, NaN (no rounding) for
+    foreign listings and for a frictionless run without rules."""
+    n = len(panel.symbols)
+    if rules is None:
+        return np.full((1, n), np.nan)
+    cny = np.array([c == "CNY" for c in panel.currency])
+    tick = np.where(np.asarray(rules.is_etf, dtype=bool), 0.001, 0.01)
+    return np.where(cny, tick, np.nan)[None, :]
+
+
+# Differential dividend tax on A-share dividends for individuals (rates of the dividend):
+# Caishui [2012] No. 85 from 2013-01-01: <= 1 month 20%, <= 1 year 10%, longer 5%;
+# Caishui [2015] No. 101 from 2015-09-08: <= 1 month 20%, <= 1 year 10%, longer 0.
+# Before 2013: 10% flat (half of the dividend taxed at 20%). Holding period: from the buy date to the
+# day before the sale (持股期限 ... 至转让交割该股票之日前一日的持有时间).
+DIVIDEND_TAX_TABLE = (("1900-01-01", 0.10, 0.10, 0.10), ("2013-01-01", 0.20, 0.10, 0.05),
+                      ("2015-09-08", 0.20, 0.10, 0.0))
+
+
+def dividend_tax_arrays(dates) -> tuple[np.ndarray, ...]:
+    """``day_ord, cut_1m, cut_1y`` (int64 day numbers) and ``tax_short, tax_mid, tax_long`` [T] for the
+    sessions ``dates``: a lot bought on day ``b`` and sold at ``t`` was held up to a month when
+    ``b >= cut_1m[t]`` (``cut_1m`` = the day before ``t``, minus one calendar month)."""
+    import pandas as pd
+
+    d = pd.DatetimeIndex(dates)
+    day = d.values.astype("datetime64[D]").astype(np.int64)
+    before = d - pd.Timedelta(days=1)
+    cut_1m = (before - pd.DateOffset(months=1)).values.astype("datetime64[D]").astype(np.int64)
+    cut_1y = (before - pd.DateOffset(years=1)).values.astype("datetime64[D]").astype(np.int64)
+    rates = np.zeros((3, len(d)))
+    for start, short, mid, long_ in DIVIDEND_TAX_TABLE:
+        on = d >= pd.Timestamp(start)
+        rates[0][on], rates[1][on], rates[2][on] = short, mid, long_
+    return day, cut_1m, cut_1y, rates[0].copy(), rates[1].copy(), rates[2].copy()
 
 
 def check_prices(panel: Panel, price: str) -> None:
@@ -86,31 +149,32 @@ def check_rules(panel: Panel, rules: TradingRules) -> None:
             raise DataError(f"rules.{name} has shape {np.shape(getattr(rules, name))}, expected {(n,)}")
 
 
-def exec_prices_adjusted(panel: Panel, price: str) -> np.ndarray:
-    """Adjusted fill prices [T, N] for ``price`` in ('open', 'close', 'vwap').
+def exec_prices_traded(panel: Panel, price: str, tick: np.ndarray) -> np.ndarray:
+    """Traded fill prices [T, N] for ``price`` in ('open', 'close', 'vwap').
 
-    'vwap' is ``amount / volume`` (a traded price, divided back by ``adj_factor``) where both exist
-    and it lies inside the bar's [low, high]; otherwise the typical price ``(high + low + close) / 3``.
+    'vwap' is ``amount / volume`` where both exist and it lies inside the bar's traded [low, high];
+    otherwise the typical price ``(high + low + close) / 3`` of the traded bar (neither is on a tick).
     """
     if price not in PRICE_CHOICES:
         raise ConfigError(f"unknown fill price {price!r}; choose one of {PRICE_CHOICES}")
-    f = panel.fields
     if price in ("open", "close"):
-        return np.asarray(f[price], dtype=np.float64)
-    close = f["close"]
-    high = f.get("high", close)
-    low = f.get("low", close)
+        return np.asarray(panel.traded(price, tick), dtype=np.float64)
+    f = panel.fields
+    close = panel.traded("close", tick)
+    high = panel.traded("high", tick) if "high" in f or "traded_high" in f else close
+    low = panel.traded("low", tick) if "low" in f or "traded_low" in f else close
     typical = (high + low + close) / 3.0
     if "amount" in f and "volume" in f:
-        adj = f["adj_factor"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            vwap = f["amount"] / f["volume"] / np.where(np.isnan(adj), 1.0, adj)
+            vwap = f["amount"] / f["volume"]
         ok = np.isfinite(vwap) & (vwap >= low * (1 - 1e-6)) & (vwap <= high * (1 + 1e-6))
         return np.where(ok, vwap, typical)
     return typical
 
 
-def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "open") -> Market:
+def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "open", *,
+                 volume_limit: float | None = None, dividend_tax: bool = True, hk_withholding: float = 0.2,
+                 hk_pay_lag: int = 15) -> Market:
     """Market arrays for the kernels.
 
     Parameters
@@ -118,10 +182,16 @@ def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "
     panel : Panel
     rules : TradingRules or None. None = frictionless: fractional shares, no limits, no taxes.
     price : 'open', 'close' or 'vwap', the fill price of orders.
-
-    Returns
-    -------
-    Market
+    volume_limit : float in (0, 1], optional
+        Most shares one order may fill, as a fraction of the session's volume (rqalpha's default
+        is 0.25); the rest carries to the next session (reason ``volume_limit``).
+    dividend_tax : bool
+        Withhold the A-share differential dividend tax at sales (individual investor; not for ETFs).
+    hk_withholding : float
+        Tax withheld from dividends of foreign (HKD) listings at payment (20 % for mainland
+        individuals through Stock Connect).
+    hk_pay_lag : int
+        Sessions from a foreign listing's ex-date to its pay date (A-shares pay on the ex-date).
 
     Raises
     ------
@@ -134,38 +204,62 @@ def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "
         raise DataError(f"panel has no 'adj_factor' field (it has {', '.join(sorted(panel.fields))}); the engine "
                         "needs it to turn adjusted prices into traded ones: add it, 1.0 where unknown "
                         "(Panel.from_long does this when the column is absent)")
+    if volume_limit is not None and not (0.0 < float(volume_limit) <= 1.0):
+        raise ConfigError(f"volume_limit must be a fraction in (0, 1], got {volume_limit!r}")
+    if not (0.0 <= float(hk_withholding) < 1.0):
+        raise ConfigError(f"hk_withholding must be a fraction in [0, 1), got {hk_withholding!r}")
+    if int(hk_pay_lag) < 0:
+        raise ConfigError(f"hk_pay_lag must be a number of sessions >= 0, got {hk_pay_lag!r}")
     t, n = panel.shape
+    if rules is not None:
+        check_rules(panel, rules)
     tradable = np.asarray(panel.tradable, dtype=bool)
     fx = np.asarray(panel.fx_to_cny, dtype=np.float64)
     if np.isnan(fx).any() or (fx <= 0).any():
         t0, j0 = np.argwhere(~(fx > 0))[0]
         raise DataError(f"FX to CNY for {panel.symbols[j0]} on {panel.dates[t0].date()} is {float(fx[t0, j0])}")
-    factor = _ffill(np.asarray(panel.fields["adj_factor"], dtype=np.float64))
-    factor = np.where(np.isnan(factor), 1.0, factor)
-    close_adj = np.where(tradable, panel.fields["close"], np.nan)
-    close_ff = _ffill(close_adj)
-    exec_adj = np.where(tradable, exec_prices_adjusted(panel, price), np.nan)
+    tick = price_ticks(panel, rules)
+    close_tr = np.ascontiguousarray(np.where(tradable, panel.traded("close", tick), np.nan))
+    exec_tr = np.where(tradable, exec_prices_traded(panel, price, tick), np.nan)
+    ev = panel.event_arrays()
+    mult = np.ascontiguousarray((1.0 + ev["shares"]) * ev["split"])
+    cash = np.ascontiguousarray(ev["cash"])
+    on_event = (cash != 0.0) | (mult != 1.0)
+    # the base of day t's limits: the previous traded close, ex-rights on an ex-date (local currency)
+    close_ff, ref = ex_rights_close_nb(close_tr, np.ascontiguousarray(tradable), cash, mult,
+                                       np.ascontiguousarray(tick[0]))
 
-    close_price = close_ff * factor * fx
-    exec_price = exec_adj * factor * fx
-    prev_close_today_terms = np.full((t, n), np.nan)
-    prev_close_today_terms[1:] = close_ff[:-1] * factor[1:]  # local currency, ex-rights reference
-    mark_price = np.where(tradable, exec_price, prev_close_today_terms * fx)
-    share_ratio = np.ones((t, n))
-    share_ratio[1:] = factor[:-1] / factor[1:]
-
+    close_price = close_ff * fx
+    exec_price = exec_tr * fx
+    mark_price = np.where(tradable, exec_price, ref * fx)
+    if volume_limit is None:
+        vcap = np.full((t, n), np.inf)
+    else:
+        vol = panel.fields.get("volume")
+        vcap = np.full((t, n), np.inf) if vol is None else np.where(
+            np.isfinite(vol), np.floor(float(volume_limit) * np.nan_to_num(vol, nan=0.0) + 1e-9), np.inf)
+    day, cut_1m, cut_1y, short, mid, long_ = dividend_tax_arrays(panel.dates)
+    foreign = np.array([c != "CNY" for c in panel.currency])
+    as_f = lambda a: np.ascontiguousarray(np.asarray(a, dtype=np.float64))  # noqa: E731
+    common = dict(
+        exec_price=as_f(exec_price), mark_price=as_f(mark_price), close_price=as_f(close_price),
+        tradable=np.ascontiguousarray(tradable), cash_div=as_f(cash * fx), share_mult=as_f(mult),
+        ref_price=as_f(ref * fx), event_day=np.ascontiguousarray(on_event.any(axis=1)), volume_cap=as_f(vcap),
+        day_ord=day, cut_1m=cut_1m, cut_1y=cut_1y, tax_short=short, tax_mid=mid, tax_long=long_)
     if rules is None:
         z = np.zeros((t, n))
         nan = np.full((t, n), np.nan)
-        return Market(exec_price, mark_price, close_price, nan, nan.copy(), tradable, share_ratio,
-                      np.zeros(n), np.zeros(n), z, z.copy(), z.copy(), z.copy())
-
-    check_rules(panel, rules)
-    tick = np.where(np.asarray(rules.is_etf, dtype=bool), 0.001, 0.01)[None, :]
+        return Market(upper=nan, lower=nan.copy(), lot_min=np.zeros(n), lot_step=np.zeros(n), stamp_buy=z,
+                      stamp_sell=z.copy(), transfer=z.copy(), other=z.copy(), taxable=np.zeros(n, dtype=bool),
+                      withhold=np.zeros(n), pay_lag=np.zeros(n, dtype=np.int64), **common)
     pct = np.asarray(rules.limit_pct, dtype=np.float64)
-    upper = _round_tick(prev_close_today_terms * (1.0 + pct), tick) * fx
-    lower = _round_tick(prev_close_today_terms * (1.0 - pct), tick) * fx
-    as_f = lambda a: np.ascontiguousarray(np.asarray(a, dtype=np.float64))  # noqa: E731
-    return Market(exec_price, mark_price, close_price, upper, lower, tradable, share_ratio,
-                  as_f(rules.lot_min), as_f(rules.lot_step), as_f(rules.stamp_duty_buy),
-                  as_f(rules.stamp_duty_sell), as_f(rules.transfer_fee), as_f(rules.exchange_fee))
+    tk = np.broadcast_to(tick, (t, n))
+    upper = _round_tick(ref * (1.0 + pct), tk) * fx
+    lower = _round_tick(ref * (1.0 - pct), tk) * fx
+    is_etf = np.asarray(rules.is_etf, dtype=bool)
+    taxable = (~is_etf) & (~foreign) & bool(dividend_tax)
+    return Market(upper=as_f(upper), lower=as_f(lower), lot_min=as_f(rules.lot_min), lot_step=as_f(rules.lot_step),
+                  stamp_buy=as_f(rules.stamp_duty_buy), stamp_sell=as_f(rules.stamp_duty_sell),
+                  transfer=as_f(rules.transfer_fee), other=as_f(rules.exchange_fee), taxable=taxable,
+                  withhold=np.where(foreign, float(hk_withholding), 0.0),
+                  pay_lag=np.where(foreign, int(hk_pay_lag), 0).astype(np.int64), **common)

@@ -5,11 +5,11 @@ computes target weights on the fly inside its own ``prange`` loop) can reuse the
 materialising a ``[C, T, N]`` weights array:
 
 ====================================  ==========================================================
-``new_state_nb(n, init_cash)``        fresh portfolio state: ``acct, shares, bought_today,
-                                      pending, scratch``
-``start_day_nb``                      corporate-action share adjustment, T+1 reset, fee accrual
-``order_shares_nb``                   one order: suspension, price limits, T+1, lots, costs,
-                                      cash check, fill record
+``new_state_nb(n, init_cash, lots)``  fresh portfolio state (a tuple, see :func:`new_state_nb`)
+``start_day_nb``                      corporate actions (cash dividends, bonus shares, splits),
+                                      receivables paid, T+1 reset
+``order_shares_nb``                   one order: suspension, price limits, T+1, lots, volume
+                                      cap, costs, cash check, dividend tax, fill record
 ``rebalance_to_targets_nb``           one rebalance to target weights: value at the fill prices,
                                       orders sorted by value (sells first), shared cash
 ``execute_pending_nb``                retry orders carried from an earlier day
@@ -24,11 +24,18 @@ materialising a ``[C, T, N]`` weights array:
 
 Conventions
 -----------
-* All money is CNY. Prices in the :class:`Market` tuple are *traded* (unadjusted) prices already
-  converted with the FX series; share counts are real shares. At an ex-date the wrapper's
-  ``share_ratio`` (``adj_factor[t-1] / adj_factor[t]``) multiplies the shares held, so the value of a
-  position follows the adjusted (total-return) price: dividends are reinvested in the same security
-  on the ex-date (fractional shares may result; they can always be sold).
+* All money is CNY. Prices in the :class:`Market` tuple are *traded* prices as the exchange printed
+  them, converted with the FX series; share counts are real shares. Corporate actions come from the
+  event table: at the open of an ex-date the cash dividend per share is credited to cash (A-shares:
+  the pay date is the ex-date; a per-symbol pay lag makes it a receivable, e.g. for HK names) and
+  bonus / transfer shares and splits multiply the shares held; in lot mode the new shares are
+  whole, the fraction is paid in cash at the ex-rights reference price. No fractional share arises
+  in A-share mode. With ``reinvest`` the dividend buys whole lots at the next session's fill price
+  through the normal order path (costs, limits, suspensions).
+* Differential dividend tax (差别化红利税, Caishui [2015] No. 101, from 2015-09-08; before it Caishui
+  [2012] No. 85): the dividend is paid gross; when shares are sold the tax on the dividends they
+  received is withheld, lots consumed first in, first out, at the rate of their holding period
+  (``Market.tax_short`` up to one month, ``tax_mid`` up to a year, ``tax_long`` after).
 * Target weights decided on day ``t`` (row ``t``) are filled on day ``t + 1`` at ``exec_price[t+1]``;
   no block reads a row later than the session it simulates.
 * ``lot_min[j] <= 0`` means fractional shares (frictionless mode).
@@ -70,6 +77,24 @@ REASON_INSUFFICIENT_CASH = 5
 REASON_T_PLUS_1 = 6
 REASON_ODD_LOT_BUY = 7
 REASON_NO_PRICE = 8
+REASON_VOLUME_LIMIT = 9
+
+# ----------------------------------------------------------------------------- corporate-action records
+EVENT_DTYPE = np.dtype(
+    [
+        ("portfolio", np.int64),
+        ("date", np.int64),
+        ("symbol", np.int64),
+        ("kind", np.int64),  # EVENT_* code
+        ("shares", np.float64),  # shares credited (bonus / transfer / split), whole in lot mode
+        ("cash", np.float64),  # CNY credited: cash dividend (gross) and the cash for a share fraction
+        ("tax", np.float64),  # CNY withheld: dividend tax at a sale, or withholding at payment
+    ],
+    align=True,
+)
+EVENT_DIVIDEND = 1  # ex-date: cash dividend and/or share credit
+EVENT_TAX = 2  # a sale: differential dividend tax withheld on the dividends of the lots sold
+EVENT_PAID = 3  # a receivable dividend paid (pay lag)
 
 # ----------------------------------------------------------------------------- account slots
 ACCT_CASH = 0
@@ -83,7 +108,13 @@ ACCT_SELL_VALUE = 7
 ACCT_FEES_ACCRUED = 8
 ACCT_N_FILLED = 9
 ACCT_N_REFUSED = 10
-ACCT_SIZE = 11
+ACCT_DIVIDENDS = 11  # gross cash dividends credited (or receivable)
+ACCT_DIV_TAX = 12  # dividend tax withheld (at sales, or at payment)
+ACCT_FLAG_BOUGHT = 13  # 1 when something was bought since the last T+1 reset
+ACCT_FLAG_PENDING = 14  # 1 when carried orders wait
+ACCT_RECEIVABLE = 15  # dividends declared but not yet paid (part of the value)
+ACCT_REINVEST = 16  # dividends waiting to be reinvested
+ACCT_SIZE = 17
 
 # ----------------------------------------------------------------------------- summary slots
 SUM_INIT_VALUE = 0
@@ -102,7 +133,9 @@ SUM_SLIPPAGE = 12
 SUM_FEES_ACCRUED = 13
 SUM_N_FILLED = 14
 SUM_N_REFUSED = 15
-SUM_SIZE = 16
+SUM_DIVIDENDS = 16
+SUM_DIV_TAX = 17
+SUM_SIZE = 18
 
 # Carry-able refusals: market conditions that may clear on a later day.
 _EPS = 1e-9
@@ -116,19 +149,36 @@ Market = namedtuple(
         "upper",  # [T, N] upper limit price (CNY), NaN = no limit
         "lower",  # [T, N] lower limit price (CNY), NaN = no limit
         "tradable",  # [T, N] bool
-        "share_ratio",  # [T, N] shares multiplier at the open of t (corporate actions)
+        "cash_div",  # [T, N] cash dividend per share held at the open of t (CNY, pre-tax)
+        "share_mult",  # [T, N] shares after / before (bonus + transfer shares, splits), 1 = none
+        "ref_price",  # [T, N] ex-rights reference price (CNY): the limit base, share fractions paid at it
+        "event_day",  # [T] bool: some symbol has a corporate action at the open of t
+        "volume_cap",  # [T, N] most shares one order may fill (participation x volume), inf = no cap
         "lot_min",  # [N] minimum buy in shares, <= 0 = fractional
         "lot_step",  # [N] increment above the minimum
         "stamp_buy",  # [T, N] rates
         "stamp_sell",
         "transfer",
         "other",
+        "day_ord",  # [T] int64 calendar day number of each session
+        "cut_1m",  # [T] int64: a lot bought on or after this day number is held <= 1 month if sold at t
+        "cut_1y",  # [T] int64: ... held <= 1 year
+        "tax_short",  # [T] dividend tax rate, holding <= 1 month
+        "tax_mid",  # [T] <= 1 year
+        "tax_long",  # [T] > 1 year
+        "taxable",  # [N] bool: differential dividend tax applies at sale
+        "withhold",  # [N] tax withheld at payment (HK), fraction of the dividend
+        "pay_lag",  # [N] int64 sessions from ex-date to payment (0 = paid on the ex-date)
     ],
 )
 Market.__doc__ = "Market arrays the kernels read (built by :func:`aibt.engine.market.build_market`)."
 
 CostParams = namedtuple("CostParams", ["commission_rate", "commission_min", "slippage"])
 CostParams.__doc__ = "Broker costs: commission rate, minimum commission per order (CNY), slippage fraction."
+
+Policy = namedtuple("Policy", ["carry", "reinvest"])
+Policy.__doc__ = ("Order policy: ``carry`` keeps market-refused orders for the next session; ``reinvest`` "
+                  "buys whole lots with each cash dividend at the next session (else it stays cash).")
 
 
 # ============================================================================= small helpers
@@ -149,17 +199,20 @@ def round_lots_nb(q: float, lot_min: float, lot_step: float) -> float:
 
 
 @njit(cache=True)
-def new_state_nb(n: int, init_cash: float):
-    """Fresh state of one portfolio holding only cash.
+def new_state_nb(n: int, init_cash: float, lots: int):
+    """Fresh state of one portfolio holding only cash: a tuple
 
-    Returns
-    -------
-    acct : float64 [ACCT_SIZE], cash and cumulative costs/counters.
-    shares : float64 [N], shares held.
-    bought_today : float64 [N], shares bought in the current session (T+1 lock).
+    ``(acct, shares, bought_today, pending, scratch, lot_day, lot_qty, lot_div, lot_n, recv, recv_t,
+    reinv, reinv_t)``
+
+    acct : float64 [ACCT_SIZE], cash, cumulative costs, dividends, flags.
+    shares : float64 [N], shares held. bought_today : float64 [N], shares bought this session (T+1).
     pending : float64 [N], signed shares of orders carried to the next session.
-    scratch : float64 [3, N], work space of :func:`rebalance_to_targets_nb` (value changes, share
-        changes, order of execution).
+    scratch : float64 [3, N], work space of :func:`rebalance_to_targets_nb`.
+    lot_day (int64), lot_qty, lot_div : [N, lots] buy lots first in first out (day number of the buy,
+        shares left, gross dividends they received) for the dividend tax; ``lots = 0`` turns it off.
+    lot_n : int64 [N] lots in use. recv, recv_t : [N] dividend receivable and its pay session.
+    reinv, reinv_t : [N] dividend cash to reinvest and the first session it may be.
     """
     acct = np.zeros(ACCT_SIZE, dtype=np.float64)
     acct[ACCT_CASH] = init_cash
@@ -169,6 +222,14 @@ def new_state_nb(n: int, init_cash: float):
         np.zeros(n, dtype=np.float64),
         np.zeros(n, dtype=np.float64),
         np.zeros((3, n), dtype=np.float64),
+        np.zeros((n, lots), dtype=np.int64),
+        np.zeros((n, lots), dtype=np.float64),
+        np.zeros((n, lots), dtype=np.float64),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.float64),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.float64),
+        np.zeros(n, dtype=np.int64),
     )
 
 
@@ -205,6 +266,22 @@ def drift_nb(cash: float, shares: np.ndarray, price_row: np.ndarray, target_row:
 
 
 @njit(cache=True)
+def _event_nb(evrec, ev_count, pid, t, j, kind, shares, cash, tax):
+    k = ev_count[0]
+    if k < evrec.shape[0]:
+        r = evrec[k]
+        r["portfolio"] = pid
+        r["date"] = t
+        r["symbol"] = j
+        r["kind"] = kind
+        r["shares"] = shares
+        r["cash"] = cash
+        r["tax"] = tax
+    if evrec.shape[0] > 0:
+        ev_count[0] = k + 1
+
+
+@njit(cache=True)
 def _record_nb(fills, fill_count, pid, t, j, side, requested, filled, price, comm, stamp, transfer,
                other, slip, reason):
     k = fill_count[0]
@@ -227,29 +304,115 @@ def _record_nb(fills, fill_count, pid, t, j, side, requested, filled, price, com
         fill_count[0] = k + 1
 
 
+# ============================================================================= dividend-tax lots
+@njit(cache=True)
+def push_lot_nb(lot_day, lot_qty, lot_div, lot_n, j, day, qty):
+    """Append a buy lot (day number, shares) to symbol ``j``'s FIFO; when the queue is full the lot
+    joins the newest one, which then carries the later date (a conservative holding period)."""
+    cap = lot_qty.shape[1]
+    if cap == 0:
+        return
+    k = lot_n[j]
+    if k < cap:
+        lot_day[j, k] = day
+        lot_qty[j, k] = qty
+        lot_div[j, k] = 0.0
+        lot_n[j] = k + 1
+    else:
+        lot_day[j, cap - 1] = day
+        lot_qty[j, cap - 1] += qty
+
+
+@njit(cache=True)
+def sell_lots_tax_nb(t, j, qty, mkt, lot_day, lot_qty, lot_div, lot_n):
+    """Consume ``qty`` shares of symbol ``j``'s lots first in, first out and return the dividend tax
+    due on the dividends those shares received, by the holding period of each lot."""
+    k_n = lot_n[j]
+    if k_n == 0:
+        return 0.0
+    tax = 0.0
+    left = qty
+    used = 0
+    for k in range(k_n):
+        if left <= 0.0:
+            break
+        q = lot_qty[j, k]
+        x = q if q <= left else left
+        if q > 0.0:
+            d = lot_div[j, k] * (x / q)
+            if d > 0.0:
+                bd = lot_day[j, k]
+                if bd >= mkt.cut_1m[t]:
+                    rate = mkt.tax_short[t]
+                elif bd >= mkt.cut_1y[t]:
+                    rate = mkt.tax_mid[t]
+                else:
+                    rate = mkt.tax_long[t]
+                tax += rate * d
+                lot_div[j, k] -= d
+        lot_qty[j, k] = q - x
+        left -= x
+        if lot_qty[j, k] <= 1e-9:
+            used += 1
+    if used > 0:  # drop the emptied lots at the front
+        for k in range(used, k_n):
+            lot_day[j, k - used] = lot_day[j, k]
+            lot_qty[j, k - used] = lot_qty[j, k]
+            lot_div[j, k - used] = lot_div[j, k]
+        lot_n[j] = k_n - used
+    return tax
+
+
 # ============================================================================= one order
 @njit(cache=True, inline="always")
-def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_count, pid):
+def sell_size_nb(req, held, sellable, lot_min, lot_step):
+    """Shares a sell of ``req`` may fill: all that is sellable when asked for (the odd lot included),
+    else round lots plus, at most once, the whole odd remainder of the holding (holding 250 on a
+    100-share board: a sell of 150 fills 150 = one lot + the 50 odd shares). Returns (qty, rounded)."""
+    qty = req
+    if qty > sellable:
+        qty = sellable
+    if qty >= sellable * (1.0 - 1e-12) and sellable > 0.0:
+        return sellable, False
+    if lot_min <= 0.0:
+        return qty, False
+    odd = held - round_lots_nb(held, lot_min, lot_step)
+    r = round_lots_nb(qty, lot_min, lot_step)
+    if odd > 0.0 and qty >= odd - 1e-9:
+        rest = qty - odd
+        rr = round_lots_nb(rest, lot_min, lot_step) if rest > 1e-9 else 0.0
+        if rr + odd > r:
+            r = rr + odd
+            if r > sellable:
+                r = round_lots_nb(qty, lot_min, lot_step)
+    return r, r < qty * (1.0 - 1e-12)
+
+
+@njit(cache=True, inline="always")
+def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
     """Execute one order of ``q`` shares (``> 0`` buy, ``< 0`` sell) of symbol ``j`` on day ``t``.
 
-    Checks in this order: tradable bar (else ``suspended``), price limit (a buy at or above the
-    upper limit -> ``limit_up``, a sell at or below the lower -> ``limit_down``), for sells the
-    T+1 lock (``t_plus_1``) and odd lots (selling the whole sellable position may include an odd
-    lot; a partial sell is rounded to lots), for buys lot rounding (``lot_rounding``, or
-    ``odd_lot_buy`` below one lot) and cash (``insufficient_cash``: the size is cut to what cash
-    covers including costs, then rounded down to lots).
+    Checks in this order: tradable bar (else ``suspended``), price limit (a buy at the upper limit
+    -> ``limit_up``, a sell at the lower -> ``limit_down``; compared with a tolerance far below a
+    tick), for sells the T+1 lock (``t_plus_1``) and lots (:func:`sell_size_nb`), for buys lot
+    rounding (``lot_rounding``, or ``odd_lot_buy`` below one lot), the volume cap
+    (``volume_limit``: the rest may carry) and cash (``insufficient_cash``: the size is cut to what
+    cash covers including costs, then rounded down to lots). A sell is refused only when its own net
+    proceeds would be negative (accrued fees that made cash negative never block a sale).
 
     Costs: commission ``max(commission_min, rate x value)`` per order, stamp duty (buy/sell rate of
     the day), transfer fee and other exchange fees (rates of value); slippage moves the fill price
-    against the trader and is reported as its own cost kind.
-
-    The order is recorded in ``fills`` (if it has room) whether filled, cut or refused.
+    against the trader and is reported as its own cost kind. A sale withholds the differential
+    dividend tax of the lots it consumes (an ``EVENT_TAX`` record).
 
     Returns
     -------
     filled : float, signed shares filled.
     reason : int, REASON_* code (0 = filled in full).
     """
+    acct = st[0]
+    shares = st[1]
+    bought_today = st[2]
     if q == 0.0 or np.isnan(q):
         return 0.0, REASON_NONE
     side = 1 if q > 0.0 else -1
@@ -266,6 +429,8 @@ def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_
     cmin = cost.commission_min
     reason = REASON_NONE
     cash = acct[ACCT_CASH]
+    vcap = mkt.volume_cap[t, j]
+    tax = 0.0
     if side > 0:
         up = mkt.upper[t, j]
         if not np.isnan(up) and p0 >= up * (1.0 - _EPS):
@@ -281,6 +446,14 @@ def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_
             return 0.0, REASON_ODD_LOT_BUY
         if qty < req * (1.0 - 1e-12):
             reason = REASON_LOT_ROUNDING
+        if qty > vcap:
+            qty = round_lots_nb(vcap, lot_min, lot_step)
+            reason = REASON_VOLUME_LIMIT
+            if qty <= 0.0:
+                acct[ACCT_N_REFUSED] += 1.0
+                _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0,
+                           0.0, REASON_VOLUME_LIMIT)
+                return 0.0, REASON_VOLUME_LIMIT
         p = p0 * (1.0 + cost.slippage)
         rates = mkt.stamp_buy[t, j] + mkt.transfer[t, j] + mkt.other[t, j]
         value = qty * p
@@ -311,11 +484,14 @@ def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_
             new_cash = 0.0  # fractional cut spends exactly the cash (as vectorbt does)
         else:
             new_cash = cash - total
-            if new_cash < 0.0:  # rounding residue only
+            if new_cash < 0.0 and cash >= 0.0:  # rounding residue only
                 new_cash = 0.0
         acct[ACCT_CASH] = new_cash
         shares[j] += qty
         bought_today[j] += qty
+        acct[ACCT_FLAG_BOUGHT] = 1.0
+        if mkt.taxable[j]:
+            push_lot_nb(st[5], st[6], st[7], st[8], j, mkt.day_ord[t], qty)
         filled = qty
     else:
         lo = mkt.lower[t, j]
@@ -328,19 +504,17 @@ def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_
         sellable = held - bought_today[j]
         if sellable < 0.0:
             sellable = 0.0
-        qty = req
-        if qty > held:
-            qty = held
-        if qty > sellable:
-            qty = sellable
+        want = req if req < held else held
+        if want > sellable:
             reason = REASON_T_PLUS_1
-        if qty >= sellable * (1.0 - 1e-12) and sellable > 0.0:
-            qty = sellable  # whole sellable position, odd lot included
-        else:
-            r = round_lots_nb(qty, lot_min, lot_step)
-            if r < qty * (1.0 - 1e-12):
-                reason = REASON_LOT_ROUNDING
-            qty = r
+        qty, rounded = sell_size_nb(want, held, sellable, lot_min, lot_step)
+        if rounded and reason == REASON_NONE:
+            reason = REASON_LOT_ROUNDING
+        if qty > vcap:
+            qty, _ = sell_size_nb(vcap, held, sellable, lot_min, lot_step)
+            if qty > vcap:  # the odd remainder alone is above the cap
+                qty = round_lots_nb(vcap, lot_min, lot_step)
+            reason = REASON_VOLUME_LIMIT
         if qty <= 0.0:
             if held <= 0.0 and bought_today[j] <= 0.0:
                 return 0.0, REASON_NONE  # nothing held: not an order
@@ -355,12 +529,14 @@ def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_
         transfer = value * mkt.transfer[t, j]
         other = value * mkt.other[t, j]
         net = value - comm - stamp - transfer - other
-        if cash + net < 0.0:
+        if net < 0.0:  # the order's own costs exceed its proceeds
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
                        REASON_INSUFFICIENT_CASH)
             return 0.0, REASON_INSUFFICIENT_CASH
-        acct[ACCT_CASH] = cash + net
+        if mkt.taxable[j]:
+            tax = sell_lots_tax_nb(t, j, qty, mkt, st[5], st[6], st[7], st[8])
+        acct[ACCT_CASH] = cash + net - tax
         if qty >= held:
             shares[j] = 0.0
         else:
@@ -379,37 +555,46 @@ def order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills, fill_
     acct[ACCT_N_FILLED] += 1.0
     _record_nb(fills, fill_count, pid, t, j, side, req, abs(filled), p, comm, stamp, transfer, other,
                slip, reason)
+    if tax > 0.0:
+        acct[ACCT_DIV_TAX] += tax
+        _event_nb(evrec, ev_count, pid, t, j, EVENT_TAX, 0.0, 0.0, tax)
     return filled, reason
 
 
 @njit(cache=True)
 def is_carryable_nb(reason: int) -> bool:
-    """True for refusals caused by the market on that day (suspension, limits, T+1)."""
+    """True for refusals caused by the market on that day (suspension, limits, T+1, volume cap)."""
     return (reason == REASON_SUSPENDED or reason == REASON_LIMIT_UP or reason == REASON_LIMIT_DOWN
-            or reason == REASON_T_PLUS_1)
+            or reason == REASON_T_PLUS_1 or reason == REASON_VOLUME_LIMIT)
 
 
 # ============================================================================= one rebalance
-@njit(cache=True, inline="always")
-def rebalance_to_targets_nb(t, target_row, mkt, cost, acct, shares, bought_today, pending, carry,
-                            scratch, fills, fill_count, pid):
+@njit(cache=True)
+def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count, evrec, ev_count, pid):
     """Trade to ``target_row`` weights on day ``t`` with shared cash, sells before buys.
 
     The portfolio is valued at ``mark_price[t]`` (the fill price where the bar trades, the last
-    close elsewhere); symbol ``j`` is asked for ``w_j x value / exec_price - shares_j`` shares (for a
-    suspended symbol the order is refused and, with ``carry``, kept for later). Orders run in
-    ascending order of their value change (a stable sort), so the largest sells come first and the
-    largest buy last: the same call sequence as vectorbt's ``call_seq='auto'``.
+    close elsewhere, the ex-rights reference on an ex-date); symbol ``j`` is asked for
+    ``w_j x value / exec_price - shares_j`` shares (for a suspended symbol the order is refused and,
+    with ``pol.carry``, kept for later). Orders run in ascending order of their value change (a stable
+    sort), so the largest sells come first and the largest buy last: the same call sequence as
+    vectorbt's ``call_seq='auto'``. Dividends waiting to be reinvested are part of the cash.
 
     Any earlier pending order is replaced by the new ones. Refusals caused by the market (see
-    :func:`is_carryable_nb`) leave the unfilled shares in ``pending`` when ``carry`` is True.
+    :func:`is_carryable_nb`) leave the unfilled shares in ``pending`` when ``pol.carry`` is True.
     """
+    acct = st[0]
+    shares = st[1]
+    pending = st[3]
+    scratch = st[4]
+    reinv = st[11]
     n = shares.shape[0]
     delta_value = scratch[0]
     dq = scratch[1]
     value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.mark_price[t])
     for j in range(n):
         pending[j] = 0.0
+        reinv[j] = 0.0
         w = target_row[j]
         if np.isnan(w):
             w = 0.0
@@ -432,6 +617,7 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, acct, shares, bought_today
             dq[j] = -shares[j]
         else:
             dq[j] = tgt / ref - shares[j]
+    acct[ACCT_REINVEST] = 0.0
     # stable insertion sort of the symbols by value change, in the preallocated scratch row (no
     # allocation per rebalance; N is small, and already-sorted rows cost N comparisons)
     order = scratch[2]
@@ -442,51 +628,180 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, acct, shares, bought_today
             order[i + 1] = order[i]
             i -= 1
         order[i + 1] = k
+    any_pending = False
     for k in range(n):
         j = int(order[k])
         q = dq[j]
         if q == 0.0:
             continue
-        filled, reason = order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills,
-                                         fill_count, pid)
-        if carry and is_carryable_nb(reason):
+        filled, reason = order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, pid)
+        if pol.carry and is_carryable_nb(reason):
             pending[j] = q - filled
+            any_pending = True
+    acct[ACCT_FLAG_PENDING] = 1.0 if any_pending else 0.0
 
 
 @njit(cache=True)
-def execute_pending_nb(t, mkt, cost, acct, shares, bought_today, pending, carry, fills, fill_count,
-                       pid):
+def execute_pending_nb(t, mkt, cost, pol, st, fills, fill_count, evrec, ev_count, pid):
     """Retry carried orders on day ``t``: all sells, then all buys. Market refusals stay pending
-    (when ``carry``); anything else (filled, cut for cash or lots) clears the pending order."""
-    n = shares.shape[0]
+    (when ``pol.carry``); anything else (filled, cut for cash or lots) clears the pending order."""
+    acct = st[0]
+    pending = st[3]
+    n = pending.shape[0]
+    any_pending = False
     for phase in range(2):
         for j in range(n):
             q = pending[j]
             if q == 0.0 or (phase == 0 and q > 0.0) or (phase == 1 and q < 0.0):
                 continue
-            filled, reason = order_shares_nb(t, j, q, mkt, cost, acct, shares, bought_today, fills,
-                                             fill_count, pid)
-            if carry and is_carryable_nb(reason):
+            filled, reason = order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count,
+                                             pid)
+            if pol.carry and is_carryable_nb(reason):
                 pending[j] = q - filled
+                any_pending = True
             else:
                 pending[j] = 0.0
+    acct[ACCT_FLAG_PENDING] = 1.0 if any_pending else 0.0
+
+
+@njit(cache=True)
+def reinvest_nb(t, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
+    """Buy whole lots with the dividends waiting to be reinvested (credited before session ``t``) at
+    the fill price of ``t``; a market refusal keeps the amount for the next session."""
+    acct = st[0]
+    reinv = st[11]
+    reinv_t = st[12]
+    left = 0.0
+    for j in range(reinv.shape[0]):
+        r = reinv[j]
+        if r <= 0.0 or reinv_t[j] > t:
+            left += r
+            continue
+        p0 = mkt.exec_price[t, j]
+        if np.isnan(p0):
+            p0 = mkt.mark_price[t, j]
+        if not (p0 > 0.0):
+            left += r
+            continue
+        rates = mkt.stamp_buy[t, j] + mkt.transfer[t, j] + mkt.other[t, j] + cost.commission_rate
+        q = r / (p0 * (1.0 + cost.slippage) * (1.0 + rates))
+        filled, reason = order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, pid)
+        if is_carryable_nb(reason) and filled == 0.0:
+            left += r
+        else:
+            reinv[j] = 0.0
+    acct[ACCT_REINVEST] = left
+
+
+@njit(cache=True)
+def corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid):
+    """Apply the corporate actions at the open of ``t`` to the holdings: cash dividends (gross; a
+    per-symbol withholding and pay lag), bonus / transfer shares and splits (whole shares in lot
+    mode, the fraction paid in cash at the ex-rights reference price), carried orders rescaled."""
+    acct = st[0]
+    shares = st[1]
+    pending = st[3]
+    lot_qty = st[6]
+    lot_div = st[7]
+    lot_n = st[8]
+    recv = st[9]
+    recv_t = st[10]
+    reinv = st[11]
+    reinv_t = st[12]
+    for j in range(shares.shape[0]):
+        c = mkt.cash_div[t, j]
+        m = mkt.share_mult[t, j]
+        if c == 0.0 and m == 1.0:
+            continue
+        pending[j] *= m
+        held = shares[j]
+        if held <= 0.0:
+            continue
+        gross = held * c
+        if gross > 0.0 and mkt.taxable[j]:
+            for k in range(lot_n[j]):
+                lot_div[j, k] += lot_qty[j, k] * c
+        credited = 0.0
+        frac_cash = 0.0
+        if m != 1.0:
+            new = held * m
+            if mkt.lot_min[j] > 0.0:
+                whole = np.floor(new + 1e-6)
+                frac_cash = (new - whole) * mkt.ref_price[t, j]
+                if frac_cash < 0.0:
+                    frac_cash = 0.0
+                new = whole
+            credited = new - held
+            shares[j] = new
+            k_n = lot_n[j]
+            if k_n > 0:
+                tot = 0.0
+                for k in range(k_n):
+                    lot_qty[j, k] *= m
+                    tot += lot_qty[j, k]
+                lot_qty[j, k_n - 1] -= tot - new
+        withheld = gross * mkt.withhold[j]
+        net = gross - withheld
+        acct[ACCT_DIVIDENDS] += gross
+        acct[ACCT_DIV_TAX] += withheld
+        if mkt.pay_lag[j] > 0 and net > 0.0:
+            recv[j] += net
+            recv_t[j] = t + mkt.pay_lag[j]
+            acct[ACCT_RECEIVABLE] += net
+        elif net > 0.0:
+            acct[ACCT_CASH] += net
+            if pol.reinvest:
+                reinv[j] += net
+                reinv_t[j] = t + 1
+                acct[ACCT_REINVEST] += net
+        acct[ACCT_CASH] += frac_cash
+        _event_nb(evrec, ev_count, pid, t, j, EVENT_DIVIDEND, credited, gross + frac_cash, withheld)
+
+
+@njit(cache=True)
+def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
+    """Pay the dividends whose pay session has come (pay lag)."""
+    acct = st[0]
+    recv = st[9]
+    recv_t = st[10]
+    reinv = st[11]
+    reinv_t = st[12]
+    left = 0.0
+    for j in range(recv.shape[0]):
+        r = recv[j]
+        if r == 0.0:
+            continue
+        if recv_t[j] <= t:
+            acct[ACCT_CASH] += r
+            recv[j] = 0.0
+            _event_nb(evrec, ev_count, pid, t, j, EVENT_PAID, 0.0, r, 0.0)
+            if pol.reinvest:
+                reinv[j] += r
+                reinv_t[j] = t + 1
+                acct[ACCT_REINVEST] += r
+        else:
+            left += r
+    acct[ACCT_RECEIVABLE] = left
 
 
 @njit(cache=True, inline="always")
-def start_day_nb(t, mkt, acct, shares, bought_today, pending, accrual_rate, prev_value):
-    """Open session ``t``: apply the share ratio of corporate actions to holdings and pending
-    orders, clear the T+1 lock, and deduct ``accrual_rate x prev_value`` of fund fees from cash.
+def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid):
+    """Open session ``t``: corporate actions of the day (:func:`corporate_actions_nb`), receivables
+    due, the T+1 lock cleared, and ``accrual_rate x prev_value`` of fund fees deducted from cash.
 
-    ``accrual_rate`` is the fraction of the previous close value charged for the calendar days since
-    the previous session (ETF mode; 0 otherwise). Returns the fee charged.
+    Each part runs only when it has work (an event day, a buy since the last reset, a receivable,
+    fees), so an idle session costs a few comparisons. Returns the fee charged.
     """
-    n = shares.shape[0]
-    for j in range(n):
-        r = mkt.share_ratio[t, j]
-        if r != 1.0 and not np.isnan(r):
-            shares[j] *= r
-            pending[j] *= r
-        bought_today[j] = 0.0
+    acct = st[0]
+    if mkt.event_day[t]:
+        corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid)
+    if acct[ACCT_RECEIVABLE] != 0.0:
+        collect_receivables_nb(t, pol, st, evrec, ev_count, pid)
+    if acct[ACCT_FLAG_BOUGHT] != 0.0:
+        bought_today = st[2]
+        for j in range(bought_today.shape[0]):
+            bought_today[j] = 0.0
+        acct[ACCT_FLAG_BOUGHT] = 0.0
     fee = 0.0
     if accrual_rate > 0.0 and prev_value > 0.0:
         fee = accrual_rate * prev_value
@@ -496,27 +811,25 @@ def start_day_nb(t, mkt, acct, shares, bought_today, pending, accrual_rate, prev
 
 
 @njit(cache=True, inline="always")
-def day_step_nb(t, rebalance, target_row, mkt, cost, carry, accrual_rate, prev_value, acct, shares,
-                bought_today, pending, scratch, fills, fill_count, pid):
-    """Simulate session ``t`` and return the close value.
+def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_value, st, fills,
+                fill_count, evrec, ev_count, pid):
+    """Simulate session ``t`` and return the close value (cash, positions at the close, receivables).
 
-    ``rebalance`` says whether a rebalance decided at the previous close fills today, to
-    ``target_row`` (the target decided on day ``t - 1``). Otherwise carried orders are retried.
+    The one day step of every driver (:func:`simulate_nb`, :func:`simulate_many_nb` and the strategy
+    sweeps): open (:func:`start_day_nb`), then either the rebalance decided at the previous close to
+    ``target_row`` or the carried orders and dividend reinvestment.
     """
-    start_day_nb(t, mkt, acct, shares, bought_today, pending, accrual_rate, prev_value)
+    acct = st[0]
+    start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid)
     if rebalance:
-        rebalance_to_targets_nb(t, target_row, mkt, cost, acct, shares, bought_today, pending, carry,
-                                scratch, fills, fill_count, pid)
+        rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count, evrec, ev_count,
+                                pid)
     else:
-        has_pending = False
-        for j in range(shares.shape[0]):
-            if pending[j] != 0.0:
-                has_pending = True
-                break
-        if has_pending:
-            execute_pending_nb(t, mkt, cost, acct, shares, bought_today, pending, carry, fills,
-                               fill_count, pid)
-    return portfolio_value_nb(acct[ACCT_CASH], shares, mkt.close_price[t])
+        if acct[ACCT_FLAG_PENDING] != 0.0:
+            execute_pending_nb(t, mkt, cost, pol, st, fills, fill_count, evrec, ev_count, pid)
+        if acct[ACCT_REINVEST] != 0.0:
+            reinvest_nb(t, mkt, cost, st, fills, fill_count, evrec, ev_count, pid)
+    return portfolio_value_nb(acct[ACCT_CASH], st[1], mkt.close_price[t]) + acct[ACCT_RECEIVABLE]
 
 
 @njit(cache=True)
@@ -572,11 +885,14 @@ def summary_finish_nb(out, acct):
     out[SUM_FEES_ACCRUED] = acct[ACCT_FEES_ACCRUED]
     out[SUM_N_FILLED] = acct[ACCT_N_FILLED]
     out[SUM_N_REFUSED] = acct[ACCT_N_REFUSED]
+    out[SUM_DIVIDENDS] = acct[ACCT_DIVIDENDS]
+    out[SUM_DIV_TAX] = acct[ACCT_DIV_TAX]
 
 
 # ============================================================================= drivers
 @njit(cache=True)
-def simulate_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accrual, carry, max_fills):
+def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, max_fills,
+                max_events):
     """Simulate one portfolio over all sessions with full per-day output.
 
     Parameters
@@ -584,11 +900,11 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accrual, c
     weights : float64 [T, N], target weights decided at the close of each day (forward-filled).
     scheduled : bool [T], scheduled decision days.
     drift_band : float, rebalance also when the largest weight gap exceeds it (<= 0 or NaN: off).
-    mkt : Market. cost : CostParams.
+    mkt : Market. cost : CostParams. pol : Policy.
     init_cash : float, CNY.
     accrual : float64 [T], fund fee fraction charged at the open of each day (zeros: none).
-    carry : bool, keep market-refused orders for the next session.
-    max_fills : int, capacity of the fill records.
+    lots : int, capacity of each symbol's FIFO of buy lots for the dividend tax (0 = no tax).
+    max_fills, max_events : int, capacity of the fill and corporate-action records.
 
     Returns
     -------
@@ -598,10 +914,13 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accrual, c
     traded : float64 [T, 2] buy and sell value per day.
     decided : bool [T] rebalance decisions.
     fills : FILL_DTYPE records. n_fills : int (may exceed ``max_fills``: then records were lost).
+    events : EVENT_DTYPE records. n_events : int.
     summary : float64 [SUM_SIZE].
     """
     t_len, n = weights.shape
-    acct, shares, bought, pending, scratch = new_state_nb(n, init_cash)
+    st = new_state_nb(n, init_cash, lots)
+    acct = st[0]
+    shares = st[1]
     equity = np.empty(t_len, dtype=np.float64)
     cash = np.empty(t_len, dtype=np.float64)
     shares_out = np.empty((t_len, n), dtype=np.float64)
@@ -610,6 +929,8 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accrual, c
     decided = np.zeros(t_len, dtype=np.bool_)
     fills = np.empty(max_fills, dtype=FILL_DTYPE)
     fill_count = np.zeros(1, dtype=np.int64)
+    evrec = np.empty(max_events, dtype=EVENT_DTYPE)
+    ev_count = np.zeros(1, dtype=np.int64)
     summary = np.empty(SUM_SIZE, dtype=np.float64)
     summary_init_nb(summary, init_cash)
     prev_value = init_cash
@@ -617,8 +938,8 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accrual, c
     for t in range(t_len):
         reb = t > 0 and decided[t - 1]
         row = weights[t - 1] if t > 0 else weights[0]
-        value = day_step_nb(t, reb, row, mkt, cost, carry, accrual[t], prev_value, acct, shares,
-                            bought, pending, scratch, fills, fill_count, 0)
+        value = day_step_nb(t, reb, row, mkt, cost, pol, accrual[t], prev_value, st, fills, fill_count,
+                            evrec, ev_count, 0)
         equity[t] = value
         cash[t] = acct[ACCT_CASH]
         shares_out[t] = shares
@@ -636,17 +957,22 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accrual, c
         decided[t] = decide_nb(t, scheduled[t], drift_band, acct, shares, mkt, weights[t])
     summary_finish_nb(summary, acct)
     n_f = fill_count[0]
-    return equity, cash, shares_out, costs, traded, decided, fills[:min(n_f, max_fills)], n_f, summary
+    n_e = ev_count[0]
+    return (equity, cash, shares_out, costs, traded, decided, fills[:min(n_f, max_fills)], n_f,
+            evrec[:min(n_e, max_events)], n_e, summary)
 
 
 @njit(cache=True)
-def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, init_cash, accrual, carry,
+def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots,
                 equity_out, summary_out, keep_equity):
     t_len = weights.shape[1]
     n = weights.shape[2]
-    acct, shares, bought, pending, scratch = new_state_nb(n, init_cash)
+    st = new_state_nb(n, init_cash, lots)
+    acct = st[0]
     no_fills = np.empty(0, dtype=FILL_DTYPE)
     fill_count = np.zeros(1, dtype=np.int64)
+    no_events = np.empty(0, dtype=EVENT_DTYPE)
+    ev_count = np.zeros(1, dtype=np.int64)
     summ = summary_out[c]
     summary_init_nb(summ, init_cash)
     prev_value = init_cash
@@ -654,8 +980,8 @@ def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, init_cash, accrual
     for t in range(t_len):
         traded_before = acct[ACCT_BUY_VALUE] + acct[ACCT_SELL_VALUE]
         row = weights[c, t - 1] if t > 0 else weights[c, 0]
-        value = day_step_nb(t, decided_prev, row, mkt, cost, carry, accrual[t], prev_value, acct,
-                            shares, bought, pending, scratch, no_fills, fill_count, c)
+        value = day_step_nb(t, decided_prev, row, mkt, cost, pol, accrual[t], prev_value, st, no_fills,
+                            fill_count, no_events, ev_count, c)
         if keep_equity:
             equity_out[c, t] = value
         if t > 0:
@@ -664,20 +990,20 @@ def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, init_cash, accrual
         else:
             summ[SUM_FINAL_VALUE] = value
         prev_value = value
-        decided_prev = decide_nb(t, scheduled[c, t], drift_band[c], acct, shares, mkt,
+        decided_prev = decide_nb(t, scheduled[c, t], drift_band[c], acct, st[1], mkt,
                                  weights[c, t])
     summary_finish_nb(summ, acct)
 
 
 @njit(cache=True, parallel=True)
-def simulate_many_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accrual, carry,
+def simulate_many_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots,
                      summary_only):
     """Simulate ``C`` portfolios in parallel (``prange`` over portfolios) on one market.
 
     Parameters
     ----------
     weights : float64 [C, T, N]. scheduled : bool [C, T]. drift_band : float64 [C].
-    mkt, cost, init_cash, accrual, carry : as in :func:`simulate_nb` (shared by all portfolios).
+    mkt, cost, pol, init_cash, accrual, lots : as in :func:`simulate_nb` (shared by all portfolios).
     summary_only : bool, keep only the summary rows (equity is returned with shape ``(C, 0)``).
 
     Returns
@@ -688,6 +1014,6 @@ def simulate_many_nb(weights, scheduled, drift_band, mkt, cost, init_cash, accru
     equity = np.empty((c_len, 0 if summary_only else t_len), dtype=np.float64)
     summary = np.empty((c_len, SUM_SIZE), dtype=np.float64)
     for c in prange(c_len):
-        _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, init_cash, accrual, carry, equity,
+        _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, equity,
                     summary, not summary_only)
     return equity, summary

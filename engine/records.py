@@ -17,7 +17,12 @@ REASONS: dict[int, str] = {
     nb.REASON_T_PLUS_1: "t_plus_1",
     nb.REASON_ODD_LOT_BUY: "odd_lot_buy",
     nb.REASON_NO_PRICE: "no_price",
+    nb.REASON_VOLUME_LIMIT: "volume_limit",
 }
+
+#: Corporate-action record kind -> text.
+EVENT_KINDS: dict[int, str] = {nb.EVENT_DIVIDEND: "ex_date", nb.EVENT_TAX: "dividend_tax", nb.EVENT_PAID: "paid"}
+EVENT_RECORD_COLUMNS = ("date", "symbol", "kind", "shares", "cash", "tax")
 
 FILL_COLUMNS = ("date", "symbol", "side", "requested", "filled", "price", "value", "commission", "stamp",
                 "transfer", "other", "slippage", "reason")
@@ -56,4 +61,24 @@ def fills_frame(records: np.ndarray, dates: pd.DatetimeIndex, symbols: tuple[str
         "other": records["other"].astype(np.float64),
         "slippage": records["slippage"].astype(np.float64),
         "reason": reason_text(records["reason"]),
+    })
+
+
+def events_frame(records: np.ndarray, dates: pd.DatetimeIndex, symbols: tuple[str, ...]) -> pd.DataFrame:
+    """Labelled corporate-action record: one row per ex-date of a held symbol (``kind='ex_date'``:
+    shares credited, gross cash dividend plus the cash paid for a share fraction, tax withheld at
+    payment), per sale that withheld dividend tax (``'dividend_tax'``) and per receivable paid
+    (``'paid'``). CNY."""
+    if len(records) == 0:
+        return pd.DataFrame({"date": pd.to_datetime([]), "symbol": pd.Series([], dtype=object),
+                             "kind": pd.Series([], dtype=object), "shares": pd.Series([], dtype=float),
+                             "cash": pd.Series([], dtype=float), "tax": pd.Series([], dtype=float)})
+    sym = np.array(symbols, dtype=object)
+    return pd.DataFrame({
+        "date": dates[records["date"]],
+        "symbol": sym[records["symbol"]],
+        "kind": np.array([EVENT_KINDS.get(int(k), f"unknown_{int(k)}") for k in records["kind"]], dtype=object),
+        "shares": records["shares"].astype(np.float64),
+        "cash": records["cash"].astype(np.float64),
+        "tax": records["tax"].astype(np.float64),
     })

@@ -14,7 +14,7 @@ COST_KINDS = ("commission", "stamp", "transfer", "other", "slippage", "fund_fees
 SUMMARY_COLUMNS = ("init_value", "final_value", "total_return", "cagr", "max_drawdown", "volatility_annual",
                    "sharpe", "mean_daily_return", "turnover", "turnover_annual", "commission", "stamp",
                    "transfer", "other", "slippage", "fund_fees", "total_costs", "n_filled", "n_refused",
-                   "years")
+                   "years", "dividends", "dividend_tax")
 
 
 def sessions_per_year(dates: pd.DatetimeIndex) -> float:
@@ -60,6 +60,8 @@ def summary_dict(row: np.ndarray, dates: pd.DatetimeIndex, periods_per_year: flo
         "n_filled": int(row[nb.SUM_N_FILLED]),
         "n_refused": int(row[nb.SUM_N_REFUSED]),
         "years": float(years),
+        "dividends": float(row[nb.SUM_DIVIDENDS]),
+        "dividend_tax": float(row[nb.SUM_DIV_TAX]),
     }
 
 
@@ -101,6 +103,8 @@ def summary_frame(rows: np.ndarray, dates: pd.DatetimeIndex, index=None,
         "n_filled": rows[:, nb.SUM_N_FILLED].astype(np.int64),
         "n_refused": rows[:, nb.SUM_N_REFUSED].astype(np.int64),
         "years": np.full(len(rows), float(years)),
+        "dividends": rows[:, nb.SUM_DIVIDENDS],
+        "dividend_tax": rows[:, nb.SUM_DIV_TAX],
     }
     return pd.DataFrame(data, index=index, columns=list(SUMMARY_COLUMNS))
 
@@ -121,7 +125,11 @@ class SimResult:
     traded : DataFrame, buy and sell value per day.
     turnover : Series, one-way daily turnover ``(buy + sell) / (2 x previous close equity)``.
     decisions : Series of bool, closes at which a rebalance was decided (filled next session).
-    summary : dict, see :func:`summary_dict`.
+    summary : dict, see :func:`summary_dict` (``dividends``: gross cash dividends credited;
+        ``dividend_tax``: tax withheld).
+    events : DataFrame, the corporate actions the portfolio lived through (see
+        :func:`aibt.engine.records.events_frame`): dividends and share credits on ex-dates, dividend
+        tax withheld at sales; ``event_records`` the raw structured array.
     """
 
     equity: pd.Series
@@ -137,6 +145,8 @@ class SimResult:
     decisions: pd.Series
     summary: dict
     meta: dict = field(default_factory=dict)
+    events: pd.DataFrame | None = None
+    event_records: np.ndarray | None = None
 
     @property
     def returns(self) -> pd.Series:

@@ -15,7 +15,7 @@ import pandas as pd
 from aibt.data.panel import Panel
 from aibt.engine import nb
 from aibt.engine.market import build_market
-from aibt.engine.records import fills_frame
+from aibt.engine.records import events_frame, fills_frame
 from aibt.engine.result import COST_KINDS, SimResult, summary_dict, summary_frame
 from aibt.engine.schedule import schedule_mask
 from aibt.engine.targets import align_weights, validate_and_fill
@@ -49,6 +49,25 @@ def _band(drift_band) -> float:
     return b
 
 
+DIVIDEND_CHOICES = ("cash", "reinvest")
+TAX_LOTS = 16  # FIFO buy lots kept per symbol for the dividend tax (more merge into the newest)
+
+
+def policy(carry_unfilled: bool, dividends: str) -> nb.Policy:
+    """Validated :class:`~aibt.engine.nb.Policy`."""
+    if dividends not in DIVIDEND_CHOICES:
+        raise ConfigError(f"dividends must be one of {DIVIDEND_CHOICES}, got {dividends!r}")
+    return nb.Policy(bool(carry_unfilled), dividends == "reinvest")
+
+
+def market_for(panel: Panel, rules: TradingRules | None, price: str, volume_limit, dividend_tax: bool,
+               hk_withholding: float, hk_pay_lag: int) -> tuple[nb.Market, int]:
+    """The kernels' market arrays and the number of tax lots per symbol they need (0 without tax)."""
+    mkt = build_market(panel, rules, price, volume_limit=volume_limit, dividend_tax=dividend_tax,
+                       hk_withholding=hk_withholding, hk_pay_lag=hk_pay_lag)
+    return mkt, (TAX_LOTS if bool(mkt.taxable.any()) else 0)
+
+
 def _accrual(accrual, t: int) -> np.ndarray:
     if accrual is None:
         return np.zeros(t)
@@ -74,6 +93,11 @@ def simulate(
     fee_accrual=None,
     max_fills: int | None = None,
     periods_per_year: float | None = None,
+    dividends: str = "cash",
+    dividend_tax: bool = True,
+    volume_limit: float | None = None,
+    hk_withholding: float = 0.2,
+    hk_pay_lag: int = 15,
 ) -> SimResult:
     """Simulate one target-weight portfolio.
 
@@ -104,6 +128,17 @@ def simulate(
         Capacity for fill records (default ``T x N``; enough for one order per symbol per day).
     periods_per_year : float, optional
         For annualising volatility/Sharpe in the summary (default: sessions per year of the panel).
+    dividends : {'cash', 'reinvest'}
+        Cash dividends from the panel's event table are credited to cash on the ex-date ('cash'), or
+        also reinvested in whole lots of the same security at the next session's fill price through
+        the normal order path ('reinvest'). Bonus shares and splits are credited as whole shares in
+        lot mode, the fraction in cash.
+    dividend_tax : bool
+        Withhold the A-share differential dividend tax at sales (FIFO lots; see :mod:`aibt.engine.nb`).
+    volume_limit : float, optional
+        Most shares one order may fill as a fraction of the session's volume (e.g. 0.25); the rest
+        carries (when ``carry_unfilled``) with reason ``volume_limit``.
+    hk_withholding, hk_pay_lag : dividend withholding and pay lag (sessions) of foreign listings.
 
     Returns
     -------
@@ -114,12 +149,14 @@ def simulate(
         raise ConfigError("the panel needs at least 2 sessions to simulate a decision and its fill")
     w, given = align_weights(panel, weights)
     mask = schedule_mask(panel.dates, schedule, given)
-    mkt = build_market(panel, rules, price)
+    pol = policy(carry_unfilled, dividends)
+    mkt, lots = market_for(panel, rules, price, volume_limit, dividend_tax, hk_withholding, hk_pay_lag)
     cost = cost_params(commission, min_commission, slippage_bps)
     cap = int(max_fills) if max_fills is not None else t * n
-    eq, cash, shares, costs, traded, decided, recs, n_fills, summ = nb.simulate_nb(
-        w, mask, _band(drift_band), mkt, cost, _check_cash(init_cash), _accrual(fee_accrual, t),
-        bool(carry_unfilled), cap)
+    ev_cap = int(np.count_nonzero((mkt.cash_div != 0) | (mkt.share_mult != 1))) * 2 + cap
+    eq, cash, shares, costs, traded, decided, recs, n_fills, evs, n_ev, summ = nb.simulate_nb(
+        w, mask, _band(drift_band), mkt, cost, pol, _check_cash(init_cash), _accrual(fee_accrual, t), lots, cap,
+        ev_cap)
     if n_fills > cap:
         raise ConfigError(f"{n_fills} orders but max_fills={cap}; raise max_fills")
     dates, cols = panel.dates, list(panel.symbols)
@@ -140,7 +177,11 @@ def simulate(
         turnover=pd.Series(turnover, index=dates, name="turnover"),
         decisions=pd.Series(decided, index=dates, name="decision"),
         summary=summary_dict(summ, dates, periods_per_year),
-        meta={"price": price, "frictionless": rules is None, "carry_unfilled": bool(carry_unfilled)},
+        meta={"price": price, "frictionless": rules is None, "carry_unfilled": bool(carry_unfilled),
+              "dividends": dividends, "dividend_tax": bool(dividend_tax) and lots > 0,
+              "volume_limit": volume_limit},
+        events=events_frame(evs, dates, panel.symbols),
+        event_records=evs,
     )
 
 
@@ -171,6 +212,11 @@ def simulate_many(
     fee_accrual=None,
     summary_only: bool = True,
     periods_per_year: float | None = None,
+    dividends: str = "cash",
+    dividend_tax: bool = True,
+    volume_limit: float | None = None,
+    hk_withholding: float = 0.2,
+    hk_pay_lag: int = 15,
 ) -> ManyResult:
     """Simulate many portfolios on one panel in parallel (Numba ``prange`` over portfolios).
 
@@ -238,10 +284,11 @@ def simulate_many(
             except AibtError as exc:  # name the portfolio
                 raise type(exc)(f"portfolio {labels[c]!r}: {exc}") from None
             mask_all[c] = schedule_mask(panel.dates, sc, given)
-    mkt = build_market(panel, rules, price)
+    pol = policy(carry_unfilled, dividends)
+    mkt, lots = market_for(panel, rules, price, volume_limit, dividend_tax, hk_withholding, hk_pay_lag)
     cost = cost_params(commission, min_commission, slippage_bps)
-    eq, summ = nb.simulate_many_nb(w_all, mask_all, bands, mkt, cost, _check_cash(init_cash),
-                                   _accrual(fee_accrual, t), bool(carry_unfilled), bool(summary_only))
+    eq, summ = nb.simulate_many_nb(w_all, mask_all, bands, mkt, cost, pol, _check_cash(init_cash),
+                                   _accrual(fee_accrual, t), lots, bool(summary_only))
     equity = None if summary_only else pd.DataFrame(eq.T, index=panel.dates, columns=labels)
     return ManyResult(summary=summary_frame(summ, panel.dates, labels, periods_per_year), equity=equity)
 

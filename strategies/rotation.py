@@ -10,7 +10,6 @@ which computes each combination's target weights on the fly. It also runs walk-f
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -19,7 +18,7 @@ import pandas as pd
 
 from aibt.data.panel import Panel
 from aibt.engine import nb as enb
-from aibt.engine.market import build_market
+from aibt.engine.simulate import market_for, policy
 from aibt.engine.result import summary_frame
 from aibt.engine.simulate import cost_params
 from aibt.errors import ConfigError, DataError
@@ -225,10 +224,18 @@ class ParamGrid:
         return (len(self.lookbacks) * len(self.top_k) * len(self.periods) * len(self.weightings)
                 * len(self.trend_windows))
 
-    def table(self) -> pd.DataFrame:
-        """One row per combination, columns :data:`PARAM_COLUMNS`."""
-        rows = itertools.product(self.lookbacks, self.top_k, self.periods, self.weightings, self.trend_windows)
-        return pd.DataFrame(list(rows), columns=list(PARAM_COLUMNS))
+    def table(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """Rows ``start:stop`` of the grid (one per combination, columns :data:`PARAM_COLUMNS`), derived
+        arithmetically from the combination numbers (never by building the whole grid)."""
+        stop = self.size if stop is None else min(stop, self.size)
+        start = max(0, min(int(start), stop))
+        sizes = (len(self.lookbacks), len(self.top_k), len(self.periods), len(self.weightings),
+                 len(self.trend_windows))
+        idx = np.unravel_index(np.arange(start, stop, dtype=np.int64), sizes)
+        axes = (self.lookbacks, self.top_k, self.periods, self.weightings, self.trend_windows)
+        data = {c: np.asarray(ax, dtype=object if c == "weighting" else np.int64)[i]
+                for c, ax, i in zip(PARAM_COLUMNS, axes, idx)}
+        return pd.DataFrame(data, columns=list(PARAM_COLUMNS))
 
     def codes(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """int64 [C, 5] kernel table for combinations ``start:stop`` (indices into the signal axes)."""
@@ -263,17 +270,23 @@ class RotationSetup:
 
 def prepare(panel: Panel, sleeves: Sleeves, grid: ParamGrid, rules: TradingRules | None = None, *,
             price: str = "open", commission: float = 0.00025, min_commission: float = 5.0,
-            slippage_bps: float = 0.0, init_cash: float = 10_000_000.0, vol_window: int = 60) -> RotationSetup:
-    """Build the shared inputs of a sweep (signals on the grid's lookbacks and trend windows)."""
+            slippage_bps: float = 0.0, init_cash: float = 10_000_000.0, vol_window: int = 60,
+            dividends: str = "cash", dividend_tax: bool = True, volume_limit: float | None = None) -> RotationSetup:
+    """Build the shared inputs of a sweep (signals on the grid's lookbacks and trend windows).
+
+    The market rules, corporate actions and order policy are the engine's (:func:`aibt.engine.simulate`
+    takes the same ``dividends``, ``dividend_tax`` and ``volume_limit``); orders refused by the market
+    are not carried in a sweep (each rebalance re-targets)."""
     if sleeves.member_w.shape[0] != len(panel.dates) or sleeves.member_w.shape[2] != len(panel.symbols):
         raise DataError("sleeve member weights do not match the panel's dates and symbols")
     signals = compute_signals(sleeves.prices, grid.lookbacks, grid.trend_windows, vol_window,
                               inverse_volatility="inv_vol" in grid.weightings)
-    market = build_market(panel, rules, price)
+    market, lots = market_for(panel, rules, price, volume_limit, dividend_tax, 0.2, 15)
     cost = cost_params(commission, min_commission, slippage_bps)
     if not np.isfinite(init_cash) or init_cash <= 0:
         raise ConfigError(f"init_cash must be a positive number, got {init_cash!r}")
-    return RotationSetup(panel, sleeves, grid, signals, market, cost, float(init_cash))
+    return RotationSetup(panel, sleeves, grid, signals, market, cost, float(init_cash),
+                         {"policy": policy(False, dividends), "lots": lots})
 
 
 def session_range(dates: pd.DatetimeIndex, start=None, end=None) -> tuple[int, int]:
@@ -302,13 +315,14 @@ def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, 
     t0, t1 = session_range(setup.panel.dates, start, end)
     first, stop = combos if combos is not None else (0, setup.grid.size)
     params = setup.grid.codes(first, stop)
-    corp_action = (setup.market.share_ratio != 1.0).any(axis=1)  # NaN counts as a corporate action
+    pol = setup.extra.get("policy", policy(False, "cash"))
+    lots = int(setup.extra.get("lots", 0))
     summary, equity = rnb.rotation_sweep_nb(params, setup.signals.order, setup.signals.n_valid, setup.signals.inv_vol,
-                                            setup.signals.trend_ok, setup.sleeves.member_w, corp_action,
-                                            setup.market, setup.cost, setup.init_cash, t0, t1, keep_equity)
+                                            setup.signals.trend_ok, setup.sleeves.member_w, setup.market, setup.cost,
+                                            pol, lots, setup.init_cash, t0, t1, keep_equity)
     ids = pd.RangeIndex(first, first + len(params), name="combo")
     dates = setup.panel.dates[t0:t1]
-    table = setup.grid.table().iloc[first:stop].set_index(ids)
+    table = setup.grid.table(first, stop).set_index(ids)
     metrics = summary_frame(summary, dates, ids)
     out = pd.concat([table, metrics], axis=1)
     eq = pd.DataFrame(equity.T, index=dates, columns=ids) if keep_equity else None

@@ -7,7 +7,6 @@ Shared across all combinations (computed once, point-in-time, by :mod:`aibt.stra
 * ``inv_vol`` [T, S]: inverse volatility of each sleeve (NaN = not enough history);
 * ``trend_ok`` [F, T, S]: trend filter state for each distinct filter window (row 0 = no filter, all
   True);
-* ``corp_action`` [T] bool: a share ratio other than 1 applies at the open of t (any security);
 * ``member_w`` [T, S, N]: how one unit of a sleeve is spread over the tradable securities at date t
   (each sleeve row sums to 1 over its available members, or to 0 when it has none).
 
@@ -16,7 +15,8 @@ rebalance period R in sessions, weighting (0 equal, 1 inverse volatility) and fi
 ``trend_ok``. On each decision day (every R sessions from ``t_start``) the kernel ranks the sleeves
 with a signal by momentum, keeps the best K that pass the filter (the rest of the money stays in cash),
 weights them, spreads the sleeve weights over securities and hands the row to the engine's
-:func:`~aibt.engine.nb.day_step_nb`, which fills it on the next session under the market rules.
+:func:`~aibt.engine.nb.day_step_nb` (the one day step of ``simulate`` too), which fills it on the next
+session under the market rules, corporate actions and dividend tax.
 Nothing of size [C, T, N] or [C, T] is ever allocated unless ``keep_equity`` asks for equity curves.
 """
 from __future__ import annotations
@@ -137,7 +137,7 @@ def security_targets_nb(sleeve_w, member_row, out):
 
 
 @njit(cache=True)
-def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, corp_action, mkt, cost,
+def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots,
                        init_cash, t_start, t_end, summary_out, equity_out, keep_equity):
     """Simulate combination ``c`` on sessions ``[t_start, t_end)`` and fill its summary row."""
     s_len = order.shape[2]
@@ -147,31 +147,22 @@ def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, c
     period = params[c, P_PERIOD]
     weighting = params[c, P_WEIGHTING]
     flt = params[c, P_FILTER]
-    acct, shares, bought, pending, scratch = enb.new_state_nb(n, init_cash)
+    st = enb.new_state_nb(n, init_cash, lots)
+    acct = st[0]
     no_fills = np.empty(0, dtype=enb.FILL_DTYPE)
     fill_count = np.zeros(1, dtype=np.int64)
-    no_accrual = 0.0
+    no_events = np.empty(0, dtype=enb.EVENT_DTYPE)
+    ev_count = np.zeros(1, dtype=np.int64)
     sleeve_w = np.zeros(s_len, dtype=np.float64)
     target = np.zeros(n, dtype=np.float64)
     summ = summary_out[c]
     enb.summary_init_nb(summ, init_cash)
     prev_value = init_cash
     decided_prev = False
-    traded_prev = False
     for t in range(t_start, t_end):
         traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
-        # the engine's day step, unrolled: orders are never carried here (carry=False), so there is
-        # nothing pending to retry; keeping the rare rebalance call out of a shared step function
-        # cuts the per-session cost about 4x (measured: 99 -> 22 ns for 16 assets)
-        # the session's opening bookkeeping (T+1 lock reset, corporate-action share ratios) only
-        # has work to do after a trading day or on a day with a share ratio
-        if traded_prev or corp_action[t]:
-            enb.start_day_nb(t, mkt, acct, shares, bought, pending, no_accrual, prev_value)
-        traded_prev = decided_prev
-        if decided_prev:
-            enb.rebalance_to_targets_nb(t, target, mkt, cost, acct, shares, bought, pending, False,
-                                        scratch, no_fills, fill_count, c)
-        value = enb.portfolio_value_nb(acct[enb.ACCT_CASH], shares, mkt.close_price[t])
+        value = enb.day_step_nb(t, decided_prev, target, mkt, cost, pol, 0.0, prev_value, st, no_fills,
+                                fill_count, no_events, ev_count, c)
         if keep_equity:
             equity_out[c, t - t_start] = value
         if t > t_start:
@@ -190,8 +181,8 @@ def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, c
 
 
 @njit(cache=True, parallel=True)
-def rotation_sweep_nb(params, order, n_valid, inv_vol, trend_ok, member_w, corp_action, mkt, cost,
-                      init_cash, t_start, t_end, keep_equity):
+def rotation_sweep_nb(params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots, init_cash,
+                      t_start, t_end, keep_equity):
     """Run every combination of ``params`` [C, 5] in parallel on sessions ``[t_start, t_end)``.
 
     Returns
@@ -203,6 +194,6 @@ def rotation_sweep_nb(params, order, n_valid, inv_vol, trend_ok, member_w, corp_
     summary = np.empty((c_len, enb.SUM_SIZE), dtype=np.float64)
     equity = np.empty((c_len, (t_end - t_start) if keep_equity else 0), dtype=np.float64)
     for c in prange(c_len):
-        run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, corp_action, mkt, cost,
+        run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots,
                            init_cash, t_start, t_end, summary, equity, keep_equity)
     return summary, equity

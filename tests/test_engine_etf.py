@@ -7,7 +7,7 @@ import pytest
 
 from aibt.data.panel import Panel
 from aibt.engine import simulate_etf
-from aibt.engine.etf import accrual_fractions_nb, tracking_stats_nb
+from aibt.engine.etf import accrual_fractions, tracking_stats_nb
 
 
 def basket_panel(t=80, n=3, seed=0, start="2024-03-01"):
@@ -20,9 +20,19 @@ def basket_panel(t=80, n=3, seed=0, start="2024-03-01"):
 
 
 def test_accrual_is_by_calendar_day_and_a_weekend_charges_three_days():
-    days = pd.DatetimeIndex(["2024-03-07", "2024-03-08", "2024-03-11", "2024-03-12"])  # Thu Fri Mon Tue
-    a = accrual_fractions_nb(days.values.astype("datetime64[D]").astype(np.int64), 0.006, 0)
-    assert a.tolist() == pytest.approx([0.0, 0.006 / 365, 3 * 0.006 / 365, 0.006 / 365])
+    days = pd.DatetimeIndex(["2023-03-09", "2023-03-10", "2023-03-13", "2023-03-14"])  # Thu Fri Mon Tue
+    a = accrual_fractions(days, 0.006, 0)
+    assert a.tolist() == pytest.approx([0.0, 0.006 / 365, 3 * 0.006 / 365, 0.006 / 365], rel=1e-12)
+
+
+def test_accrual_uses_the_days_of_the_current_year_366_in_a_leap_year():
+    # 2024 is a leap year: one day of fees is 0.6% / 366; Mon 2024-12-30 -> Thu 2025-01-02 charges
+    # 12-31 of 2024 and 01-01, 01-02 of 2025
+    days = pd.DatetimeIndex(["2024-03-07", "2024-03-08", "2024-03-11", "2024-12-30", "2025-01-02"])
+    a = accrual_fractions(days, 0.006, 0)
+    assert a[1] == pytest.approx(0.006 / 366, rel=1e-12)
+    assert a[2] == pytest.approx(3 * 0.006 / 366, rel=1e-12)
+    assert a[4] == pytest.approx(0.006 / 366 + 2 * 0.006 / 365, rel=1e-12)
 
 
 def test_all_cash_fund_loses_exactly_the_fees_over_a_weekend():
@@ -31,7 +41,7 @@ def test_all_cash_fund_loses_exactly_the_fees_over_a_weekend():
     w.iloc[0, 0] = 1e-12  # a basket that is (almost) nothing: the fund stays in cash
     res = simulate_etf(p, w, cash_buffer=0.0, management_fee=0.005, custody_fee=0.001)
     nav = res.nav.to_numpy()
-    rate = 0.006 / 365
+    rate = 0.006 / 366  # 2024 is a leap year
     assert nav[0] == 1.0
     assert nav[1] == pytest.approx(1.0 - rate, rel=1e-12)  # Thu -> Fri
     assert nav[2] == pytest.approx((1.0 - rate) * (1.0 - 3 * rate), rel=1e-9)  # Fri -> Mon: 3 days
@@ -54,11 +64,18 @@ def test_fees_and_cash_buffer_make_the_expected_tracking_difference():
     ref = simulate_etf(p, w, cash_buffer=0.0, management_fee=0.0, custody_fee=0.0)
     fund = simulate_etf(p, w, cash_buffer=0.0, management_fee=0.005, custody_fee=0.001)
     years = (p.dates[-1] - p.dates[0]).days / 365.0
-    # each session charges 0.6 % a year x calendar days / 365 of the previous close's net assets
-    days = np.diff(p.dates.values.astype("datetime64[D]").astype(np.int64))
+    # each session charges 0.6 % a year x calendar days / days of the year (366 in leap 2024) of the
+    # previous close's net assets
+    import calendar
+    import datetime as dt
+
+    def year_fraction(a, b):  # calendar days in (a, b], each 1 / days of its year
+        n_days = (b - a).days
+        return sum(1 / (366 if calendar.isleap((a + dt.timedelta(days=k)).year) else 365) for k in range(1, n_days + 1))
+
+    frac = np.array([year_fraction(a.date(), b.date()) for a, b in zip(p.dates[:-1], p.dates[1:])])
     eq = fund.sim.equity.to_numpy()
-    np.testing.assert_allclose(fund.sim.costs["fund_fees"].to_numpy()[1:], 0.006 * days / 365 * eq[:-1],
-                               rtol=1e-12)
+    np.testing.assert_allclose(fund.sim.costs["fund_fees"].to_numpy()[1:], 0.006 * frac * eq[:-1], rtol=1e-12)
     # ... so the fund lags the fee-free fund by about 0.6 % a year (cash pays the fees, so the lag
     # does not compound exactly with the basket's return)
     lag = fund.nav.iloc[-1] / ref.nav.iloc[-1] - 1

@@ -26,15 +26,40 @@ def random_case(seed: int, suspend: bool):
     close = np.where(tradable, close, np.nan)
     open_ = np.where(tradable, open_, np.nan)
     factor = np.ones((T, N))
-    ex = rng.integers(1, T)
+    ex = int(rng.integers(1, T))
     factor[:ex, 0] = 1.25
     fields = {"open": open_, "high": np.fmax(open_, close), "low": np.fmin(open_, close), "close": close,
               "volume": np.where(tradable, 1e6, 0.0), "adj_factor": factor}
     dates = pd.bdate_range("2023-08-01", periods=T)
-    panel = Panel(dates, ("A", "B", "C"), fields, tradable, ("CNY",) * N, np.ones((T, N)))
+    # the factor step of A is a cash dividend of a fifth of the last traded close before the ex-date
+    prev = traded_closes(close * factor, tradable)[:ex, 0]
+    prev = prev[~np.isnan(prev)]
+    cash = float(prev[-1] * 0.2) if prev.size else 0.0
+    events = pd.DataFrame({"symbol": ["A"], "ex_date": [dates[ex]], "cash": [cash]})
+    panel = Panel(dates, ("A", "B", "C"), fields, tradable, ("CNY",) * N, np.ones((T, N)), {}, events)
     w = rng.dirichlet(np.ones(N + 1), T)[:, :N]  # last share is cash
     w[rng.random(T) < 0.5] = np.nan
     return panel, w
+
+
+def traded_closes(raw, tradable):
+    """Traded closes on the 0.01 tick, NaN on days without a bar (independent of aibt)."""
+    return np.where(tradable, np.floor(raw * 100 + 0.5 + 1e-9) / 100, np.nan)
+
+
+def valuation_closes(tc, tradable, cash):
+    """The close a position is valued at: the traded close, carried over days without a bar and
+    through an ex-date as (prev - cash) rounded to the tick."""
+    out = np.full_like(tc, np.nan)
+    for j in range(tc.shape[1]):
+        last = np.nan
+        for t in range(tc.shape[0]):
+            if cash[t, j] != 0 and not np.isnan(last):
+                last = np.floor((last - cash[t, j]) * 100 + 0.5 + 1e-9) / 100
+            if tradable[t, j]:
+                last = tc[t, j]
+            out[t, j] = last
+    return out
 
 
 def rules_for(panel, lots: bool):
@@ -69,11 +94,13 @@ def test_cash_and_positions_never_negative_and_cash_is_accounted(c):
                    slippage_bps=c["slippage_bps"], carry_unfilled=c["carry"])
     assert (res.cash.to_numpy() >= 0).all()
     assert (res.positions.to_numpy() >= 0).all()
-    # cash flow identity: cash change = sells - buys - taxes and fees, per day
+    # cash flow identity: cash change = sells - buys - taxes and fees + dividends - dividend tax, per day
     f = res.fills
     signed = np.where(f["side"] == "sell", 1.0, -1.0) * f["value"]
     fees = f[["commission", "stamp", "transfer", "other"]].sum(axis=1)
     flow = (signed - fees).groupby(f["date"]).sum().reindex(panel.dates, fill_value=0.0)
+    ev = res.events
+    flow = flow + (ev["cash"] - ev["tax"]).groupby(ev["date"]).sum().reindex(panel.dates, fill_value=0.0)
     dcash = res.cash.diff().fillna(res.cash.iloc[0] - c["cash"])
     np.testing.assert_allclose(dcash.to_numpy(), flow.to_numpy(), atol=1e-6 * c["cash"])
     # lots: every filled buy is a valid lot size
@@ -94,17 +121,18 @@ def test_value_is_conserved_up_to_costs_when_filling_at_the_close(c):
     res = simulate(panel, w, rules=rules_for(panel, c["lots"]), price="close", init_cash=c["cash"],
                    commission=c["commission"], min_commission=c["min_commission"],
                    slippage_bps=c["slippage_bps"], carry_unfilled=c["carry"])
-    close_ff = panel.frame("close").ffill().to_numpy()
-    factor = panel.fields["adj_factor"]
-    traded_close = close_ff * factor
-    ratio = np.ones_like(factor)
-    ratio[1:] = factor[:-1] / factor[1:]
+    # ... plus the cash dividends on yesterday's shares, minus the dividend tax withheld at sales
+    cash_div = panel.event_arrays()["cash"]
+    tc = traded_closes(panel.fields["close"] * panel.fields["adj_factor"], panel.tradable)
+    val = valuation_closes(tc, panel.tradable, cash_div)
     shares = res.positions.to_numpy()
     eq = res.equity.to_numpy()
     costs = res.costs.sum(axis=1).to_numpy()
-    held = np.vstack([np.zeros((1, N)), shares[:-1]]) * ratio  # yesterday's shares in today's terms
-    expected = np.concatenate([[c["cash"]], eq[:-1]]) + np.nansum(
-        held * (traded_close - np.vstack([traded_close[:1], traded_close[:-1]]) / ratio), axis=1) - costs
+    tax = res.events.groupby("date")["tax"].sum().reindex(panel.dates, fill_value=0.0).to_numpy()
+    held = np.vstack([np.zeros((1, N)), shares[:-1]])
+    prev_val = np.vstack([val[:1], val[:-1]])
+    expected = np.concatenate([[c["cash"]], eq[:-1]]) + np.nansum(held * (val - prev_val + cash_div), axis=1) \
+        - costs - tax
     np.testing.assert_allclose(eq, expected, rtol=1e-9, atol=1e-7)
 
 
@@ -119,7 +147,8 @@ def test_no_look_ahead_future_data_never_changes_the_past(price):
         fields[f][k + 1:] *= 1.7  # a very different future
     w2 = w.copy()
     w2[k:] = np.array([1.0, 0.0, 0.0])  # targets decided from day k on change too
-    panel2 = Panel(panel.dates, panel.symbols, fields, panel.tradable, panel.currency, panel.fx_to_cny)
+    panel2 = Panel(panel.dates, panel.symbols, fields, panel.tradable, panel.currency, panel.fx_to_cny, {},
+                   panel.events)
     alt = simulate(panel2, w2, rules=rules, price=price, commission=0.00025, min_commission=5.0)
     # everything up to and including day k is identical: decisions at k fill only at k + 1
     pd.testing.assert_series_equal(base.equity.iloc[:k + 1], alt.equity.iloc[:k + 1])
@@ -137,5 +166,5 @@ def test_fill_on_day_after_decision_uses_that_days_price():
     res = simulate(panel, w, price="open")
     f = res.fills.iloc[0]
     assert f["date"] == panel.dates[4]
-    assert f["price"] == panel.fields["open"][4, 0] * panel.fields["adj_factor"][4, 0]
+    assert f["price"] == panel.fields["open"][4, 0] * panel.fields["adj_factor"][4, 0]  # frictionless: no tick
     assert res.positions.iloc[3, 0] == 0.0 and res.positions.iloc[4, 0] > 0

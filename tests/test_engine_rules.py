@@ -12,7 +12,7 @@ from aibt.universes.trading_rules import TradingRules, compile_rules
 
 
 def make_panel(close, open_=None, dates=None, symbols=None, adj_factor=None, tradable=None, currency=None,
-               fx=None):
+               fx=None, events=None):
     close = np.asarray(close, dtype=float)
     t, n = close.shape
     dates = pd.bdate_range("2024-03-04", periods=t) if dates is None else pd.DatetimeIndex(dates)
@@ -23,7 +23,14 @@ def make_panel(close, open_=None, dates=None, symbols=None, adj_factor=None, tra
               "volume": np.where(tr, 1e6, 0.0),
               "adj_factor": np.ones((t, n)) if adj_factor is None else np.asarray(adj_factor, float)}
     return Panel(dates, symbols, fields, tr, tuple(currency or ["CNY"] * n),
-                 np.ones((t, n)) if fx is None else np.asarray(fx, float))
+                 np.ones((t, n)) if fx is None else np.asarray(fx, float), {}, events)
+
+
+def state(n, cash):
+    """A fresh kernel state, empty fill/event records."""
+    st = nb.new_state_nb(n, cash, 0)
+    return st, np.empty(10, dtype=nb.FILL_DTYPE), np.zeros(1, dtype=np.int64), np.empty(10, dtype=nb.EVENT_DTYPE), \
+        np.zeros(1, dtype=np.int64)
 
 
 def make_rules(panel, lot_min=100, lot_step=100, limit_pct=0.1, stamp_sell=0.0, stamp_buy=0.0, transfer=0.0,
@@ -69,21 +76,40 @@ def test_buy_below_minimum_lot_is_refused_as_odd_lot():
 
 
 def test_odd_lot_is_sold_whole_but_partial_sells_round_to_lots():
-    # 250 shares of a Main-board stock (e.g. after a bonus issue): target 0 sells all 250;
-    # a partial sell of 130 shares rounds down to 100.
+    # 250 shares of a Main-board stock (e.g. after a bonus issue): a partial sell of 130 shares rounds
+    # down to 100; a sell of 150 is one round lot plus the whole odd remainder of 50 in one order
+    # (SSE/SZSE: 余额不足100股的部分，应当一次性申报卖出), and fills 150.
     p = make_panel([[10.0]] * 4)
     rules = make_rules(p, lot_min=100, lot_step=100)
     mkt = build_market(p, rules, "open")
     cost = nb.CostParams(0.0, 0.0, 0.0)
-    acct, shares, bought, pending, scratch = nb.new_state_nb(1, 0.0)
+    st, fills, cnt, ev, ec = state(1, 0.0)
+    acct, shares = st[0], st[1]
     shares[0] = 250.0
-    fills = np.empty(10, dtype=nb.FILL_DTYPE)
-    cnt = np.zeros(1, dtype=np.int64)
-    filled, reason = nb.order_shares_nb(1, 0, -130.0, mkt, cost, acct, shares, bought, fills, cnt, 0)
+    filled, reason = nb.order_shares_nb(1, 0, -130.0, mkt, cost, st, fills, cnt, ev, ec, 0)
     assert (filled, reason) == (-100.0, nb.REASON_LOT_ROUNDING)
-    filled, reason = nb.order_shares_nb(2, 0, -150.0, mkt, cost, acct, shares, bought, fills, cnt, 0)
+    filled, reason = nb.order_shares_nb(2, 0, -150.0, mkt, cost, st, fills, cnt, ev, ec, 0)
     assert (filled, reason) == (-150.0, nb.REASON_NONE)  # whole odd remainder
     assert shares[0] == 0.0 and acct[nb.ACCT_CASH] == 2500.0
+    st, fills, cnt, ev, ec = state(1, 0.0)
+    st[1][0] = 250.0
+    filled, reason = nb.order_shares_nb(1, 0, -150.0, mkt, cost, st, fills, cnt, ev, ec, 0)
+    assert (filled, reason) == (-150.0, nb.REASON_NONE)  # 100 + the odd 50
+    assert st[1][0] == 100.0
+
+
+def test_star_sell_below_200_only_as_the_whole_remainder():
+    # STAR (lot 200, step 1): holding 250, a sell of 150 would leave 100 (< 200) - not a valid order
+    # size, it rounds to 0 and is refused; a sell of 250 (all) fills; holding 150, a sell of 150 fills.
+    p = make_panel([[10.0]] * 3)
+    rules = make_rules(p, lot_min=200, lot_step=1)
+    mkt = build_market(p, rules, "open")
+    cost = nb.CostParams(0.0, 0.0, 0.0)
+    st, fills, cnt, ev, ec = state(1, 0.0)
+    st[1][0] = 250.0
+    assert nb.order_shares_nb(1, 0, -150.0, mkt, cost, st, fills, cnt, ev, ec, 0) == (0.0, nb.REASON_LOT_ROUNDING)
+    assert nb.order_shares_nb(1, 0, -210.0, mkt, cost, st, fills, cnt, ev, ec, 0) == (-210.0, nb.REASON_NONE)
+    assert nb.order_shares_nb(2, 0, -40.0, mkt, cost, st, fills, cnt, ev, ec, 0) == (-40.0, nb.REASON_NONE)
 
 
 # ----------------------------------------------------------------------------------- price limits
@@ -148,24 +174,22 @@ def test_t_plus_1_shares_bought_today_cannot_be_sold_today():
     rules = make_rules(p)
     mkt = build_market(p, rules, "open")
     cost = nb.CostParams(0.0, 0.0, 0.0)
-    acct, shares, bought, pending, scratch = nb.new_state_nb(1, 100_000.0)
+    pol = nb.Policy(True, False)
+    st, fills, cnt, ev, ec = state(1, 100_000.0)
+    acct, shares, bought, pending = st[0], st[1], st[2], st[3]
     shares[0] = 300.0  # held from before
-    fills = np.empty(10, dtype=nb.FILL_DTYPE)
-    cnt = np.zeros(1, dtype=np.int64)
-    nb.start_day_nb(1, mkt, acct, shares, bought, pending, 0.0, 0.0)
-    nb.rebalance_to_targets_nb(1, np.array([0.5]), mkt, cost, acct, shares, bought, pending, True, scratch,
-                               fills, cnt, 0)
+    nb.start_day_nb(1, mkt, pol, st, 0.0, 0.0, ev, ec, 0)
+    nb.rebalance_to_targets_nb(1, np.array([0.5]), mkt, cost, pol, st, fills, cnt, ev, ec, 0)
     # value 103_000 x 0.5 / 10 = 5150 shares: buy 4850 -> 4800 in lots of 100
     assert shares[0] == 5100.0 and bought[0] == 4800.0
     # a second rebalance the same session (e.g. an intraday schedule) to 0: only the 300 old shares sell
-    nb.rebalance_to_targets_nb(1, np.array([0.0]), mkt, cost, acct, shares, bought, pending, True, scratch,
-                               fills, cnt, 0)
+    nb.rebalance_to_targets_nb(1, np.array([0.0]), mkt, cost, pol, st, fills, cnt, ev, ec, 0)
     last = fills[cnt[0] - 1]
     assert (last["filled"], last["reason"]) == (300.0, nb.REASON_T_PLUS_1)
     assert shares[0] == 4800.0 and pending[0] == -4800.0
     # next session the lock is gone and the carried sell fills
-    nb.start_day_nb(2, mkt, acct, shares, bought, pending, 0.0, 0.0)
-    nb.execute_pending_nb(2, mkt, cost, acct, shares, bought, pending, True, fills, cnt, 0)
+    nb.start_day_nb(2, mkt, pol, st, 0.0, 0.0, ev, ec, 0)
+    nb.execute_pending_nb(2, mkt, cost, pol, st, fills, cnt, ev, ec, 0)
     assert shares[0] == 0.0 and pending[0] == 0.0
     assert acct[nb.ACCT_CASH] == pytest.approx(103_000.0)
 
@@ -227,18 +251,34 @@ def test_slippage_moves_fill_price_and_is_reported():
 
 
 # ----------------------------------------------------------------------------------- corporate actions
-def test_ex_date_share_ratio_keeps_value_on_adjusted_prices():
-    # 10-for-4 bonus issue: traded price 14 -> 10 at the ex-date, adjusted prices flat.
-    # adj_factor = traded / adjusted: 1.4 before, 1.0 from the ex-date.
+def test_bonus_issue_credits_whole_shares_and_keeps_the_value():
+    # 10-for-4 transfer (10转4): traded price 14 -> 10 at the ex-date (reference 14 / 1.4 = 10.00).
+    # adj_factor = traded / adjusted: 1.4 before, 1.0 from the ex-date; the event table says 0.4 shares.
     adj_close = [[10.0]] * 4
     factor = [[1.4], [1.4], [1.0], [1.0]]
-    p = make_panel(adj_close, adj_factor=factor)
+    ev = pd.DataFrame({"symbol": ["S0"], "ex_date": [pd.bdate_range("2024-03-04", periods=4)[2]], "shares": [0.4]})
+    p = make_panel(adj_close, adj_factor=factor, events=ev)
     rules = make_rules(p)
     res = simulate(p, one_buy_weights(p, [0.7]), rules=rules, init_cash=100_000.0)
     assert res.fills["price"].iloc[0] == pytest.approx(14.0)  # trades at the traded price
     assert res.positions.iloc[1, 0] == 5000.0  # 70_000 / 14
-    assert res.positions.iloc[2, 0] == pytest.approx(7000.0)  # x 1.4
+    assert res.positions.iloc[2, 0] == 7000.0  # + 2000 bonus shares, whole
     assert res.equity.tolist() == pytest.approx([100_000.0] * 4)
+    e = res.events.iloc[0]
+    assert (e["kind"], e["shares"], e["cash"]) == ("ex_date", 2000.0, 0.0)
+
+
+def test_bonus_fraction_is_paid_in_cash_at_the_reference_price():
+    # 10送3 on 1,050 shares = 315 new shares exactly; 10转3.5 on 1,050 = 367.5: 367 shares + 0.5 x ref
+    ev = pd.DataFrame({"symbol": ["S0"], "ex_date": [pd.bdate_range("2024-03-04", periods=4)[2]], "shares": [0.35]})
+    p = make_panel([[13.5], [13.5], [10.0], [10.0]], events=ev)
+    rules = make_rules(p, lot_min=200, lot_step=1)
+    res = simulate(p, one_buy_weights(p, [1050 * 13.5 / 100_000]), rules=rules, init_cash=100_000.0)
+    assert res.positions.iloc[1, 0] == 1050.0
+    assert res.positions.iloc[2, 0] == 1050.0 + 367.0
+    # reference price (13.50 - 0) / 1.35 = 10.00: the half share is paid as 5.00 CNY
+    assert res.events["cash"].iloc[0] == pytest.approx(5.0)
+    assert res.cash.iloc[2] == pytest.approx(res.cash.iloc[1] + 5.0)
 
 
 # ----------------------------------------------------------------------------------- HK and FX

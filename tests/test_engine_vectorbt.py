@@ -3,6 +3,9 @@
 Frictionless and percentage-fee cases: same equity curve to 1e-9 (relative). vectorbt is driven with
 ``Portfolio.from_orders(size_type='targetpercent', group_by=True, cash_sharing=True, call_seq='auto')``
 and the engine's one-day decision lag made explicit (targets of row t placed on row t + 1).
+
+vectorbt knows no corporate actions: both trade the ratio-adjusted bars (a total-return price series,
+dividends in kind), i.e. the panel with ``adj_factor = 1``, no traded prices and no event table.
 """
 from __future__ import annotations
 
@@ -23,9 +26,16 @@ START, END = "2024-01-02", "2025-11-21"
 
 
 def load_real_panel(symbols=SYMBOLS) -> Panel:
-    """Embedded snapshot bars on the XSHG sessions 2024-01-02 -> 2025-11-21 (ratio-adjusted prices,
-    real ``adj_factor``, volume in shares; suspended sessions are NaN and not tradable)."""
-    return load_snapshot(symbols, START, END)
+    """Embedded snapshot bars on the XSHG sessions 2024-01-02 -> 2025-11-21 as adjusted prices only
+    (volume in shares; suspended sessions are NaN and not tradable; no corporate actions)."""
+    return on_adjusted(load_snapshot(symbols, START, END))
+
+
+def on_adjusted(p: Panel) -> Panel:
+    """The panel with its adjusted prices as the traded ones: ``adj_factor = 1``, no ``traded_*``, no events."""
+    fields = {k: v for k, v in p.fields.items() if not k.startswith("traded_")}
+    fields["adj_factor"] = np.where(np.isnan(p.fields["close"]), np.nan, 1.0)
+    return Panel(p.dates, p.symbols, fields, p.tradable, p.currency, p.fx_to_cny, dict(p.meta))
 
 
 @pytest.fixture(scope="module")
@@ -90,26 +100,32 @@ def test_equity_matches_vectorbt_with_partial_cash_and_all_eight_symbols(panel):
     np.testing.assert_allclose(ours.equity.to_numpy(), ref, rtol=1e-9, atol=0)
 
 
-def test_adj_factor_price_model_matches_vectorbt_on_adjusted_prices(panel):
-    # Trading on traded prices with shares rescaled at ex-dates must give the same equity as a
-    # frictionless simulation on adjusted prices (dividends reinvested in kind).
+def test_inferred_cash_dividends_keep_value_like_vectorbt_on_adjusted_prices(panel):
+    # A panel that only knows an adjustment factor (Panel.from_long infers a cash dividend at each
+    # step): buy and hold on traded prices has the same equity as vectorbt holding the adjusted
+    # (total-return) prices until the first ex-date; on the ex-date the value changes by the price
+    # moves of the shares held plus the dividend credited to cash (worth the price drop).
     p = suspension_free(panel.select(symbols=SYMBOLS[:4]))
     t, n = p.shape
     factor = np.ones((t, n))
-    rng = np.random.default_rng(3)
-    for j in range(n):  # a few ex-dates per symbol: factor steps down (traded price drops vs adjusted)
-        for d in rng.choice(np.arange(20, t), size=3, replace=False):
-            factor[:d, j] *= 1.0 + rng.uniform(0.01, 0.5)
-    fields = dict(p.fields)
-    fields["adj_factor"] = factor
-    p2 = Panel(p.dates, p.symbols, fields, p.tradable, p.currency, p.fx_to_cny)
-    w = random_monthly_weights(p2, seed=5)
-    ours = simulate(p2, w, price="open", commission=0.001)
-    assert ours.fills["price"].iloc[0] == pytest.approx(
-        p.fields["open"][p.dates.get_loc(ours.fills["date"].iloc[0]), p.column(ours.fills["symbol"].iloc[0])]
-        * factor[p.dates.get_loc(ours.fills["date"].iloc[0]), p.column(ours.fills["symbol"].iloc[0])])
-    ref = vbt_equity(p, w, "open", 0.001, 1_000_000.0)
-    np.testing.assert_allclose(ours.equity.to_numpy(), ref, rtol=1e-9, atol=0)
+    first_ex = 40
+    for j in range(n):
+        factor[:first_ex + 5 * j, j] *= 1.0 + 0.02 * (j + 1)
+    long = p.to_long()
+    long["adj_factor"] = factor[p.dates.get_indexer(long["date"]), [p.column(s) for s in long["symbol"]]]
+    p2 = Panel.from_long(long, dates=p.dates)
+    assert len(p2.events) == n and (p2.events["confidence"] == "inferred").all()
+    w = pd.DataFrame([[0.25] * n], index=p.dates[:1], columns=list(p.symbols))
+    res = simulate(p2, w, price="close")  # one rebalance on the first row, then hold
+    ours = res.equity.to_numpy()
+    ref = vbt_equity(p, w, "close", 0.0, 1_000_000.0)
+    np.testing.assert_allclose(ours[:first_ex], ref[:first_ex], rtol=1e-9)
+    raw = p.fields["close"] * factor
+    held = res.positions.to_numpy()[first_ex - 1]
+    dividend = raw[first_ex - 1, 0] * (1 - 1 / 1.02)  # the step of symbol 0 at first_ex
+    change = (held * (raw[first_ex] - raw[first_ex - 1])).sum() + held[0] * dividend
+    assert ours[first_ex] - ours[first_ex - 1] == pytest.approx(change, rel=1e-9)
+    assert res.events["cash"].iloc[0] == pytest.approx(held[0] * dividend, rel=1e-12)
 
 
 def test_simulate_many_equals_vectorbt_for_each_portfolio(panel):
