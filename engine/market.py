@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from aibt.data.panel import Panel
+from aibt.engine import nb
 from aibt.engine.nb import Market
 from aibt.errors import ConfigError, DataError
 from aibt.universes.trading_rules import TradingRules
@@ -240,26 +241,25 @@ def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "
             np.isfinite(vol), np.floor(float(volume_limit) * np.nan_to_num(vol, nan=0.0) + 1e-9), np.inf)
     day, cut_1m, cut_1y, short, mid, long_ = dividend_tax_arrays(panel.dates)
     foreign = np.array([c != "CNY" for c in panel.currency])
-    as_f = lambda a: np.ascontiguousarray(np.asarray(a, dtype=np.float64))  # noqa: E731
-    common = dict(
-        exec_price=as_f(exec_price), mark_price=as_f(mark_price), close_price=as_f(close_price),
-        tradable=np.ascontiguousarray(tradable), cash_div=as_f(cash * fx), share_mult=as_f(mult),
-        ref_price=as_f(ref * fx), event_day=np.ascontiguousarray(on_event.any(axis=1)), volume_cap=as_f(vcap),
-        day_ord=day, cut_1m=cut_1m, cut_1y=cut_1y, tax_short=short, tax_mid=mid, tax_long=long_)
+    px = np.empty((nb.PX_SIZE, t, n), dtype=np.float64)
+    px[nb.PX_EXEC], px[nb.PX_MARK], px[nb.PX_CLOSE] = exec_price, mark_price, close_price
+    px[nb.PX_CASH_DIV], px[nb.PX_SHARE_MULT], px[nb.PX_REF], px[nb.PX_VOLCAP] = cash * fx, mult, ref * fx, vcap
+    day_i = np.stack([day, cut_1m, cut_1y]).astype(np.int64)
+    day_f = np.stack([on_event.any(axis=1).astype(np.float64), short, mid, long_])
+    sym = np.zeros((nb.SYM_SIZE, n), dtype=np.float64)
     if rules is None:
-        z = np.zeros((t, n))
-        nan = np.full((t, n), np.nan)
-        return Market(upper=nan, lower=nan.copy(), lot_min=np.zeros(n), lot_step=np.zeros(n), stamp_buy=z,
-                      stamp_sell=z.copy(), transfer=z.copy(), other=z.copy(), taxable=np.zeros(n, dtype=bool),
-                      withhold=np.zeros(n), pay_lag=np.zeros(n, dtype=np.int64), **common)
-    pct = np.asarray(rules.limit_pct, dtype=np.float64)
-    tk = np.broadcast_to(tick, (t, n))
-    upper = _round_tick(ref * (1.0 + pct), tk) * fx
-    lower = _round_tick(ref * (1.0 - pct), tk) * fx
-    is_etf = np.asarray(rules.is_etf, dtype=bool)
-    taxable = (~is_etf) & (~foreign) & bool(dividend_tax)
-    return Market(upper=as_f(upper), lower=as_f(lower), lot_min=as_f(rules.lot_min), lot_step=as_f(rules.lot_step),
-                  stamp_buy=as_f(rules.stamp_duty_buy), stamp_sell=as_f(rules.stamp_duty_sell),
-                  transfer=as_f(rules.transfer_fee), other=as_f(rules.exchange_fee), taxable=taxable,
-                  withhold=np.where(foreign, float(hk_withholding), 0.0),
-                  pay_lag=np.where(foreign, int(hk_pay_lag), 0).astype(np.int64), **common)
+        px[nb.PX_UPPER] = px[nb.PX_LOWER] = np.nan
+        px[nb.PX_STAMP_BUY:nb.PX_OTHER + 1] = 0.0
+    else:
+        pct = np.asarray(rules.limit_pct, dtype=np.float64)
+        tk = np.broadcast_to(tick, (t, n))
+        px[nb.PX_UPPER] = _round_tick(ref * (1.0 + pct), tk) * fx
+        px[nb.PX_LOWER] = _round_tick(ref * (1.0 - pct), tk) * fx
+        px[nb.PX_STAMP_BUY], px[nb.PX_STAMP_SELL] = rules.stamp_duty_buy, rules.stamp_duty_sell
+        px[nb.PX_TRANSFER], px[nb.PX_OTHER] = rules.transfer_fee, rules.exchange_fee
+        is_etf = np.asarray(rules.is_etf, dtype=bool)
+        sym[nb.SYM_LOT_MIN], sym[nb.SYM_LOT_STEP] = rules.lot_min, rules.lot_step
+        sym[nb.SYM_TAXABLE] = ((~is_etf) & (~foreign) & bool(dividend_tax)).astype(np.float64)
+        sym[nb.SYM_WITHHOLD] = np.where(foreign, float(hk_withholding), 0.0)
+        sym[nb.SYM_PAY_LAG] = np.where(foreign, int(hk_pay_lag), 0)
+    return Market(px, np.ascontiguousarray(tradable), day_i, np.ascontiguousarray(day_f), sym)

@@ -5,7 +5,7 @@ computes target weights on the fly inside its own ``prange`` loop) can reuse the
 materialising a ``[C, T, N]`` weights array:
 
 ====================================  ==========================================================
-``new_state_nb(n, init_cash, lots)``  fresh portfolio state (a tuple, see :func:`new_state_nb`)
+``new_state_nb(n, init_cash, lots)``  fresh portfolio state ``(acct, pos, lots)``
 ``start_day_nb``                      corporate actions (cash dividends, bonus shares, splits),
                                       receivables paid, T+1 reset
 ``order_shares_nb``                   one order: suspension, price limits, T+1, lots, volume
@@ -15,7 +15,8 @@ materialising a ``[C, T, N]`` weights array:
 ``execute_pending_nb``                retry orders carried from an earlier day
 ``portfolio_value_nb``                cash + shares x price row
 ``drift_nb``                          largest absolute gap between held and target weights
-``day_step_nb``                       one whole session (the four steps above, then close value)
+``day_step_nb``                       one whole session (the steps above, then close value);
+                                      ``day_has_work_nb`` tells drivers when it can be skipped
 ``summary_init_nb`` /                 online per-portfolio metrics (O(1) memory per portfolio)
 ``summary_update_nb``
 ``simulate_nb``                       driver over days for one portfolio, full per-day output
@@ -140,38 +141,62 @@ SUM_SIZE = 18
 # Carry-able refusals: market conditions that may clear on a later day.
 _EPS = 1e-9
 
-Market = namedtuple(
-    "Market",
-    [
-        "exec_price",  # [T, N] fill price (CNY, traded), NaN when not tradable
-        "mark_price",  # [T, N] valuation price at fill time: exec price, else last close (CNY)
-        "close_price",  # [T, N] end-of-day valuation price, forward-filled (CNY)
-        "upper",  # [T, N] upper limit price (CNY), NaN = no limit
-        "lower",  # [T, N] lower limit price (CNY), NaN = no limit
-        "tradable",  # [T, N] bool
-        "cash_div",  # [T, N] cash dividend per share held at the open of t (CNY, pre-tax)
-        "share_mult",  # [T, N] shares after / before (bonus + transfer shares, splits), 1 = none
-        "ref_price",  # [T, N] ex-rights reference price (CNY): the limit base, share fractions paid at it
-        "event_day",  # [T] bool: some symbol has a corporate action at the open of t
-        "volume_cap",  # [T, N] most shares one order may fill (participation x volume), inf = no cap
-        "lot_min",  # [N] minimum buy in shares, <= 0 = fractional
-        "lot_step",  # [N] increment above the minimum
-        "stamp_buy",  # [T, N] rates
-        "stamp_sell",
-        "transfer",
-        "other",
-        "day_ord",  # [T] int64 calendar day number of each session
-        "cut_1m",  # [T] int64: a lot bought on or after this day number is held <= 1 month if sold at t
-        "cut_1y",  # [T] int64: ... held <= 1 year
-        "tax_short",  # [T] dividend tax rate, holding <= 1 month
-        "tax_mid",  # [T] <= 1 year
-        "tax_long",  # [T] > 1 year
-        "taxable",  # [N] bool: differential dividend tax applies at sale
-        "withhold",  # [N] tax withheld at payment (HK), fraction of the dividend
-        "pay_lag",  # [N] int64 sessions from ex-date to payment (0 = paid on the ex-date)
-    ],
-)
-Market.__doc__ = "Market arrays the kernels read (built by :func:`aibt.engine.market.build_market`)."
+# ----------------------------------------------------------------------------- market layout
+# The market is a few packed arrays, not one array per quantity: every array a kernel receives costs
+# reference counting at each function boundary, and 30 separate arrays made an idle session 13x dearer.
+PX_EXEC = 0  # fill price (CNY, traded), NaN when not tradable
+PX_MARK = 1  # valuation price at fill time: exec price, else the last close in today's terms
+PX_CLOSE = 2  # end-of-day valuation price, carried over days without a bar and through ex-dates
+PX_UPPER = 3  # upper limit price (CNY), NaN = no limit
+PX_LOWER = 4  # lower limit price
+PX_CASH_DIV = 5  # cash dividend per share held at the open (CNY, pre-tax)
+PX_SHARE_MULT = 6  # shares after / before (bonus + transfer shares, splits), 1 = none
+PX_REF = 7  # ex-rights reference price (CNY): the limit base; share fractions are paid at it
+PX_VOLCAP = 8  # most shares one order may fill (participation x volume), inf = no cap
+PX_STAMP_BUY = 9  # rates of traded value
+PX_STAMP_SELL = 10
+PX_TRANSFER = 11
+PX_OTHER = 12
+PX_SIZE = 13
+DAYI_ORD = 0  # calendar day number of each session
+DAYI_CUT_1M = 1  # a lot bought on or after this day number is held <= 1 month if sold at t
+DAYI_CUT_1Y = 2  # ... held <= 1 year
+DAYI_SIZE = 3
+DAYF_EVENT = 0  # 1.0: some symbol has a corporate action at the open of t
+DAYF_TAX_SHORT = 1  # dividend tax rate, holding <= 1 month
+DAYF_TAX_MID = 2  # <= 1 year
+DAYF_TAX_LONG = 3  # > 1 year
+DAYF_SIZE = 4
+SYM_LOT_MIN = 0  # minimum buy in shares, <= 0 = fractional
+SYM_LOT_STEP = 1  # increment above the minimum
+SYM_TAXABLE = 2  # 1.0: differential dividend tax applies at sale
+SYM_WITHHOLD = 3  # tax withheld at payment (HK), fraction of the dividend
+SYM_PAY_LAG = 4  # sessions from ex-date to payment (0 = paid on the ex-date)
+SYM_SIZE = 5
+
+_PX_NAMES = ("exec_price", "mark_price", "close_price", "upper", "lower", "cash_div", "share_mult", "ref_price",
+             "volume_cap", "stamp_buy", "stamp_sell", "transfer", "other")
+_DAYI_NAMES = ("day_ord", "cut_1m", "cut_1y")
+_DAYF_NAMES = ("event_day", "tax_short", "tax_mid", "tax_long")
+_SYM_NAMES = ("lot_min", "lot_step", "taxable", "withhold", "pay_lag")
+
+
+class Market(namedtuple("Market", ["px", "tradable", "day_i", "day_f", "sym"])):
+    """Market arrays the kernels read (built by :func:`aibt.engine.market.build_market`).
+
+    ``px`` float64 [PX_SIZE, T, N] (layers ``PX_*``), ``tradable`` bool [T, N], ``day_i`` int64
+    [DAYI_SIZE, T], ``day_f`` float64 [DAYF_SIZE, T], ``sym`` float64 [SYM_SIZE, N]. Python code reads
+    the layers by name (``mkt.upper``, ``mkt.lot_min``, ...); kernels index the packed arrays.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        for names, arr in ((_PX_NAMES, 0), (_DAYI_NAMES, 2), (_DAYF_NAMES, 3), (_SYM_NAMES, 4)):
+            if name in names:
+                return self[arr][names.index(name)]
+        raise AttributeError(name)
+
 
 CostParams = namedtuple("CostParams", ["commission_rate", "commission_min", "slippage"])
 CostParams.__doc__ = "Broker costs: commission rate, minimum commission per order (CNY), slippage fraction."
@@ -198,39 +223,38 @@ def round_lots_nb(q: float, lot_min: float, lot_step: float) -> float:
     return lot_min + np.floor((q - lot_min) / step + _EPS) * step
 
 
+# ----------------------------------------------------------------------------- portfolio state layout
+POS_SHARES = 0  # shares held
+POS_BOUGHT = 1  # shares bought this session (T+1 lock)
+POS_PENDING = 2  # signed shares of orders carried to the next session
+POS_RECV = 3  # dividend receivable (CNY)
+POS_RECV_T = 4  # its pay session
+POS_REINV = 5  # dividend cash waiting to be reinvested
+POS_REINV_T = 6  # the first session it may be
+POS_LOT_N = 7  # tax lots in use
+POS_SCR_DELTA = 8  # scratch rows of rebalance_to_targets_nb: value changes, share changes, order
+POS_SCR_DQ = 9
+POS_SCR_ORDER = 10
+POS_SIZE = 11
+LOT_DAY = 0  # tax lots [3, N, K]: day number of the buy, shares left, gross dividends received
+LOT_QTY = 1
+LOT_DIV = 2
+
+
 @njit(cache=True)
 def new_state_nb(n: int, init_cash: float, lots: int):
-    """Fresh state of one portfolio holding only cash: a tuple
+    """Fresh state of one portfolio holding only cash: a tuple ``(acct, pos, lots)``.
 
-    ``(acct, shares, bought_today, pending, scratch, lot_day, lot_qty, lot_div, lot_n, recv, recv_t,
-    reinv, reinv_t)``
-
-    acct : float64 [ACCT_SIZE], cash, cumulative costs, dividends, flags.
-    shares : float64 [N], shares held. bought_today : float64 [N], shares bought this session (T+1).
-    pending : float64 [N], signed shares of orders carried to the next session.
-    scratch : float64 [3, N], work space of :func:`rebalance_to_targets_nb`.
-    lot_day (int64), lot_qty, lot_div : [N, lots] buy lots first in first out (day number of the buy,
-        shares left, gross dividends they received) for the dividend tax; ``lots = 0`` turns it off.
-    lot_n : int64 [N] lots in use. recv, recv_t : [N] dividend receivable and its pay session.
-    reinv, reinv_t : [N] dividend cash to reinvest and the first session it may be.
+    acct : float64 [ACCT_SIZE], cash, cumulative costs, dividends, flags (``ACCT_*``).
+    pos : float64 [POS_SIZE, N], per symbol: shares, the T+1 lock, carried orders, dividends
+        receivable and to reinvest, tax lots in use, and scratch rows (``POS_*``).
+    lots : float64 [3, N, lots], each symbol's buy lots first in, first out (``LOT_*``: day number of
+        the buy, shares left, gross dividends they received) for the dividend tax; ``lots = 0`` turns
+        it off.
     """
     acct = np.zeros(ACCT_SIZE, dtype=np.float64)
     acct[ACCT_CASH] = init_cash
-    return (
-        acct,
-        np.zeros(n, dtype=np.float64),
-        np.zeros(n, dtype=np.float64),
-        np.zeros(n, dtype=np.float64),
-        np.zeros((3, n), dtype=np.float64),
-        np.zeros((n, lots), dtype=np.int64),
-        np.zeros((n, lots), dtype=np.float64),
-        np.zeros((n, lots), dtype=np.float64),
-        np.zeros(n, dtype=np.int64),
-        np.zeros(n, dtype=np.float64),
-        np.zeros(n, dtype=np.int64),
-        np.zeros(n, dtype=np.float64),
-        np.zeros(n, dtype=np.int64),
-    )
+    return acct, np.zeros((POS_SIZE, n), dtype=np.float64), np.zeros((3, n, lots), dtype=np.float64)
 
 
 @njit(cache=True)
@@ -306,28 +330,28 @@ def _record_nb(fills, fill_count, pid, t, j, side, requested, filled, price, com
 
 # ============================================================================= dividend-tax lots
 @njit(cache=True)
-def push_lot_nb(lot_day, lot_qty, lot_div, lot_n, j, day, qty):
+def push_lot_nb(lots, pos, j, day, qty):
     """Append a buy lot (day number, shares) to symbol ``j``'s FIFO; when the queue is full the lot
     joins the newest one, which then carries the later date (a conservative holding period)."""
-    cap = lot_qty.shape[1]
+    cap = lots.shape[2]
     if cap == 0:
         return
-    k = lot_n[j]
+    k = int(pos[POS_LOT_N, j])
     if k < cap:
-        lot_day[j, k] = day
-        lot_qty[j, k] = qty
-        lot_div[j, k] = 0.0
-        lot_n[j] = k + 1
+        lots[LOT_DAY, j, k] = day
+        lots[LOT_QTY, j, k] = qty
+        lots[LOT_DIV, j, k] = 0.0
+        pos[POS_LOT_N, j] = k + 1
     else:
-        lot_day[j, cap - 1] = day
-        lot_qty[j, cap - 1] += qty
+        lots[LOT_DAY, j, cap - 1] = day
+        lots[LOT_QTY, j, cap - 1] += qty
 
 
 @njit(cache=True)
-def sell_lots_tax_nb(t, j, qty, mkt, lot_day, lot_qty, lot_div, lot_n):
+def sell_lots_tax_nb(t, j, qty, mkt, lots, pos):
     """Consume ``qty`` shares of symbol ``j``'s lots first in, first out and return the dividend tax
     due on the dividends those shares received, by the holding period of each lot."""
-    k_n = lot_n[j]
+    k_n = int(pos[POS_LOT_N, j])
     if k_n == 0:
         return 0.0
     tax = 0.0
@@ -336,30 +360,29 @@ def sell_lots_tax_nb(t, j, qty, mkt, lot_day, lot_qty, lot_div, lot_n):
     for k in range(k_n):
         if left <= 0.0:
             break
-        q = lot_qty[j, k]
+        q = lots[LOT_QTY, j, k]
         x = q if q <= left else left
         if q > 0.0:
-            d = lot_div[j, k] * (x / q)
+            d = lots[LOT_DIV, j, k] * (x / q)
             if d > 0.0:
-                bd = lot_day[j, k]
-                if bd >= mkt.cut_1m[t]:
-                    rate = mkt.tax_short[t]
-                elif bd >= mkt.cut_1y[t]:
-                    rate = mkt.tax_mid[t]
+                bd = lots[LOT_DAY, j, k]
+                if bd >= mkt.day_i[DAYI_CUT_1M, t]:
+                    rate = mkt.day_f[DAYF_TAX_SHORT, t]
+                elif bd >= mkt.day_i[DAYI_CUT_1Y, t]:
+                    rate = mkt.day_f[DAYF_TAX_MID, t]
                 else:
-                    rate = mkt.tax_long[t]
+                    rate = mkt.day_f[DAYF_TAX_LONG, t]
                 tax += rate * d
-                lot_div[j, k] -= d
-        lot_qty[j, k] = q - x
+                lots[LOT_DIV, j, k] -= d
+        lots[LOT_QTY, j, k] = q - x
         left -= x
-        if lot_qty[j, k] <= 1e-9:
+        if lots[LOT_QTY, j, k] <= 1e-9:
             used += 1
     if used > 0:  # drop the emptied lots at the front
         for k in range(used, k_n):
-            lot_day[j, k - used] = lot_day[j, k]
-            lot_qty[j, k - used] = lot_qty[j, k]
-            lot_div[j, k - used] = lot_div[j, k]
-        lot_n[j] = k_n - used
+            for f in range(3):
+                lots[f, j, k - used] = lots[f, j, k]
+        pos[POS_LOT_N, j] = k_n - used
     return tax
 
 
@@ -411,28 +434,27 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
     reason : int, REASON_* code (0 = filled in full).
     """
     acct = st[0]
-    shares = st[1]
-    bought_today = st[2]
+    pos = st[1]
     if q == 0.0 or np.isnan(q):
         return 0.0, REASON_NONE
     side = 1 if q > 0.0 else -1
     req = abs(q)
-    p0 = mkt.exec_price[t, j]
+    p0 = mkt.px[PX_EXEC, t, j]
     if not mkt.tradable[t, j] or np.isnan(p0):
         acct[ACCT_N_REFUSED] += 1.0
         _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
                    REASON_SUSPENDED)
         return 0.0, REASON_SUSPENDED
-    lot_min = mkt.lot_min[j]
-    lot_step = mkt.lot_step[j]
+    lot_min = mkt.sym[SYM_LOT_MIN, j]
+    lot_step = mkt.sym[SYM_LOT_STEP, j]
     crate = cost.commission_rate
     cmin = cost.commission_min
     reason = REASON_NONE
     cash = acct[ACCT_CASH]
-    vcap = mkt.volume_cap[t, j]
+    vcap = mkt.px[PX_VOLCAP, t, j]
     tax = 0.0
     if side > 0:
-        up = mkt.upper[t, j]
+        up = mkt.px[PX_UPPER, t, j]
         if not np.isnan(up) and p0 >= up * (1.0 - _EPS):
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
@@ -455,7 +477,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
                            0.0, REASON_VOLUME_LIMIT)
                 return 0.0, REASON_VOLUME_LIMIT
         p = p0 * (1.0 + cost.slippage)
-        rates = mkt.stamp_buy[t, j] + mkt.transfer[t, j] + mkt.other[t, j]
+        rates = mkt.px[PX_STAMP_BUY, t, j] + mkt.px[PX_TRANSFER, t, j] + mkt.px[PX_OTHER, t, j]
         value = qty * p
         comm = max(cmin, value * crate)
         total = value * (1.0 + rates) + comm
@@ -477,9 +499,9 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
             value = qty * p
             comm = max(cmin, value * crate)
             total = value * (1.0 + rates) + comm
-        stamp = value * mkt.stamp_buy[t, j]
-        transfer = value * mkt.transfer[t, j]
-        other = value * mkt.other[t, j]
+        stamp = value * mkt.px[PX_STAMP_BUY, t, j]
+        transfer = value * mkt.px[PX_TRANSFER, t, j]
+        other = value * mkt.px[PX_OTHER, t, j]
         if cut_to_cash:
             new_cash = 0.0  # fractional cut spends exactly the cash (as vectorbt does)
         else:
@@ -487,21 +509,21 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
             if new_cash < 0.0 and cash >= 0.0:  # rounding residue only
                 new_cash = 0.0
         acct[ACCT_CASH] = new_cash
-        shares[j] += qty
-        bought_today[j] += qty
+        pos[POS_SHARES, j] += qty
+        pos[POS_BOUGHT, j] += qty
         acct[ACCT_FLAG_BOUGHT] = 1.0
-        if mkt.taxable[j]:
-            push_lot_nb(st[5], st[6], st[7], st[8], j, mkt.day_ord[t], qty)
+        if (mkt.sym[SYM_TAXABLE, j] != 0.0):
+            push_lot_nb(st[2], pos, j, mkt.day_i[DAYI_ORD, t], qty)
         filled = qty
     else:
-        lo = mkt.lower[t, j]
+        lo = mkt.px[PX_LOWER, t, j]
         if not np.isnan(lo) and p0 <= lo * (1.0 + _EPS):
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
                        REASON_LIMIT_DOWN)
             return 0.0, REASON_LIMIT_DOWN
-        held = shares[j]
-        sellable = held - bought_today[j]
+        held = pos[POS_SHARES, j]
+        sellable = held - pos[POS_BOUGHT, j]
         if sellable < 0.0:
             sellable = 0.0
         want = req if req < held else held
@@ -516,7 +538,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
                 qty = round_lots_nb(vcap, lot_min, lot_step)
             reason = REASON_VOLUME_LIMIT
         if qty <= 0.0:
-            if held <= 0.0 and bought_today[j] <= 0.0:
+            if held <= 0.0 and pos[POS_BOUGHT, j] <= 0.0:
                 return 0.0, REASON_NONE  # nothing held: not an order
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
@@ -525,22 +547,22 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
         p = p0 * (1.0 - cost.slippage)
         value = qty * p
         comm = max(cmin, value * crate)
-        stamp = value * mkt.stamp_sell[t, j]
-        transfer = value * mkt.transfer[t, j]
-        other = value * mkt.other[t, j]
+        stamp = value * mkt.px[PX_STAMP_SELL, t, j]
+        transfer = value * mkt.px[PX_TRANSFER, t, j]
+        other = value * mkt.px[PX_OTHER, t, j]
         net = value - comm - stamp - transfer - other
         if net < 0.0:  # the order's own costs exceed its proceeds
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
                        REASON_INSUFFICIENT_CASH)
             return 0.0, REASON_INSUFFICIENT_CASH
-        if mkt.taxable[j]:
-            tax = sell_lots_tax_nb(t, j, qty, mkt, st[5], st[6], st[7], st[8])
+        if (mkt.sym[SYM_TAXABLE, j] != 0.0):
+            tax = sell_lots_tax_nb(t, j, qty, mkt, st[2], pos)
         acct[ACCT_CASH] = cash + net - tax
         if qty >= held:
-            shares[j] = 0.0
+            pos[POS_SHARES, j] = 0.0
         else:
-            shares[j] = held - qty
+            pos[POS_SHARES, j] = held - qty
         filled = -qty
     slip = abs(filled) * p0 * cost.slippage
     acct[ACCT_COMMISSION] += comm
@@ -584,23 +606,23 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
     :func:`is_carryable_nb`) leave the unfilled shares in ``pending`` when ``pol.carry`` is True.
     """
     acct = st[0]
-    shares = st[1]
-    pending = st[3]
-    scratch = st[4]
-    reinv = st[11]
+    pos = st[1]
+    shares = pos[POS_SHARES]
+    pending = pos[POS_PENDING]
+    reinv = pos[POS_REINV]
     n = shares.shape[0]
-    delta_value = scratch[0]
-    dq = scratch[1]
-    value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.mark_price[t])
+    delta_value = pos[POS_SCR_DELTA]
+    dq = pos[POS_SCR_DQ]
+    value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.px[PX_MARK, t])
     for j in range(n):
         pending[j] = 0.0
         reinv[j] = 0.0
         w = target_row[j]
         if np.isnan(w):
             w = 0.0
-        ref = mkt.exec_price[t, j]
+        ref = mkt.px[PX_EXEC, t, j]
         if np.isnan(ref):
-            ref = mkt.mark_price[t, j]
+            ref = mkt.px[PX_MARK, t, j]
         if np.isnan(ref):
             # never priced yet: nothing held, nothing can be bought
             delta_value[j] = 0.0
@@ -620,7 +642,7 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
     acct[ACCT_REINVEST] = 0.0
     # stable insertion sort of the symbols by value change, in the preallocated scratch row (no
     # allocation per rebalance; N is small, and already-sorted rows cost N comparisons)
-    order = scratch[2]
+    order = pos[POS_SCR_ORDER]
     for k in range(n):
         key = delta_value[k]
         i = k - 1
@@ -646,7 +668,7 @@ def execute_pending_nb(t, mkt, cost, pol, st, fills, fill_count, evrec, ev_count
     """Retry carried orders on day ``t``: all sells, then all buys. Market refusals stay pending
     (when ``pol.carry``); anything else (filled, cut for cash or lots) clears the pending order."""
     acct = st[0]
-    pending = st[3]
+    pending = st[1][POS_PENDING]
     n = pending.shape[0]
     any_pending = False
     for phase in range(2):
@@ -669,21 +691,21 @@ def reinvest_nb(t, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
     """Buy whole lots with the dividends waiting to be reinvested (credited before session ``t``) at
     the fill price of ``t``; a market refusal keeps the amount for the next session."""
     acct = st[0]
-    reinv = st[11]
-    reinv_t = st[12]
+    reinv = st[1][POS_REINV]
+    reinv_t = st[1][POS_REINV_T]
     left = 0.0
     for j in range(reinv.shape[0]):
         r = reinv[j]
         if r <= 0.0 or reinv_t[j] > t:
             left += r
             continue
-        p0 = mkt.exec_price[t, j]
+        p0 = mkt.px[PX_EXEC, t, j]
         if np.isnan(p0):
-            p0 = mkt.mark_price[t, j]
+            p0 = mkt.px[PX_MARK, t, j]
         if not (p0 > 0.0):
             left += r
             continue
-        rates = mkt.stamp_buy[t, j] + mkt.transfer[t, j] + mkt.other[t, j] + cost.commission_rate
+        rates = mkt.px[PX_STAMP_BUY, t, j] + mkt.px[PX_TRANSFER, t, j] + mkt.px[PX_OTHER, t, j] + cost.commission_rate
         q = r / (p0 * (1.0 + cost.slippage) * (1.0 + rates))
         filled, reason = order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, pid)
         if is_carryable_nb(reason) and filled == 0.0:
@@ -699,18 +721,19 @@ def corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid):
     per-symbol withholding and pay lag), bonus / transfer shares and splits (whole shares in lot
     mode, the fraction paid in cash at the ex-rights reference price), carried orders rescaled."""
     acct = st[0]
-    shares = st[1]
-    pending = st[3]
-    lot_qty = st[6]
-    lot_div = st[7]
-    lot_n = st[8]
-    recv = st[9]
-    recv_t = st[10]
-    reinv = st[11]
-    reinv_t = st[12]
+    pos = st[1]
+    shares = pos[POS_SHARES]
+    pending = pos[POS_PENDING]
+    lot_qty = st[2][LOT_QTY]
+    lot_div = st[2][LOT_DIV]
+    lot_n = pos[POS_LOT_N]
+    recv = pos[POS_RECV]
+    recv_t = pos[POS_RECV_T]
+    reinv = pos[POS_REINV]
+    reinv_t = pos[POS_REINV_T]
     for j in range(shares.shape[0]):
-        c = mkt.cash_div[t, j]
-        m = mkt.share_mult[t, j]
+        c = mkt.px[PX_CASH_DIV, t, j]
+        m = mkt.px[PX_SHARE_MULT, t, j]
         if c == 0.0 and m == 1.0:
             continue
         pending[j] *= m
@@ -718,35 +741,35 @@ def corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid):
         if held <= 0.0:
             continue
         gross = held * c
-        if gross > 0.0 and mkt.taxable[j]:
-            for k in range(lot_n[j]):
+        if gross > 0.0 and (mkt.sym[SYM_TAXABLE, j] != 0.0):
+            for k in range(int(lot_n[j])):
                 lot_div[j, k] += lot_qty[j, k] * c
         credited = 0.0
         frac_cash = 0.0
         if m != 1.0:
             new = held * m
-            if mkt.lot_min[j] > 0.0:
+            if mkt.sym[SYM_LOT_MIN, j] > 0.0:
                 whole = np.floor(new + 1e-6)
-                frac_cash = (new - whole) * mkt.ref_price[t, j]
+                frac_cash = (new - whole) * mkt.px[PX_REF, t, j]
                 if frac_cash < 0.0:
                     frac_cash = 0.0
                 new = whole
             credited = new - held
             shares[j] = new
-            k_n = lot_n[j]
+            k_n = int(lot_n[j])
             if k_n > 0:
                 tot = 0.0
                 for k in range(k_n):
                     lot_qty[j, k] *= m
                     tot += lot_qty[j, k]
                 lot_qty[j, k_n - 1] -= tot - new
-        withheld = gross * mkt.withhold[j]
+        withheld = gross * mkt.sym[SYM_WITHHOLD, j]
         net = gross - withheld
         acct[ACCT_DIVIDENDS] += gross
         acct[ACCT_DIV_TAX] += withheld
-        if mkt.pay_lag[j] > 0 and net > 0.0:
+        if int(mkt.sym[SYM_PAY_LAG, j]) > 0 and net > 0.0:
             recv[j] += net
-            recv_t[j] = t + mkt.pay_lag[j]
+            recv_t[j] = t + int(mkt.sym[SYM_PAY_LAG, j])
             acct[ACCT_RECEIVABLE] += net
         elif net > 0.0:
             acct[ACCT_CASH] += net
@@ -762,10 +785,10 @@ def corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid):
 def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
     """Pay the dividends whose pay session has come (pay lag)."""
     acct = st[0]
-    recv = st[9]
-    recv_t = st[10]
-    reinv = st[11]
-    reinv_t = st[12]
+    recv = st[1][POS_RECV]
+    recv_t = st[1][POS_RECV_T]
+    reinv = st[1][POS_REINV]
+    reinv_t = st[1][POS_REINV_T]
     left = 0.0
     for j in range(recv.shape[0]):
         r = recv[j]
@@ -793,12 +816,12 @@ def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid
     fees), so an idle session costs a few comparisons. Returns the fee charged.
     """
     acct = st[0]
-    if mkt.event_day[t]:
+    if (mkt.day_f[DAYF_EVENT, t] != 0.0):
         corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid)
     if acct[ACCT_RECEIVABLE] != 0.0:
         collect_receivables_nb(t, pol, st, evrec, ev_count, pid)
     if acct[ACCT_FLAG_BOUGHT] != 0.0:
-        bought_today = st[2]
+        bought_today = st[1][POS_BOUGHT]
         for j in range(bought_today.shape[0]):
             bought_today[j] = 0.0
         acct[ACCT_FLAG_BOUGHT] = 0.0
@@ -808,6 +831,17 @@ def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid
         acct[ACCT_CASH] -= fee
         acct[ACCT_FEES_ACCRUED] += fee
     return fee
+
+
+@njit(cache=True, inline="always")
+def day_has_work_nb(t, rebalance, mkt, acct, accrual_rate) -> bool:
+    """False when session ``t`` only revalues the portfolio: no rebalance, corporate action, buy
+    since the last T+1 reset, receivable, carried order, dividend to reinvest or fee. Drivers then
+    skip :func:`day_step_nb` (the same result: its every part would do nothing) and value the
+    positions directly, which keeps an idle session at a few nanoseconds."""
+    return (rebalance or mkt.day_f[DAYF_EVENT, t] != 0.0 or acct[ACCT_FLAG_BOUGHT] != 0.0
+            or acct[ACCT_RECEIVABLE] != 0.0 or acct[ACCT_FLAG_PENDING] != 0.0 or acct[ACCT_REINVEST] != 0.0
+            or accrual_rate > 0.0)
 
 
 @njit(cache=True, inline="always")
@@ -829,7 +863,7 @@ def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_val
             execute_pending_nb(t, mkt, cost, pol, st, fills, fill_count, evrec, ev_count, pid)
         if acct[ACCT_REINVEST] != 0.0:
             reinvest_nb(t, mkt, cost, st, fills, fill_count, evrec, ev_count, pid)
-    return portfolio_value_nb(acct[ACCT_CASH], st[1], mkt.close_price[t]) + acct[ACCT_RECEIVABLE]
+    return portfolio_value_nb(acct[ACCT_CASH], st[1][POS_SHARES], mkt.px[PX_CLOSE, t]) + acct[ACCT_RECEIVABLE]
 
 
 @njit(cache=True)
@@ -839,7 +873,7 @@ def decide_nb(t, scheduled, drift_band, acct, shares, mkt, target_row) -> bool:
     if scheduled:
         return True
     if drift_band > 0.0:
-        return drift_nb(acct[ACCT_CASH], shares, mkt.close_price[t], target_row) > drift_band
+        return drift_nb(acct[ACCT_CASH], shares, mkt.px[PX_CLOSE, t], target_row) > drift_band
     return False
 
 
@@ -920,7 +954,7 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accru
     t_len, n = weights.shape
     st = new_state_nb(n, init_cash, lots)
     acct = st[0]
-    shares = st[1]
+    shares = st[1][POS_SHARES]
     equity = np.empty(t_len, dtype=np.float64)
     cash = np.empty(t_len, dtype=np.float64)
     shares_out = np.empty((t_len, n), dtype=np.float64)
@@ -938,8 +972,11 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accru
     for t in range(t_len):
         reb = t > 0 and decided[t - 1]
         row = weights[t - 1] if t > 0 else weights[0]
-        value = day_step_nb(t, reb, row, mkt, cost, pol, accrual[t], prev_value, st, fills, fill_count,
-                            evrec, ev_count, 0)
+        if day_has_work_nb(t, reb, mkt, acct, accrual[t]):
+            value = day_step_nb(t, reb, row, mkt, cost, pol, accrual[t], prev_value, st, fills, fill_count,
+                                evrec, ev_count, 0)
+        else:
+            value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.px[PX_CLOSE, t]) + acct[ACCT_RECEIVABLE]
         equity[t] = value
         cash[t] = acct[ACCT_CASH]
         shares_out[t] = shares
@@ -980,8 +1017,12 @@ def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, ac
     for t in range(t_len):
         traded_before = acct[ACCT_BUY_VALUE] + acct[ACCT_SELL_VALUE]
         row = weights[c, t - 1] if t > 0 else weights[c, 0]
-        value = day_step_nb(t, decided_prev, row, mkt, cost, pol, accrual[t], prev_value, st, no_fills,
-                            fill_count, no_events, ev_count, c)
+        if day_has_work_nb(t, decided_prev, mkt, acct, accrual[t]):
+            value = day_step_nb(t, decided_prev, row, mkt, cost, pol, accrual[t], prev_value, st, no_fills,
+                                fill_count, no_events, ev_count, c)
+        else:
+            value = portfolio_value_nb(acct[ACCT_CASH], st[1][POS_SHARES], mkt.px[PX_CLOSE, t]) \
+                + acct[ACCT_RECEIVABLE]
         if keep_equity:
             equity_out[c, t] = value
         if t > 0:
@@ -990,7 +1031,7 @@ def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, ac
         else:
             summ[SUM_FINAL_VALUE] = value
         prev_value = value
-        decided_prev = decide_nb(t, scheduled[c, t], drift_band[c], acct, st[1], mkt,
+        decided_prev = decide_nb(t, scheduled[c, t], drift_band[c], acct, st[1][POS_SHARES], mkt,
                                  weights[c, t])
     summary_finish_nb(summ, acct)
 

@@ -149,6 +149,7 @@ def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, m
     flt = params[c, P_FILTER]
     st = enb.new_state_nb(n, init_cash, lots)
     acct = st[0]
+    shares = st[1][enb.POS_SHARES]
     no_fills = np.empty(0, dtype=enb.FILL_DTYPE)
     fill_count = np.zeros(1, dtype=np.int64)
     no_events = np.empty(0, dtype=enb.EVENT_DTYPE)
@@ -161,8 +162,12 @@ def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, m
     decided_prev = False
     for t in range(t_start, t_end):
         traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
-        value = enb.day_step_nb(t, decided_prev, target, mkt, cost, pol, 0.0, prev_value, st, no_fills,
-                                fill_count, no_events, ev_count, c)
+        if enb.day_has_work_nb(t, decided_prev, mkt, acct, 0.0):
+            value = enb.day_step_nb(t, decided_prev, target, mkt, cost, pol, 0.0, prev_value, st, no_fills,
+                                    fill_count, no_events, ev_count, c)
+        else:
+            value = enb.portfolio_value_nb(acct[enb.ACCT_CASH], shares, mkt.px[enb.PX_CLOSE, t]) \
+                + acct[enb.ACCT_RECEIVABLE]
         if keep_equity:
             equity_out[c, t - t_start] = value
         if t > t_start:

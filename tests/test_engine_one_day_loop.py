@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,20 +31,20 @@ def random_market(seed: int, limit: float, suspend: bool, n_events: int) -> Pane
     if suspend:
         tradable[rng.random((T, N)) < 0.08] = False
         tradable[:2] = True
-    cash = np.zeros((T, N))
+    cash_frac = np.zeros((T, N))  # dividend as a fraction of the last close (0.5 % to 8 %)
     shares = np.zeros((T, N))
-    rows = []
     for _ in range(n_events):
         t, j = int(rng.integers(3, T)), int(rng.integers(0, N))
-        if cash[t, j] or shares[t, j]:
+        if cash_frac[t, j] or shares[t, j]:
             continue
-        cash[t, j] = round(float(rng.uniform(0.05, 0.8)), 2)
+        cash_frac[t, j] = float(rng.uniform(0.005, 0.08))
         shares[t, j] = float(rng.choice([0.0, 0.3, 0.4, 1.0]))
-        rows.append({"symbol": f"S{j}", "ex_date": dates[t], "cash": cash[t, j], "shares": shares[t, j]})
+    cash = np.zeros((T, N))
     close = np.full((T, N), np.nan)
     open_ = np.full((T, N), np.nan)
     last = rng.uniform(8, 40, N)
     for t in range(T):
+        cash[t] = np.round(cash_frac[t] * last, 2)
         ref = np.round((last - cash[t]) / (1 + shares[t]), 2)
         move = np.clip(rng.normal(0.0, 0.06, N), -limit, limit)
         c = np.round(ref * (1 + move), 2)
@@ -53,6 +54,8 @@ def random_market(seed: int, limit: float, suspend: bool, n_events: int) -> Pane
         close[t] = np.where(tradable[t], c, np.nan)
         open_[t] = np.where(tradable[t], o, np.nan)
         last = np.where(tradable[t], c, ref)
+    rows = [{"symbol": f"S{j}", "ex_date": dates[t], "cash": cash[t, j], "shares": shares[t, j]}
+            for t, j in zip(*np.nonzero((cash != 0) | (shares != 0)))]
     # adjusted = traded / factor; factor steps by prev_close / ref at each ex-date (1.0 at the end)
     factor = np.ones((T, N))
     carried = pd.DataFrame(close).ffill().to_numpy()
@@ -132,9 +135,11 @@ def test_rotation_sweep_equals_simulate(m, combo):
     sim = simulate(panel, reference_targets(setup, combo), rules=rules, price="open", init_cash=m["cash"],
                    carry_unfilled=False, dividends=m["dividends"], **kw)
     np.testing.assert_allclose(eq[combo].to_numpy(), sim.equity.to_numpy(), rtol=1e-12, atol=1e-9)
-    assert table.loc[combo, "dividends"] == sim.summary["dividends"]
-    assert table.loc[combo, "dividend_tax"] == sim.summary["dividend_tax"]
-    assert table.loc[combo, "n_filled"] == int((sim.fills["filled"] > 0).sum())
+    # (the kernel's weights 1/K and the reference's may differ in the last bit: so may share counts)
+    assert table.loc[combo, "dividends"] == pytest.approx(sim.summary["dividends"], rel=1e-12, abs=1e-9)
+    assert table.loc[combo, "dividend_tax"] == pytest.approx(sim.summary["dividend_tax"], rel=1e-12, abs=1e-9)
+    if m["lots"]:  # fractional runs may place an order of 1e-16 shares in one and none in the other
+        assert table.loc[combo, "n_filled"] == int((sim.fills["filled"] > 0).sum())
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

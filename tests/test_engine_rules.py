@@ -84,7 +84,7 @@ def test_odd_lot_is_sold_whole_but_partial_sells_round_to_lots():
     mkt = build_market(p, rules, "open")
     cost = nb.CostParams(0.0, 0.0, 0.0)
     st, fills, cnt, ev, ec = state(1, 0.0)
-    acct, shares = st[0], st[1]
+    acct, shares = st[0], st[1][nb.POS_SHARES]
     shares[0] = 250.0
     filled, reason = nb.order_shares_nb(1, 0, -130.0, mkt, cost, st, fills, cnt, ev, ec, 0)
     assert (filled, reason) == (-100.0, nb.REASON_LOT_ROUNDING)
@@ -92,10 +92,10 @@ def test_odd_lot_is_sold_whole_but_partial_sells_round_to_lots():
     assert (filled, reason) == (-150.0, nb.REASON_NONE)  # whole odd remainder
     assert shares[0] == 0.0 and acct[nb.ACCT_CASH] == 2500.0
     st, fills, cnt, ev, ec = state(1, 0.0)
-    st[1][0] = 250.0
+    st[1][nb.POS_SHARES, 0] = 250.0
     filled, reason = nb.order_shares_nb(1, 0, -150.0, mkt, cost, st, fills, cnt, ev, ec, 0)
     assert (filled, reason) == (-150.0, nb.REASON_NONE)  # 100 + the odd 50
-    assert st[1][0] == 100.0
+    assert st[1][nb.POS_SHARES, 0] == 100.0
 
 
 def test_star_sell_below_200_only_as_the_whole_remainder():
@@ -106,7 +106,7 @@ def test_star_sell_below_200_only_as_the_whole_remainder():
     mkt = build_market(p, rules, "open")
     cost = nb.CostParams(0.0, 0.0, 0.0)
     st, fills, cnt, ev, ec = state(1, 0.0)
-    st[1][0] = 250.0
+    st[1][nb.POS_SHARES, 0] = 250.0
     assert nb.order_shares_nb(1, 0, -150.0, mkt, cost, st, fills, cnt, ev, ec, 0) == (0.0, nb.REASON_LOT_ROUNDING)
     assert nb.order_shares_nb(1, 0, -210.0, mkt, cost, st, fills, cnt, ev, ec, 0) == (-210.0, nb.REASON_NONE)
     assert nb.order_shares_nb(2, 0, -40.0, mkt, cost, st, fills, cnt, ev, ec, 0) == (-40.0, nb.REASON_NONE)
@@ -176,7 +176,7 @@ def test_t_plus_1_shares_bought_today_cannot_be_sold_today():
     cost = nb.CostParams(0.0, 0.0, 0.0)
     pol = nb.Policy(True, False)
     st, fills, cnt, ev, ec = state(1, 100_000.0)
-    acct, shares, bought, pending = st[0], st[1], st[2], st[3]
+    acct, shares, bought, pending = st[0], st[1][nb.POS_SHARES], st[1][nb.POS_BOUGHT], st[1][nb.POS_PENDING]
     shares[0] = 300.0  # held from before
     nb.start_day_nb(1, mkt, pol, st, 0.0, 0.0, ev, ec, 0)
     nb.rebalance_to_targets_nb(1, np.array([0.5]), mkt, cost, pol, st, fills, cnt, ev, ec, 0)
