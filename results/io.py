@@ -401,7 +401,7 @@ _RATIO = re.compile(r"(sharpe|sortino|calmar|information_ratio|omega|tail_ratio|
 _MONEY = re.compile(r"(_value$|^value$|commission|stamp|^transfer$|^other$|^slippage$|fund_fees|total_costs|_cap$"
                     r"|amount|^cash$|^tax$|dividend)")
 _PCT = re.compile(r"(return|cagr|volatility|drawdown|weight|tracking_error|tracking_difference|probability|win_rate"
-                  r"|alpha|depth|fee|momentum|annualised|annual$|deviation|var_|cvar|ulcer|exposure|in_market|share"
+                  r"|alpha|depth|fee|momentum|annualised|annual$|deviation|var_|cvar|ulcer|exposure|in_market|share|change"
                   r"|^[0-9]+$|^total$|^min$|^max$|^median$|^mean$|^p[0-9]+$)")
 
 
@@ -438,7 +438,7 @@ def format_display(value: Any, kind: str = "num") -> str:
 
     Floats by ``kind`` (:data:`DISPLAY_KINDS`): ``pct`` ``12.35%``, ``pct3`` ``0.123%``, ``ratio``
     ``1.46``, ``ratio3`` ``0.981``, ``money`` ``10,309,130,810``, ``years`` ``6.40``, ``num`` 4
-    significant digits without e-notation (``0.01235``, ``1,235``). A zero, or noise below
+    significant digits without e-notation (``0.01235``, ``1,235``; a whole number as an integer). A zero, or noise below
     :data:`ZERO_NOISE` (``-2.2e-16``), is ``0``; NaN is empty. Other values as :func:`format_cell`.
     """
     if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
@@ -461,6 +461,8 @@ def format_display(value: Any, kind: str = "num") -> str:
             return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
         if kind == "years":
             return f"{x:.2f}"
+        if x == int(x) and abs(x) < 1e15:  # a count stored as float (NaN elsewhere in its column)
+            return f"{x:,.0f}"
         decimals = max(0, min(8, 4 - 1 - int(math.floor(math.log10(abs(x))))))
         text = f"{x:,.{decimals}f}"
         return "0" if text.lstrip("-").strip("0.,") == "" else text
@@ -470,9 +472,11 @@ def format_display(value: Any, kind: str = "num") -> str:
 def display_rows(df: pd.DataFrame | pd.Series, index: bool | None = None,
                  formats: dict[str, str] | None = None) -> tuple[list[str], list[list[str]], list[bool]]:
     """:func:`table_rows` with every float column formatted for people by its :func:`display_kind`
-    (``formats`` overrides the kind of named columns)."""
+    (``formats``, or else the frame's ``attrs["formats"]``, overrides the kind of named columns)."""
     header, _, numeric = table_rows(df, index)
     frame = _as_frame(df)
+    if formats is None:
+        formats = frame.attrs.get("formats")
     show = _show_index(frame, index)
     values: list[list[Any]] = []
     if show:

@@ -38,6 +38,7 @@ __all__ = [
     "plot_rolling_metrics",
     "plot_yearly_returns",
     "plot_return_distribution",
+    "plot_weights",
     "cjk_font",
 ]
 
@@ -109,6 +110,18 @@ def _save(fig: Figure, path: PathLike) -> Path:
 def _draw(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
     # Start from matplotlib's defaults, not the process's rcParams: libraries such as quantstats or
     # seaborn change global styles on import, which would make the bytes depend on what was imported.
+    import logging
+
+    fm_log = logging.getLogger("matplotlib.font_manager")
+    level = fm_log.level
+    fm_log.setLevel(logging.ERROR)  # WenQuanYi ships weight 500 only: matplotlib would warn per figure
+    try:
+        return _draw_styled(path, width, height, draw)
+    finally:
+        fm_log.setLevel(level)
+
+
+def _draw_styled(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
@@ -674,7 +687,9 @@ def plot_rolling_metrics(
 
 def plot_yearly_returns(yearly: pd.DataFrame, path: PathLike, *, title: str = "Calendar-year returns") -> Path:
     """Grouped bars of calendar-year returns: one group per year (index), one bar per column."""
-    table = _as_frame(yearly, "returns").astype("float64")
+    if not isinstance(yearly, pd.DataFrame):
+        raise DataError("yearly returns: need a DataFrame, years as index, one column per series")
+    table = yearly.astype("float64")
     if table.empty:
         raise DataError("yearly returns: nothing to plot")
 
@@ -721,3 +736,29 @@ def plot_return_distribution(returns: pd.Series | pd.DataFrame, path: PathLike, 
         ax.legend(loc="upper left", fontsize=8)
 
     return _draw(path, 10.0, 3.4, draw)
+
+
+def plot_weights(weights: pd.DataFrame, path: PathLike, *, top: int = 10, title: str | None = None) -> Path:
+    """Horizontal bars of the ``top`` largest index weights, labelled ``code name`` (Chinese names
+    need a CJK font, :func:`cjk_font`), with the review weight as a tick.
+
+    ``weights`` has columns ``code``, ``name``, ``weight`` and optionally ``review_weight``
+    (:func:`aibt.commands.concentration.concentration_report`'s members).
+    """
+    if not isinstance(weights, pd.DataFrame) or not {"code", "name", "weight"} <= set(weights.columns):
+        raise DataError("weights: need a DataFrame with columns code, name, weight")
+    t = weights.sort_values("weight", ascending=False, kind="mergesort").head(int(top)).iloc[::-1]
+    heading = title if title is not None else f"Top {len(t)} weights: {t['weight'].sum() * 100:.2f}%"
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        y = np.arange(len(t))
+        ax.barh(y, t["weight"].to_numpy(), color="#1f77b4", label="weight (drifted)")
+        if "review_weight" in t.columns:
+            ax.scatter(t["review_weight"].to_numpy(), y, marker="|", s=160, color="#d62728", label="at the review")
+        ax.set_yticks(y, [f"{c} {n}" for c, n in zip(t["code"], t["name"])])
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title(heading)
+        ax.legend(loc="lower right", fontsize=8)
+
+    return _draw(path, 10.0, 0.32 * len(t) + 1.2, draw)

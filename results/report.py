@@ -55,9 +55,10 @@ table { border-collapse: collapse; font-size: 12.5px; font-variant-numeric: tabu
 th, td { padding: 3px 7px; border-bottom: 1px solid #e3e7ee; }
 td { white-space: nowrap; }
 thead th { background: #eef1f5; border-bottom: 2px solid #c9d0db; text-align: left; vertical-align: bottom;
-  white-space: normal; overflow-wrap: anywhere; min-width: 3.2em; }
+  white-space: normal; overflow-wrap: normal; word-break: normal; }
+td.wrap { white-space: normal; min-width: 9em; max-width: 18em; }
 table.key td:first-child { font-weight: 600; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 0 24px; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 0 24px; }
 .chart { width: 100%; min-height: 380px; margin: 12px 0; border: 1px solid #e3e7ee; }
 details { margin: 10px 0; } summary { cursor: pointer; color: #1f5fae; }
 dl.manifest { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; font-size: 13px; }
@@ -180,7 +181,8 @@ def _table_html(df: pd.DataFrame | pd.Series, caption: str | None, digits: int, 
                  + "</tr></thead>")
     lines.append("<tbody>")
     for row in body:
-        lines.append("<tr>" + "".join(f"<td{c}>{esc(v)}</td>" for v, c in zip(row, cls)) + "</tr>")
+        lines.append("<tr>" + "".join(f"<td{c if c or len(v) <= 24 else ' class=' + chr(34) + 'wrap' + chr(34)}>{esc(v)}</td>"
+                                      for v, c in zip(row, cls)) + "</tr>")
     lines.append("</tbody></table></div>")
     return "\n".join(lines)
 
