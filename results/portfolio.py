@@ -20,7 +20,7 @@ ROUND_TRIP_COLUMNS = ["symbol", "entry_date", "exit_date", "shares", "entry_pric
 _COST_COLS = ("commission", "stamp", "transfer", "other")
 
 
-def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
+def round_trips(fills: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """Closed trades from a fills table (:func:`aibt.engine.records.fills_frame`), first in, first out.
 
     Each sell closes the oldest open buys of its symbol; every (buy lot, sell) pair it touches is one
@@ -31,20 +31,39 @@ def round_trips(fills: pd.DataFrame) -> pd.DataFrame:
 
     where prices include slippage and :math:`c` is the commission, stamp duty, transfer and other fees
     of both fills pro rata to the matched shares. ``holding_days`` are calendar days. Refused and cut
-    orders count only for what was filled. Shares sold beyond the open buys (e.g. created by a bonus
-    issue, which has no buy fill) are not matched and are counted in ``attrs["unmatched_shares"]``.
+    orders count only for what was filled. Shares credited on an ex-date (bonus issues, splits: rows
+    of ``events`` with ``kind == "ex_date"`` and ``shares > 0``, :func:`aibt.engine.records.events_frame`)
+    scale the open lots of that symbol (more shares at a proportionally lower entry price). Shares sold
+    beyond the open lots are not matched and are counted in ``attrs["unmatched_shares"]``.
     """
     need = {"date", "symbol", "side", "filled", "price"} | set(_COST_COLS)
     missing = sorted(need - set(fills.columns))
     if missing:
         raise DataError(f"fills lack column(s) {missing}")
-    f = fills[fills["filled"] > 0]
+    f = fills[fills["filled"] > 0][["date", "symbol", "side", "filled", "price", *_COST_COLS]].copy()
+    f["_order"] = 1
+    if events is not None and len(events) and {"kind", "shares"} <= set(events.columns):
+        ex = events[(events["kind"] == "ex_date") & (events["shares"] > 0)]
+        credit = pd.DataFrame({"date": ex["date"], "symbol": ex["symbol"], "side": "credit",
+                               "filled": ex["shares"].astype(float), "price": 0.0,
+                               **{c: 0.0 for c in _COST_COLS}, "_order": 0})
+        # credits apply at the start of the ex-date, before that day's fills
+        f = pd.concat([credit, f], ignore_index=True).sort_values(["date", "_order"], kind="mergesort")
     rows: list[dict[str, Any]] = []
     unmatched = 0.0
     for sym, g in f.groupby("symbol", sort=True):
         lots: list[list[Any]] = []  # [date, shares left, price, cost per share]
         for rec in g.itertuples(index=False):
             q = float(rec.filled)
+            if rec.side == "credit":
+                held = sum(lot[1] for lot in lots)
+                if held > 0:
+                    k = (held + q) / held
+                    for lot in lots:
+                        lot[1] *= k
+                        lot[2] /= k
+                        lot[3] /= k
+                continue
             cost_ps = sum(float(getattr(rec, c)) for c in _COST_COLS) / q
             if rec.side == "buy":
                 lots.append([rec.date, q, float(rec.price), cost_ps])
@@ -117,10 +136,14 @@ def portfolio_stats(result) -> dict[str, Any]:
     if isinstance(events, pd.DataFrame):
         if not {"cash", "tax"} <= set(events.columns):
             raise DataError("result.events needs columns cash and tax")
-        dividends = float(events["cash"].sum())
-        div_tax = float(events["tax"].sum())
+        if "kind" in events.columns:  # the engine's record: cash on ex-dates; tax at payment or at sale
+            dividends = float(events.loc[events["kind"] == "ex_date", "cash"].sum())
+            div_tax = float(events.loc[events["kind"] != "paid", "tax"].sum())
+        else:
+            dividends = float(events["cash"].sum())
+            div_tax = float(events["tax"].sum())
     held = result.holdings.abs().sum(axis=1) > 0
-    trips = round_trips(result.fills)
+    trips = round_trips(result.fills, events if isinstance(events, pd.DataFrame) else None)
     return {
         "turnover_annual": float(result.summary.get("turnover_annual", np.nan)),
         "fees_paid": col("commission") + col("transfer") + col("other") + col("fund_fees"),
