@@ -524,6 +524,7 @@ def compare_reports(series: dict[str, pd.Series], start=None, end=None,
             "profit_probability_6m": pp6["probability"] if pp6 else None,
         }
         if benchmark is not None:
+            row["benchmark"] = rep["benchmark"]["name"]
             row.update({k: rep["benchmark"][k] for k in COMPARE_BENCHMARK_KEYS})
         out.append(row)
     return out

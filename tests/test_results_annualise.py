@@ -114,3 +114,10 @@ def _run(args):
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     return json.loads(res.output)
+
+
+def test_compare_with_benchmark_and_factor():
+    out = _run(["compare", "588790", "000688", "--benchmark", "000300", "--periods-per-year", "250", "--json"])
+    rows = out["series"]
+    assert [r["periods_per_year"] for r in rows] == [250.0, 250.0]
+    assert all(r["benchmark"] == "000300" and r["beta"] is not None for r in rows)

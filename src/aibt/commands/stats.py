@@ -202,7 +202,8 @@ def format_compare(rows: list[dict]) -> str:
     """One column per series, one row per headline statistic."""
     from rich.table import Table
 
-    t = Table(title="comparison over common dates")
+    against = f", against {rows[0]['benchmark']}" if rows and rows[0].get("benchmark") else ""
+    t = Table(title=f"comparison over common dates{against}")
     t.add_column("")
     for r in rows:
         t.add_column(r["name"], justify="right")
