@@ -57,7 +57,8 @@ def line_chart(frame: pd.DataFrame, div_id: str, *, title: str, percent: bool = 
         "title": {"text": title, "font": {"size": 15}},
         "height": height, "margin": {"l": 60, "r": 20, "t": 45, "b": 40},
         "hovermode": "x unified", "legend": {"orientation": "h", "y": -0.15},
-        "yaxis": {"tickformat": ".0%" if percent else None, "type": "log" if log_y else "linear"},
+        "yaxis": {"tickformat": ".0%" if percent else None, "type": "log" if log_y else "linear",
+                  **({"dtick": "D2"} if log_y else {})},
         "xaxis": {"type": "date"},
         "font": {"family": "DejaVu Sans, WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif"},
     }
