@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium for the headless-browser report tests (tests/test_report_browser.py).
-# Idempotent and quiet: does nothing when /usr/bin/chromium is already there.
+# Install Debian's Chromium for the headless-browser report tests (tests/test_report_browser.py,
+# tests/test_study_default.py) and a CJK font (fonts-wqy-zenhei) so Chinese names render in the
+# report and in the plots instead of missing-glyph boxes.
+# Idempotent and quiet: does nothing when both are already there.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+if [ -x /usr/bin/chromium ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then
     exit 0
 fi
 SUDO=""
@@ -16,5 +18,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei >/dev/null
 test -x /usr/bin/chromium || { echo "install_chromium.sh: chromium not found after install" >&2; exit 1; }
+test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || { echo "install_chromium.sh: fonts-wqy-zenhei not found after install" >&2; exit 1; }
+# matplotlib caches the font list: drop a stale cache so the new font is seen
+rm -f "${MPLCONFIGDIR:-$HOME/.cache/matplotlib}"/fontlist-*.json 2>/dev/null || true

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from aibt.data import annualise
 from aibt.engine import nb
 
 COST_KINDS = ("commission", "stamp", "transfer", "other", "slippage", "fund_fees")
@@ -18,29 +19,28 @@ SUMMARY_COLUMNS = ("init_value", "final_value", "total_return", "cagr", "max_dra
 
 
 def sessions_per_year(dates: pd.DatetimeIndex) -> float:
-    """Sessions per calendar year observed in ``dates`` (``(T - 1) / span in years``), 252 if too short."""
-    if len(dates) < 2:
-        return 252.0
-    years = (dates[-1] - dates[0]).days / 365.25
-    return (len(dates) - 1) / years if years > 0 else 252.0
+    """Periods per year of the date axis, from its own calendar (:func:`aibt.data.annualise.periods_per_year`,
+    the one annualisation the results layer uses too)."""
+    return annualise.periods_per_year(pd.DatetimeIndex(dates))
 
 
 def summary_dict(row: np.ndarray, dates: pd.DatetimeIndex, periods_per_year: float | None = None) -> dict:
     """Metrics from one kernel summary row (``nb.SUM_*`` slots).
 
-    ``cagr = (final / init) ** (1 / years) - 1`` with calendar years between the first and last session;
+    ``cagr = (final / init) ** (P / n) - 1`` over the ``n`` daily returns and ``years = n / P``
+    (:func:`aibt.data.annualise.cagr`, the same CAGR as ``aibt stats``);
     ``volatility_annual = std(daily returns, ddof=1) * sqrt(P)``, ``sharpe = mean / std * sqrt(P)`` (zero
     risk-free rate), ``turnover`` the sum of one-way daily turnover, ``turnover_annual = turnover / years``.
-    ``P`` defaults to the sessions per calendar year of ``dates``.
+    ``P`` defaults to the periods per year of the calendar of ``dates`` (:func:`sessions_per_year`).
     """
     ppy = sessions_per_year(dates) if periods_per_year is None else float(periods_per_year)
-    years = (dates[-1] - dates[0]).days / 365.25 if len(dates) > 1 else 0.0
     init, final = row[nb.SUM_INIT_VALUE], row[nb.SUM_FINAL_VALUE]
     n = row[nb.SUM_N_RETURNS]
+    years = annualise.years(n, ppy)
     std = np.sqrt(row[nb.SUM_RET_M2] / (n - 1)) if n > 1 else np.nan
     mean = row[nb.SUM_RET_MEAN] if n > 0 else np.nan
     total_return = final / init - 1.0
-    cagr = (final / init) ** (1.0 / years) - 1.0 if years > 0 and final > 0 else np.nan
+    cagr = annualise.cagr(final / init, n, ppy)
     costs = {k: float(row[s]) for k, s in (("commission", nb.SUM_COMMISSION), ("stamp", nb.SUM_STAMP),
                                             ("transfer", nb.SUM_TRANSFER), ("other", nb.SUM_OTHER),
                                             ("slippage", nb.SUM_SLIPPAGE), ("fund_fees", nb.SUM_FEES_ACCRUED))}
@@ -71,15 +71,14 @@ def summary_frame(rows: np.ndarray, dates: pd.DatetimeIndex, index=None,
     over portfolios, so 10^5 rows cost milliseconds); equal to :func:`summary_dict` row by row."""
     rows = np.asarray(rows, dtype=np.float64).reshape(-1, nb.SUM_SIZE)
     ppy = sessions_per_year(dates) if periods_per_year is None else float(periods_per_year)
-    years = (dates[-1] - dates[0]).days / 365.25 if len(dates) > 1 else 0.0
     init, final = rows[:, nb.SUM_INIT_VALUE], rows[:, nb.SUM_FINAL_VALUE]
     n = rows[:, nb.SUM_N_RETURNS]
+    years = annualise.years(n, ppy)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.where(n > 1, np.sqrt(rows[:, nb.SUM_RET_M2] / (n - 1)), np.nan)
         mean = np.where(n > 0, rows[:, nb.SUM_RET_MEAN], np.nan)
         ratio = final / init
-        cagr = np.where((final > 0) & (years > 0), ratio ** (1.0 / years) - 1.0, np.nan) if years > 0 \
-            else np.full(len(rows), np.nan)
+        cagr = annualise.cagr(ratio, n, ppy)
         sharpe = np.where(std > 0, mean / std * np.sqrt(ppy), np.nan)
     costs = {k: rows[:, slot] for k, slot in (("commission", nb.SUM_COMMISSION), ("stamp", nb.SUM_STAMP),
                                                 ("transfer", nb.SUM_TRANSFER), ("other", nb.SUM_OTHER),
@@ -97,12 +96,12 @@ def summary_frame(rows: np.ndarray, dates: pd.DatetimeIndex, index=None,
         "sharpe": sharpe,
         "mean_daily_return": mean,
         "turnover": rows[:, nb.SUM_TURNOVER],
-        "turnover_annual": rows[:, nb.SUM_TURNOVER] / years if years > 0 else np.full(len(rows), np.nan),
+        "turnover_annual": np.where(years > 0, rows[:, nb.SUM_TURNOVER] / np.where(years > 0, years, 1.0), np.nan),
         **costs,
         "total_costs": total_costs,
         "n_filled": rows[:, nb.SUM_N_FILLED].astype(np.int64),
         "n_refused": rows[:, nb.SUM_N_REFUSED].astype(np.int64),
-        "years": np.full(len(rows), float(years)),
+        "years": years,
         "dividends": rows[:, nb.SUM_DIVIDENDS],
         "dividend_tax": rows[:, nb.SUM_DIV_TAX],
     }

@@ -13,6 +13,7 @@ import datetime as _dt
 import io
 import json
 import math
+import re
 import os
 import tempfile
 import unicodedata
@@ -41,18 +42,20 @@ __all__ = [
     "json_text",
 ]
 
-#: Significant digits kept by :func:`format_float` (enough for returns and prices, stable across BLAS/SIMD noise).
+#: Significant digits kept in JSON (enough for returns and prices, stable across BLAS/SIMD noise).
 FLOAT_DIGITS = 10
+#: Significant digits of floats in CSV files: full double precision (DBL_DIG), so 0.1 + 0.2 is 0.3.
+CSV_DIGITS = 15
 
 
-def format_float(value: float, digits: int = FLOAT_DIGITS) -> str:
+def format_float(value: float, digits: int = CSV_DIGITS) -> str:
     """Format a float with ``digits`` significant digits, the one float format of all result files.
 
     Parameters
     ----------
     value : float
         Any real number; NaN gives ``""``, infinities ``"inf"`` / ``"-inf"``.
-    digits : int, default :data:`FLOAT_DIGITS`
+    digits : int, default :data:`CSV_DIGITS`
         Significant digits (``"%.{digits}g"``), so ``0.1 + 0.2`` is written ``0.3``.
 
     Returns
@@ -387,9 +390,112 @@ def _md_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
 
 
-def markdown_text(df: pd.DataFrame | pd.Series, *, index: bool | None = None) -> str:
-    """The GitHub Markdown table :func:`write_markdown` writes (numeric columns right-aligned, padded)."""
-    header, body, numeric = table_rows(df, index)
+# --------------------------------------------------------------------------- display (Markdown, HTML)
+#: Display kinds of float columns: percent with 2 decimals, ratio with 2 or 3 decimals, money with
+#: thousands separators and no decimals, or a plain number with 4 significant digits.
+DISPLAY_KINDS = ("pct", "pct3", "ratio", "ratio3", "money", "years", "num")
+
+_RATIO3 = re.compile(r"(^|_)(correlation|beta|r_squared|score|rank)(_|$)")
+_RATIO = re.compile(r"(sharpe|sortino|calmar|information_ratio|omega|tail_ratio|recovery_factor|skew|kurtosis"
+                    r"|turnover|capture)")
+_MONEY = re.compile(r"(_value$|^value$|commission|stamp|^transfer$|^other$|^slippage$|fund_fees|total_costs|_cap$"
+                    r"|amount|^cash$|^tax$|dividend)")
+_PCT = re.compile(r"(return|cagr|volatility|drawdown|weight|tracking_error|tracking_difference|probability|win_rate"
+                  r"|alpha|depth|fee|momentum|annualised|annual$|deviation|var_|cvar|ulcer|exposure|in_market|share|change"
+                  r"|^[0-9]+$|^total$|^min$|^max$|^median$|^mean$|^p[0-9]+$)")
+
+
+def display_kind(column: Any) -> str:
+    """How a float column is shown to people, from its name (see :data:`DISPLAY_KINDS`).
+
+    Ratios (Sharpe, Sortino, Calmar, information ratio, turnover multiples) get 2 decimals;
+    correlation, beta, R², scores and ranks 3; returns, weights, volatilities, drawdowns, fees,
+    probabilities and month columns (``1``..``12``, ``total``) are percents with 2 decimals; money
+    (values, costs, caps, amounts) has thousands separators; anything else 4 significant digits.
+    """
+    name = str(column).strip().lower()
+    if name == "mean_daily_return":
+        return "pct3"
+    if name == "years":
+        return "years"
+    if _RATIO3.search(name):
+        return "ratio3"
+    if _RATIO.search(name):
+        return "ratio"
+    if _MONEY.search(name):
+        return "money"
+    if _PCT.search(name):
+        return "pct"
+    return "num"
+
+
+#: Below this magnitude a float is floating-point noise around an exact zero and shown as ``0``.
+ZERO_NOISE = 1e-12
+
+
+def format_display(value: Any, kind: str = "num") -> str:
+    """Text of a table cell for people (Markdown tables and the HTML report).
+
+    Floats by ``kind`` (:data:`DISPLAY_KINDS`): ``pct`` ``12.35%``, ``pct3`` ``0.123%``, ``ratio``
+    ``1.46``, ``ratio3`` ``0.981``, ``money`` ``10,309,130,810``, ``years`` ``6.40``, ``num`` 4
+    significant digits without e-notation (``0.01235``, ``1,235``; a whole number as an integer). A zero, or noise below
+    :data:`ZERO_NOISE` (``-2.2e-16``), is ``0``; NaN is empty. Other values as :func:`format_cell`.
+    """
+    if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
+        x = float(value)
+        if math.isnan(x):
+            return ""
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if abs(x) < ZERO_NOISE:
+            return "0"
+        if kind == "pct":
+            return f"{x * 100:,.2f}%"
+        if kind == "pct3":
+            return f"{x * 100:,.3f}%"
+        if kind == "ratio":
+            return f"{x:,.2f}"
+        if kind == "ratio3":
+            return f"{x:,.3f}"
+        if kind == "money":
+            return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+        if kind == "years":
+            return f"{x:.2f}"
+        if x == int(x) and abs(x) < 1e15:  # a count stored as float (NaN elsewhere in its column)
+            return f"{x:,.0f}"
+        decimals = max(0, min(8, 4 - 1 - int(math.floor(math.log10(abs(x))))))
+        text = f"{x:,.{decimals}f}"
+        return "0" if text.lstrip("-").strip("0.,") == "" else text
+    return format_cell(value)
+
+
+def display_rows(df: pd.DataFrame | pd.Series, index: bool | None = None,
+                 formats: dict[str, str] | None = None) -> tuple[list[str], list[list[str]], list[bool]]:
+    """:func:`table_rows` with every float column formatted for people by its :func:`display_kind`
+    (``formats``, or else the frame's ``attrs["formats"]``, overrides the kind of named columns)."""
+    header, _, numeric = table_rows(df, index)
+    frame = _as_frame(df)
+    if formats is None:
+        formats = frame.attrs.get("formats")
+    show = _show_index(frame, index)
+    values: list[list[Any]] = []
+    if show:
+        for level in range(frame.index.nlevels):
+            values.append(frame.index.get_level_values(level).tolist())
+    for pos in range(frame.shape[1]):
+        values.append(frame.iloc[:, pos].tolist())
+    kinds = [(formats or {}).get(h, display_kind(h)) for h in header]
+    body = [[format_display(v, k) for v, k in zip(row, kinds)] for row in zip(*values)] if values else \
+        [[] for _ in range(len(frame))]
+    return header, body, numeric
+
+
+def markdown_text(df: pd.DataFrame | pd.Series, *, index: bool | None = None,
+                  formats: dict[str, str] | None = None) -> str:
+    """The GitHub Markdown table :func:`write_markdown` writes: numeric columns right-aligned, padded,
+    floats formatted for people (:func:`display_rows`: fixed-digit percents and ratios, thousands
+    separators, noise as 0)."""
+    header, body, numeric = display_rows(df, index, formats)
     if not header:
         raise AibtError("cannot write a Markdown table without columns")
     header = [_md_escape(h) for h in header]
@@ -407,7 +513,8 @@ def markdown_text(df: pd.DataFrame | pd.Series, *, index: bool | None = None) ->
     return "\n".join([line(header), rule] + [line(row) for row in body]) + "\n"
 
 
-def write_markdown(df: pd.DataFrame | pd.Series, path: str | os.PathLike[str], *, index: bool | None = None) -> Path:
+def write_markdown(df: pd.DataFrame | pd.Series, path: str | os.PathLike[str], *, index: bool | None = None,
+                   formats: dict[str, str] | None = None) -> Path:
     """Write a table as a GitHub Markdown table, deterministically and atomically.
 
     Parameters
@@ -424,7 +531,7 @@ def write_markdown(df: pd.DataFrame | pd.Series, path: str | os.PathLike[str], *
     pathlib.Path
         ``path``.
     """
-    return write_text(markdown_text(df, index=index), path)
+    return write_text(markdown_text(df, index=index, formats=formats), path)
 
 
 def json_text(obj: Any, *, indent: int = 2) -> str:

@@ -1,7 +1,8 @@
 """The run manifest: what produced a set of outputs, so a result folder can be reproduced and checked.
 
 ``manifest.json`` holds the aibt version, the git commit of the code (when it runs from a git
-checkout), the Python/numpy/pandas/numba/matplotlib versions, the full config, the data snapshot
+checkout), a sha256 of the installed package's source files (so the code is identified after a plain
+``pip install .`` too, where there is no git), the Python/numpy/pandas/numba/matplotlib versions, the full config, the data snapshot
 hash, the command line and the sha256 of every output file. It holds no wall-clock time, so two
 runs on the same inputs write the same manifest; the optional ``run_info.json`` keeps the times.
 """
@@ -28,6 +29,7 @@ __all__ = [
     "git_commit",
     "git_state",
     "package_versions",
+    "source_hash",
     "build_manifest",
     "write_manifest",
     "write_run_info",
@@ -35,8 +37,13 @@ __all__ = [
 
 MANIFEST_NAME = "manifest.json"
 RUN_INFO_NAME = "run_info.json"
-#: Bumped when the manifest's keys change meaning.
-MANIFEST_SCHEMA = 1
+#: Bumped when the manifest's keys change meaning (2: ``source_hash`` and ``source_files``).
+MANIFEST_SCHEMA = 2
+#: The subpackages whose files identify the code (the snapshot is identified by its own hash).
+SOURCE_PACKAGES = ("aibt", "aibt.commands", "aibt.universes", "aibt.data", "aibt.engine", "aibt.strategies",
+                   "aibt.results")
+#: Files of a subpackage that count as source: Python modules and the packaged rule tables.
+SOURCE_PATTERNS = ("*.py", "tables/*.csv", "tables/*.toml")
 
 _PACKAGES = ("numpy", "pandas", "numba", "matplotlib")
 
@@ -137,6 +144,28 @@ def git_commit(directory: str | os.PathLike[str] | None = None) -> str | None:
     return git_state(directory)[0]
 
 
+def source_hash() -> tuple[str, int]:
+    """sha256 over the installed package's source files, and how many there are.
+
+    Every Python module and packaged rule table of :data:`SOURCE_PACKAGES` (wherever they are
+    installed: site-packages or an editable checkout) contributes its package-relative path and the
+    sha256 of its bytes, in sorted order, so the hash changes with any code or rule edit and not with
+    the install location. Byte-compiled caches are ignored.
+    """
+    import importlib
+
+    entries: list[str] = []
+    for name in SOURCE_PACKAGES:
+        module = importlib.import_module(name)
+        root = Path(module.__file__).resolve().parent
+        for pattern in SOURCE_PATTERNS:
+            for f in sorted(root.glob(pattern)):
+                if f.is_file():
+                    entries.append(f"{name}/{f.relative_to(root).as_posix()}\0{sha256_file(f)}")
+    digest = hashlib.sha256("\n".join(sorted(entries)).encode("utf-8")).hexdigest()
+    return digest, len(entries)
+
+
 def package_versions() -> dict[str, str | None]:
     """Versions of python, aibt and the numeric stack (None for a package that is not installed)."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
@@ -174,8 +203,10 @@ def build_manifest(
     Returns
     -------
     dict
-        Keys ``schema``, ``aibt_version``, ``git_commit``, ``git_dirty``, ``versions``, ``config``,
-        ``snapshot_hash``, ``command``, ``outputs``; plain JSON types, no wall-clock time.
+        Keys ``schema``, ``aibt_version``, ``git_commit``, ``git_dirty``, ``source_hash``,
+        ``source_files``, ``versions``, ``config``, ``snapshot_hash``, ``command``, ``outputs``; plain
+        JSON types, no wall-clock time. ``git_commit`` is None outside a git checkout; ``source_hash``
+        (:func:`source_hash`) identifies the code either way.
 
     Raises
     ------
@@ -194,11 +225,14 @@ def build_manifest(
         checked[Path(path).as_posix()] = text
     versions = package_versions()
     commit, dirty = git_state(git_dir)
+    src_hash, n_src = source_hash()
     return {
         "schema": MANIFEST_SCHEMA,
         "aibt_version": versions.pop("aibt"),
         "git_commit": commit,
         "git_dirty": dirty,
+        "source_hash": src_hash,
+        "source_files": n_src,
         "versions": versions,
         "config": to_jsonable(dict(config), "$config"),
         "snapshot_hash": str(snapshot_hash),

@@ -10,9 +10,11 @@ Conventions shared by every function
   compounding treats a missing period as flat. :math:`n` below is the number of present values.
   A result that is undefined (too few observations, zero dispersion) is NaN.
 - Inputs are never modified.
-- ``periods_per_year`` (:math:`P`) is explicit or derived by
-  :func:`aibt.results.periods.annualization_factor`: mean XSHG sessions per year for a dated
-  ``Series``/``DataFrame``, 252 only for a non-dated array.
+- ``periods_per_year`` (:math:`P`) is explicit or derived from the dates' own calendar by
+  :func:`aibt.data.annualise.infer_annualisation` (XSHG, XHKG, calendar days, weekly, monthly...);
+  an undated array needs it explicitly (ConfigError otherwise), so an array and a Series of the same
+  returns never get different factors silently.
+- Empty input (no rows) gives NaN, never a numpy error.
 - Benchmark functions pair ``returns`` with ``benchmark`` by position for arrays and by date for pandas
   objects, and use only the periods where both are present.
 
@@ -29,14 +31,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aibt.data import annualise
 from aibt.errors import ConfigError, DataError
 from aibt.results.periods import annualization_factor
+
+#: A standard deviation below this fraction of the largest absolute value is zero (floating noise).
+DISPERSION_RTOL = 1e-10
 
 __all__ = [
     "total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "drawdown_series",
     "calmar", "best_day", "worst_day", "monthly_period_returns", "best_month", "worst_month", "win_rate",
     "tracking_error", "tracking_difference", "information_ratio", "beta", "alpha",
     "traded_value", "turnover", "costs_paid", "cost_drag",
+    "skew", "kurtosis", "value_at_risk", "conditional_value_at_risk", "tail_ratio", "omega_ratio",
+    "ulcer_index", "recovery_factor", "drawdown_periods", "longest_drawdown", "average_drawdown",
+    "period_returns", "best_year", "worst_year", "period_win_rate", "exposure", "trailing_returns",
+    "correlation", "r_squared", "up_capture", "down_capture", "tracking_deviation",
+    "rolling", "roll_sharpe", "roll_volatility", "roll_beta", "roll_tracking_error",
 ]
 
 
@@ -102,15 +113,18 @@ def _nanmean(a: np.ndarray) -> np.ndarray:
 
 def _nanstd(a: np.ndarray, ddof: int = 1) -> np.ndarray:
     """Sample standard deviation per column; NaN with fewer than ``ddof + 1`` values; exactly 0 when
-    all present values are equal (no floating residue)."""
+    the dispersion is numerical noise: a deviation below ``1e-10`` of the largest absolute value
+    (near-constant returns such as a money-market fund's would otherwise give a Sharpe of 1e13)."""
     n = _count(a)
+    if a.shape[0] == 0:
+        return np.full(a.shape[1], np.nan)
     m = _nanmean(a)
     dev = np.where(np.isnan(a), 0.0, a - m)
     ss = _sum(dev * dev)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(ss / (n - ddof))
-    constant = np.nanmax(np.where(np.isnan(a), -np.inf, a), axis=0) == np.nanmin(np.where(np.isnan(a), np.inf, a), axis=0)
-    sd = np.where(constant & (n > ddof), 0.0, sd)
+    scale = np.max(np.where(np.isnan(a), 0.0, np.abs(a)), axis=0)
+    sd = np.where((sd <= DISPERSION_RTOL * scale) & (n > ddof), 0.0, sd)
     return np.where(n > ddof, sd, np.nan)
 
 
@@ -173,12 +187,8 @@ def cagr(returns, periods_per_year: float | None = None):
     """
     r, one_d = _values(returns)
     p = _ppy(returns, periods_per_year)
-    n = _count(r)
     wealth = _prod(np.where(np.isnan(r), 1.0, 1.0 + r))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(wealth > 0, np.power(np.maximum(wealth, 0.0), p / np.maximum(n, 1)) - 1.0, -1.0)
-    out = np.where(n > 0, out, np.nan)
-    return _wrap(out, returns, one_d)
+    return _wrap(np.atleast_1d(annualise.cagr(wealth, _count(r), p)), returns, one_d)
 
 
 def annual_volatility(returns, periods_per_year: float | None = None):
@@ -258,7 +268,7 @@ def max_drawdown(returns):
     if r.shape[0] == 0:
         return _wrap(np.full(r.shape[1], np.nan), returns, one_d)
     dd = drawdown_series(r)
-    out = np.min(dd, axis=0)
+    out = np.min(dd, axis=0, initial=0.0)
     out = np.where(_count(r) > 0, out, np.nan)
     return _wrap(out, returns, one_d)
 
@@ -280,14 +290,14 @@ def calmar(returns, periods_per_year: float | None = None):
 def best_day(returns):
     """Highest single-period return, :math:`\\max_t r_t` (quantstats ``best``). NaN if none present."""
     r, one_d = _values(returns)
-    out = np.where(_count(r) > 0, np.max(np.where(np.isnan(r), -np.inf, r), axis=0), np.nan)
+    out = np.where(_count(r) > 0, np.max(np.where(np.isnan(r), -np.inf, r), axis=0, initial=-np.inf), np.nan)
     return _wrap(out, returns, one_d)
 
 
 def worst_day(returns):
     """Lowest single-period return, :math:`\\min_t r_t` (quantstats ``worst``). NaN if none present."""
     r, one_d = _values(returns)
-    out = np.where(_count(r) > 0, np.min(np.where(np.isnan(r), np.inf, r), axis=0), np.nan)
+    out = np.where(_count(r) > 0, np.min(np.where(np.isnan(r), np.inf, r), axis=0, initial=np.inf), np.nan)
     return _wrap(out, returns, one_d)
 
 
@@ -515,3 +525,430 @@ def cost_drag(costs, equity, periods_per_year: float | None = None):
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(n > 0, _nansum(c) / _nanmean(e) * p / np.maximum(n, 1), np.nan)
     return _wrap(out, costs, one_d)
+
+
+# --------------------------------------------------------------------------- distribution
+def _percentile(r: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated percentile of the present values per column (numpy's default method)."""
+    out = np.full(r.shape[1], np.nan)
+    for j in range(r.shape[1]):
+        x = r[:, j][~np.isnan(r[:, j])]
+        if len(x):
+            out[j] = np.percentile(x, q)
+    return out
+
+
+def skew(returns):
+    """Sample skewness, bias-corrected (adjusted Fisher-Pearson :math:`G_1`, as pandas ``skew`` and
+    quantstats ``skew``).
+
+    .. math:: G_1 = \\frac{n^2}{(n-1)(n-2)} \\frac{m_3}{s^3}, \\quad m_3 = \\tfrac1n \\sum (r - \\bar r)^3,
+              \\ s = \\mathrm{sd}_{ddof=1}
+
+    NaN for n < 3 or zero dispersion.
+    """
+    r, one_d = _values(returns)
+    n = _count(r).astype(np.float64)
+    m = _nanmean(r)
+    dev = np.where(np.isnan(r), 0.0, r - m)
+    sd = _nanstd(r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m3 = _sum(dev ** 3) / n
+        out = n * n / ((n - 1) * (n - 2)) * _ratio(m3, sd ** 3)
+    return _wrap(np.where(n >= 3, out, np.nan), returns, one_d)
+
+
+def kurtosis(returns):
+    """Excess kurtosis, bias-corrected (:math:`G_2`, as pandas ``kurt`` and quantstats ``kurtosis``).
+
+    .. math:: G_2 = \\frac{n(n+1)}{(n-1)(n-2)(n-3)} \\frac{\\sum (r - \\bar r)^4}{s^4}
+              - \\frac{3 (n-1)^2}{(n-2)(n-3)}
+
+    0 for a normal distribution. NaN for n < 4 or zero dispersion.
+    """
+    r, one_d = _values(returns)
+    n = _count(r).astype(np.float64)
+    m = _nanmean(r)
+    dev = np.where(np.isnan(r), 0.0, r - m)
+    sd = _nanstd(r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = n * (n + 1) / ((n - 1) * (n - 2) * (n - 3)) * _ratio(_sum(dev ** 4), sd ** 4)
+        out = a - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
+    return _wrap(np.where(n >= 4, out, np.nan), returns, one_d)
+
+
+def value_at_risk(returns, cutoff: float = 0.05, method: str = "historical"):
+    """Value at risk: the period return that is not undershot with probability ``1 - cutoff``.
+
+    ``method="historical"``: the ``cutoff`` percentile of the returns (linear interpolation), as
+    empyrical ``value_at_risk``. ``method="gaussian"``: :math:`\\bar r + z_{cutoff}\\,s` (normal
+    quantile, sample deviation), as quantstats ``value_at_risk`` (its default, parametric). A negative
+    number (a loss). NaN for an empty column.
+    """
+    if not 0 < cutoff < 1:
+        raise ConfigError(f"cutoff must be between 0 and 1, got {cutoff!r}")
+    r, one_d = _values(returns)
+    if method == "historical":
+        out = _percentile(r, 100 * cutoff)
+    elif method == "gaussian":
+        from statistics import NormalDist
+
+        out = _nanmean(r) + NormalDist().inv_cdf(cutoff) * _nanstd(r)
+    else:
+        raise ConfigError(f"value_at_risk method must be 'historical' or 'gaussian', got {method!r}")
+    return _wrap(out, returns, one_d)
+
+
+def conditional_value_at_risk(returns, cutoff: float = 0.05):
+    """Conditional VaR (expected shortfall): mean of the returns at or below the historical VaR.
+
+    .. math:: \\mathrm{CVaR} = \\overline{\\{r_t : r_t \\le \\mathrm{VaR}_{cutoff}\\}}
+
+    Same as empyrical ``conditional_value_at_risk``; quantstats ``cvar`` averages the returns below its
+    *gaussian* VaR instead. NaN for an empty column.
+    """
+    r, one_d = _values(returns)
+    var = _percentile(r, 100 * cutoff)
+    tail = np.where(r <= var, r, np.nan)
+    return _wrap(_nanmean(tail), returns, one_d)
+
+
+def tail_ratio(returns):
+    """Right over left tail: :math:`|q_{95}| / |q_5|` (empyrical and quantstats ``tail_ratio``).
+    NaN when the 5th percentile is 0 or the column is empty."""
+    r, one_d = _values(returns)
+    return _wrap(_ratio(np.abs(_percentile(r, 95)), np.abs(_percentile(r, 5))), returns, one_d)
+
+
+def omega_ratio(returns, required_return: float = 0.0, periods_per_year: float | None = None):
+    """Omega ratio at an *annual* required return :math:`m` (de-annualised per period).
+
+    .. math:: \\Omega = \\frac{\\sum_t \\max(r_t - \\tau, 0)}{\\sum_t \\max(\\tau - r_t, 0)},
+              \\qquad \\tau = (1 + m)^{1/P} - 1
+
+    Same as empyrical ``omega_ratio`` (risk-free 0). NaN without a period below :math:`\\tau`.
+    ``periods_per_year`` is only needed when ``required_return`` is not 0.
+    """
+    r, one_d = _values(returns)
+    tau = 0.0 if required_return == 0 else (1.0 + float(required_return)) ** (1.0 / _ppy(returns, periods_per_year)) - 1.0
+    x = r - tau
+    up = _nansum(np.where(x > 0, x, 0.0))
+    down = -_nansum(np.where(x < 0, x, 0.0))
+    out = np.where(_count(r) > 0, _ratio(up, down), np.nan)
+    return _wrap(out, returns, one_d)
+
+
+def ulcer_index(returns):
+    """Ulcer index: root mean square drawdown, as quantstats ``ulcer_index`` (which divides by n - 1).
+
+    .. math:: \\mathrm{UI} = \\sqrt{\\tfrac{1}{n-1} \\sum_t D_t^2}
+
+    with :math:`D_t` from :func:`drawdown_series` (fractions; Peter Martin's original uses percent and
+    divides by n). NaN for n < 2.
+    """
+    r, one_d = _values(returns)
+    dd = drawdown_series(r)
+    dd = dd if dd.ndim == 2 else dd[:, None]
+    n = _count(r).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.sqrt(_sum(np.where(np.isnan(r), 0.0, dd) ** 2) / (n - 1))
+    return _wrap(np.where(n >= 2, out, np.nan), returns, one_d)
+
+
+def recovery_factor(returns):
+    """Recovery factor: compounded total return over the absolute maximum drawdown.
+
+    .. math:: \\mathrm{RF} = \\frac{\\prod_t(1 + r_t) - 1}{|\\mathrm{MDD}|}
+
+    quantstats ``recovery_factor`` uses the absolute *sum* of the returns as the numerator instead
+    (tests check that relation), so a loss there still gives a positive factor; here it is negative.
+    NaN when there is no drawdown.
+    """
+    r, one_d = _values(returns)
+    tr = np.atleast_1d(total_return(r))
+    m = np.atleast_1d(max_drawdown(r))
+    return _wrap(_ratio(tr, -m), returns, one_d)
+
+
+def drawdown_periods(returns) -> pd.DataFrame:
+    """Drawdown episodes of one return series: ``start`` (first period under water), ``trough``,
+    ``end`` (last period under water), ``periods`` (under water), ``depth`` (negative fraction),
+    ``recovered``. Positions for arrays, dates for a Series. In the order they happen.
+
+    The episodes are quantstats ``drawdown_details``'s (start, valley, end, max drawdown).
+    """
+    r, one_d = _values(returns)
+    if not one_d and r.shape[1] != 1:
+        raise DataError("drawdown_periods takes one return series")
+    dd = np.asarray(drawdown_series(r[:, 0]))
+    labels = returns.index if isinstance(returns, pd.Series) else pd.RangeIndex(len(dd))
+    rows = []
+    t, n = 0, len(dd)
+    while t < n:
+        if dd[t] >= 0:
+            t += 1
+            continue
+        s0 = t
+        while t < n and dd[t] < 0:
+            t += 1
+        seg = dd[s0:t]
+        k = s0 + int(np.argmin(seg))
+        rows.append({"start": labels[s0], "trough": labels[k], "end": labels[t - 1], "periods": t - s0,
+                     "depth": float(dd[k]), "recovered": t < n})
+    return pd.DataFrame(rows, columns=["start", "trough", "end", "periods", "depth", "recovered"])
+
+
+def longest_drawdown(returns):
+    """Most consecutive periods under water (0 without a drawdown; NaN for an empty series)."""
+    r, _ = _values(returns)
+    if _count(r)[0] == 0:
+        return np.nan
+    d = drawdown_periods(r[:, 0])
+    return float(d["periods"].max()) if len(d) else 0.0
+
+
+def average_drawdown(returns):
+    """Mean depth of the drawdown episodes (negative; 0 without a drawdown; NaN for an empty series).
+    quantstats reports the same average as ``Avg. Drawdown`` (in percent)."""
+    r, _ = _values(returns)
+    if _count(r)[0] == 0:
+        return np.nan
+    d = drawdown_periods(r[:, 0])
+    return float(d["depth"].mean()) if len(d) else 0.0
+
+
+# --------------------------------------------------------------------------- returns by period
+_FREQ = {"M": "M", "Q": "Q", "Y": "Y", "ME": "M", "QE": "Q", "YE": "Y", "A": "Y"}
+
+
+def period_returns(returns, freq: str = "M"):
+    """Compounded return of each calendar month (``"M"``), quarter (``"Q"``) or year (``"Y"``) of dated
+    returns; periods without any present return are dropped (see :func:`monthly_period_returns`)."""
+    if freq not in _FREQ:
+        raise ConfigError(f"freq must be 'M', 'Q' or 'Y', got {freq!r}")
+    if not isinstance(returns, (pd.Series, pd.DataFrame)) or not isinstance(returns.index, pd.DatetimeIndex):
+        raise DataError("period returns need dated returns: a Series or DataFrame with a DatetimeIndex")
+    r, one_d = _values(returns)
+    periods = returns.index.to_period(_FREQ[freq])
+    growth = pd.DataFrame(np.where(np.isnan(r), 1.0, 1.0 + r), index=periods)
+    has = pd.DataFrame(~np.isnan(r), index=periods).groupby(level=0).any()
+    out = (growth.groupby(level=0).prod() - 1.0).where(has)
+    if one_d:
+        s = out.iloc[:, 0].dropna()
+        s.name = getattr(returns, "name", None)
+        return s
+    out.columns = returns.columns.copy()
+    return out.dropna(how="all")
+
+
+def best_year(returns):
+    """Highest calendar-year compounded return (quantstats ``best(aggregate="YE")``)."""
+    y = period_returns(returns, "Y")
+    return float(y.max()) if isinstance(y, pd.Series) else y.max()
+
+
+def worst_year(returns):
+    """Lowest calendar-year compounded return (quantstats ``worst(aggregate="YE")``)."""
+    y = period_returns(returns, "Y")
+    return float(y.min()) if isinstance(y, pd.Series) else y.min()
+
+
+def period_win_rate(returns, freq: str = "M"):
+    """Share of winning months / quarters / years among those that moved (:func:`win_rate` of
+    :func:`period_returns`; quantstats ``win_rate(aggregate=...)``)."""
+    return win_rate(period_returns(returns, freq))
+
+
+def exposure(returns):
+    """Time in market: share of present periods with a non-zero return.
+
+    quantstats ``exposure`` is the same share rounded *up* to whole percent. For a simulated
+    portfolio, the share of sessions with invested weight is the better measure (see
+    :func:`aibt.results.portfolio.portfolio_stats`).
+    """
+    r, one_d = _values(returns)
+    moved = _sum((r != 0) & ~np.isnan(r)).astype(np.float64)
+    return _wrap(_ratio(moved, _count(r).astype(np.float64)), returns, one_d)
+
+
+#: Trailing windows of :func:`trailing_returns`: label -> (kind, months); ``None`` for since inception.
+TRAILING_WINDOWS = {"MTD": ("mtd", 0), "1M": ("months", 1), "3M": ("months", 3), "6M": ("months", 6),
+                    "YTD": ("ytd", 0), "1Y": ("months", 12), "3Y": ("months", 36), "ITD": ("all", 0)}
+
+
+def trailing_returns(prices: pd.Series) -> dict[str, float]:
+    """Compounded returns over the usual trailing windows ending at the last date of a price series.
+
+    A window ``N`` months back starts at the last close on or before ``last date - N months``
+    (2026-05-07 - 3M -> the close of 2026-02-06 or the session before); MTD and YTD start at the last
+    close of the previous month / year; ``ITD`` (since inception) at the first close. A window
+    reaching before the first date is NaN, never a shorter window in disguise.
+
+    quantstats ``metrics`` compounds the returns dated on or after the cut date instead, i.e. it
+    starts one session later when the cut date is a session.
+    """
+    if not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):
+        raise DataError("trailing returns need a price Series with a DatetimeIndex")
+    p = prices.dropna()
+    out: dict[str, float] = {}
+    if len(p) == 0:
+        return {k: np.nan for k in TRAILING_WINDOWS}
+    idx = p.index
+    last = idx[-1]
+    for label, (kind, months) in TRAILING_WINDOWS.items():
+        if kind == "all":
+            cut = idx[0]
+        elif kind == "mtd":
+            cut = last.normalize().replace(day=1) - pd.Timedelta(days=1)
+        elif kind == "ytd":
+            cut = pd.Timestamp(last.year - 1, 12, 31)
+        else:
+            cut = last - pd.DateOffset(months=months)
+        k = idx.searchsorted(cut, side="right") - 1
+        if kind == "all":
+            k = 0
+        if k < 0 or (kind != "all" and cut < idx[0]):
+            out[label] = np.nan
+        else:
+            out[label] = float(p.iloc[-1] / p.iloc[k] - 1.0)
+    return out
+
+
+# --------------------------------------------------------------------------- against a benchmark (more)
+def correlation(returns, benchmark):
+    """Pearson correlation of returns with the benchmark over the periods both are present.
+    NaN for fewer than 2 pairs or zero dispersion."""
+    r, b, one_d = _paired(returns, benchmark)
+    rd = np.where(np.isnan(r), 0.0, r - _nanmean(r))
+    bd = np.where(np.isnan(b), 0.0, b - _nanmean(b))
+    num = _sum(rd * bd)
+    den = np.sqrt(_sum(rd * rd) * _sum(bd * bd))
+    out = np.where((_count(r) >= 2) & (_nanstd(r) > 0) & (_nanstd(b) > 0), _ratio(num, den), np.nan)
+    return _wrap(np.clip(out, -1.0, 1.0), returns, one_d)
+
+
+def r_squared(returns, benchmark):
+    """Share of variance explained by the benchmark, the squared correlation (quantstats
+    ``r_squared``, from a linear regression, is the same number)."""
+    c = correlation(returns, benchmark)
+    return c * c
+
+
+def _capture(returns, benchmark, periods_per_year, up: bool):
+    r, b, one_d = _paired(returns, benchmark)
+    p = _ppy(returns, periods_per_year)
+    keep = (b > 0) if up else (b < 0)
+    rr = np.where(keep, r, np.nan)
+    bb = np.where(keep, b, np.nan)
+    num = np.atleast_1d(cagr(rr, p))
+    den = np.atleast_1d(cagr(bb, p))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where((den != 0) & np.isfinite(den), num / np.where(den != 0, den, 1.0), np.nan)
+    return _wrap(out, returns, one_d)
+
+
+def up_capture(returns, benchmark, periods_per_year: float | None = None):
+    """Up-market capture: CAGR of the returns over the benchmark's up periods divided by the
+    benchmark's CAGR over them (empyrical ``up_capture``). Above 1: the fund gains more than the
+    index when the index rises."""
+    return _capture(returns, benchmark, periods_per_year, up=True)
+
+
+def down_capture(returns, benchmark, periods_per_year: float | None = None):
+    """Down-market capture over the benchmark's down periods (empyrical ``down_capture``). Below 1:
+    the fund loses less than the index when the index falls."""
+    return _capture(returns, benchmark, periods_per_year, up=False)
+
+
+def tracking_deviation(returns, benchmark) -> dict[str, float]:
+    """The tracking figures Chinese ETF reports publish, over all the periods given (both present).
+
+    With the daily tracking deviation :math:`d_t = r_t - b_t` (fund return minus index return):
+
+    - ``mean_abs_daily_deviation``: :math:`\\overline{|d_t|}` (日均跟踪偏离度的绝对值);
+    - ``daily_tracking_error``: :math:`\\mathrm{sd}_{ddof=1}(d_t)`, not annualised;
+    - ``annual_tracking_error``: :math:`\\sqrt{P}\\,\\mathrm{sd}(d_t)` (年化跟踪误差, = :func:`tracking_error`);
+    - ``tracking_difference``: the fund's compounded return minus the index's over the window (not
+      annualised);
+    - ``periods``: the number of paired periods.
+    """
+    r, b, one_d = _paired(returns, benchmark)
+    if not one_d:
+        raise DataError("tracking_deviation takes one fund and one index return series")
+    p = _ppy(returns, None) if isinstance(returns, (pd.Series, pd.DataFrame)) else None
+    d = r - b
+    sd = float(_nanstd(d)[0])
+    return {
+        "periods": int(_count(d)[0]),
+        "mean_abs_daily_deviation": float(_nanmean(np.abs(d))[0]),
+        "daily_tracking_error": sd,
+        "annual_tracking_error": sd * np.sqrt(p) if p is not None else np.nan,
+        "tracking_difference": float(np.atleast_1d(total_return(np.where(np.isnan(d), np.nan, r)))[0]
+                                     - np.atleast_1d(total_return(np.where(np.isnan(d), np.nan, b)))[0]),
+    }
+
+
+# --------------------------------------------------------------------------- rolling, generated
+def rolling(metric, window: int, *, benchmark: bool = False):
+    """A rolling version of a plain metric, generated rather than rewritten (as empyrical's ``roll``).
+
+    ``rolling(sharpe, 60)(returns, periods_per_year=...)`` evaluates ``metric`` on every window of
+    ``window`` consecutive periods at once: the windows become the columns of one 2-D block
+    (``sliding_window_view``), which every metric here accepts. A dated Series keeps the window's
+    last date as index and its annualisation factor comes from the *whole* series' calendar.
+    ``benchmark=True`` for two-series metrics (beta, tracking error): call with ``(returns, benchmark)``.
+    """
+    if isinstance(window, bool) or int(window) != window or window < 2:
+        raise ConfigError(f"rolling window must be an integer of at least 2 periods, got {window!r}")
+    window = int(window)
+    import inspect
+
+    takes_ppy = "periods_per_year" in inspect.signature(metric).parameters
+
+    def run(returns, *args, **kwargs):
+        if benchmark:
+            bench, args = args[0], args[1:]
+            r_arr, b_arr, _ = _paired(returns, bench)
+            r_arr, b_arr = r_arr[:, 0], b_arr[:, 0]
+        else:
+            r_arr = _values(returns)[0][:, 0]
+        if takes_ppy and kwargs.get("periods_per_year") is None:
+            kwargs["periods_per_year"] = _ppy(returns, None)
+        n = len(r_arr)
+        if n < window:
+            vals = np.zeros(0)
+        else:
+            blk = np.lib.stride_tricks.sliding_window_view(r_arr, window).T
+            if benchmark:
+                bblk = np.lib.stride_tricks.sliding_window_view(b_arr, window).T
+                vals = np.asarray(metric(blk, bblk, *args, **kwargs), dtype=np.float64)
+            else:
+                vals = np.asarray(metric(blk, *args, **kwargs), dtype=np.float64)
+        if isinstance(returns, pd.Series):
+            return pd.Series(vals, index=returns.index[window - 1:] if n >= window else returns.index[:0],
+                             name=f"{metric.__name__}_{window}")
+        return vals
+
+    run.__name__ = f"roll_{metric.__name__}"
+    run.__doc__ = f"Rolling {metric.__name__} over {window} periods (generated by :func:`rolling`)."
+    return run
+
+
+def roll_sharpe(returns, window: int, risk_free: float = 0.0, periods_per_year: float | None = None):
+    """Rolling Sharpe ratio: :func:`sharpe` on each window (via :func:`rolling`)."""
+    return rolling(sharpe, window)(returns, risk_free, periods_per_year=periods_per_year)
+
+
+def roll_volatility(returns, window: int, periods_per_year: float | None = None):
+    """Rolling annualised volatility: :func:`annual_volatility` on each window (via :func:`rolling`)."""
+    return rolling(annual_volatility, window)(returns, periods_per_year=periods_per_year)
+
+
+def roll_beta(returns, benchmark, window: int):
+    """Rolling beta: :func:`beta` on each window (via :func:`rolling`)."""
+    return rolling(beta, window, benchmark=True)(returns, benchmark)
+
+
+def roll_tracking_error(returns, benchmark, window: int, periods_per_year: float | None = None):
+    """Rolling annualised tracking error: :func:`tracking_error` on each window (via :func:`rolling`)."""
+    return rolling(tracking_error, window, benchmark=True)(returns, benchmark, periods_per_year=periods_per_year)

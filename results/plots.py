@@ -2,7 +2,7 @@
 
 Figures are built with :class:`matplotlib.figure.Figure` on an Agg canvas (no pyplot, no global
 backend switch, nothing left open), under one fixed style (:data:`STYLE`: bundled DejaVu Sans font,
-fixed DPI, ``svg.hashsalt``), and saved without the ``Software`` PNG tag or any timestamp. Each
+fixed DPI, ``svg.hashsalt``; a CJK font from :data:`CJK_FONTS` when installed), and saved without the ``Software`` PNG tag or any timestamp. Each
 function takes pandas Series/DataFrames and a target path, writes the file atomically and returns
 the path.
 """
@@ -35,6 +35,11 @@ __all__ = [
     "plot_rolling_tracking_error",
     "sweep_grid",
     "plot_sweep_heatmap",
+    "plot_rolling_metrics",
+    "plot_yearly_returns",
+    "plot_return_distribution",
+    "plot_weights",
+    "cjk_font",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -65,6 +70,26 @@ STYLE: dict[str, object] = {
     "axes.formatter.use_locale": False,
 }
 
+#: CJK-capable fonts used for Chinese names when installed (first found wins); DejaVu Sans stays first
+#: for Latin text, matplotlib falls back glyph by glyph (Debian: ``fonts-wqy-zenhei``, see .ci/).
+CJK_FONTS = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei",
+             "PingFang SC")
+
+
+def cjk_font() -> str | None:
+    """The first installed font of :data:`CJK_FONTS`, or None (then Chinese text falls back to boxes,
+    cleanly: no warning per glyph)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in CJK_FONTS if n in names), None)
+
+
+def _font_family() -> list[str]:
+    cjk = cjk_font()
+    return ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
+
+
 _BENCH_COLOR = "#555555"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -85,9 +110,22 @@ def _save(fig: Figure, path: PathLike) -> Path:
 def _draw(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
     # Start from matplotlib's defaults, not the process's rcParams: libraries such as quantstats or
     # seaborn change global styles on import, which would make the bytes depend on what was imported.
+    import logging
+
+    fm_log = logging.getLogger("matplotlib.font_manager")
+    level = fm_log.level
+    fm_log.setLevel(logging.ERROR)  # WenQuanYi ships weight 500 only: matplotlib would warn per figure
+    try:
+        return _draw_styled(path, width, height, draw)
+    finally:
+        fm_log.setLevel(level)
+
+
+def _draw_styled(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
+        matplotlib.rcParams["font.family"] = _font_family()
         fig = _new_figure(width, height)
         draw(fig)
         fig.tight_layout()
@@ -394,8 +432,13 @@ def rolling_tracking_error(
     if len(common) < window:
         raise DataError(f"only {len(common)} dates common to returns and benchmark, fewer than window={window}")
     ppy = annualization_factor(common, periods_per_year)
-    active = tracker.loc[common].sub(bench.loc[common], axis=0)
-    te = active.rolling(window, min_periods=window).std(ddof=1) * math.sqrt(ppy)
+    # the plain metric on every window (aibt.results.metrics.rolling), not a second implementation
+    from aibt.results.metrics import roll_tracking_error
+
+    b = bench.loc[common]
+    te = pd.DataFrame({col: roll_tracking_error(tracker.loc[common, col], b, window, periods_per_year=ppy)
+                       .reindex(common) for col in tracker.columns}, index=common)
+    te.columns = tracker.columns
     if te.isna().all(axis=None):
         raise DataError(f"no {window}-date window without missing returns")
     return te
@@ -592,3 +635,130 @@ def _tick(value: object) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):g}"
     return str(value)
+
+
+# --------------------------------------------------------------------------- tear-sheet figures
+def plot_rolling_metrics(
+    returns: pd.Series,
+    benchmark_returns: pd.Series,
+    path: PathLike,
+    *,
+    window: int = 60,
+    periods_per_year: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Three panels over a rolling window: Sharpe ratio, annualised volatility (of both series) and
+    beta to the benchmark, each the plain metric on every window
+    (:func:`aibt.results.metrics.rolling`)."""
+    from aibt.results import metrics as M
+
+    common = returns.dropna().index.intersection(benchmark_returns.dropna().index)
+    if len(common) < window:
+        raise DataError(f"only {len(common)} common dates, fewer than window={window}")
+    r, b = returns.loc[common], benchmark_returns.loc[common]
+    ppy = annualization_factor(common, periods_per_year)
+    panels = {
+        "Sharpe": (M.roll_sharpe(r, window, periods_per_year=ppy), M.roll_sharpe(b, window, periods_per_year=ppy)),
+        "volatility": (M.roll_volatility(r, window, periods_per_year=ppy),
+                       M.roll_volatility(b, window, periods_per_year=ppy)),
+        "beta": (M.roll_beta(r, b, window), None),
+    }
+    heading = title if title is not None else f"Rolling {window}-session metrics"
+
+    def draw(fig: Figure) -> None:
+        axes = fig.subplots(3, 1, sharex=True)
+        for ax, (name, (mine, theirs)) in zip(axes, panels.items()):
+            ax.plot(mine.index, mine.to_numpy(), linewidth=1.1, label=_label(returns.name or "returns"))
+            if theirs is not None:
+                ax.plot(theirs.index, theirs.to_numpy(), linewidth=1.0, linestyle="--", color=_BENCH_COLOR,
+                        label=_label(benchmark_returns.name or "benchmark"))
+            if name == "volatility":
+                ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            if name == "beta":
+                ax.axhline(1.0, color="black", linewidth=0.6, alpha=0.5)
+            if name == "Sharpe":
+                ax.axhline(0.0, color="black", linewidth=0.6, alpha=0.5)
+                ax.legend(loc="upper left", fontsize=8)
+            ax.set_ylabel(name)
+        axes[0].set_title(heading)
+
+    return _draw(path, 10.0, 6.0, draw)
+
+
+def plot_yearly_returns(yearly: pd.DataFrame, path: PathLike, *, title: str = "Calendar-year returns") -> Path:
+    """Grouped bars of calendar-year returns: one group per year (index), one bar per column."""
+    if not isinstance(yearly, pd.DataFrame):
+        raise DataError("yearly returns: need a DataFrame, years as index, one column per series")
+    table = yearly.astype("float64")
+    if table.empty:
+        raise DataError("yearly returns: nothing to plot")
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        k = table.shape[1]
+        width = 0.8 / k
+        x = np.arange(len(table))
+        for j, col in enumerate(table.columns):
+            vals = table[col].to_numpy()
+            ax.bar(x + (j - (k - 1) / 2) * width, np.nan_to_num(vals), width, label=_label(col))
+        ax.set_xticks(x, [str(i) for i in table.index])
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title(title)
+        ax.legend(loc="best", fontsize=8)
+
+    return _draw(path, 10.0, 3.6, draw)
+
+
+def plot_return_distribution(returns: pd.Series | pd.DataFrame, path: PathLike, *, bins: int = 60,
+                             title: str = "Distribution of daily returns") -> Path:
+    """Histogram (density) of daily returns, one outline per column, with the 5 % historical VaR of
+    the first column marked."""
+    frame = _as_frame(returns, "returns").astype("float64")
+    values = frame.to_numpy()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise DataError("returns: nothing to plot")
+    edges = np.linspace(float(finite.min()), float(finite.max()), bins + 1)
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        for i, col in enumerate(frame.columns):
+            x = frame[col].dropna().to_numpy()
+            ax.hist(x, bins=edges, density=True, histtype="stepfilled" if i == 0 else "step",
+                    alpha=0.45 if i == 0 else 1.0, linewidth=1.1, label=_label(col))
+        first = frame.iloc[:, 0].dropna().to_numpy()
+        var = float(np.percentile(first, 5))
+        ax.axvline(var, color="#d62728", linewidth=1.0, linestyle=":", label=f"VaR 95% {var * 100:.2f}%")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title(title)
+        ax.set_ylabel("density")
+        ax.legend(loc="upper left", fontsize=8)
+
+    return _draw(path, 10.0, 3.4, draw)
+
+
+def plot_weights(weights: pd.DataFrame, path: PathLike, *, top: int = 10, title: str | None = None) -> Path:
+    """Horizontal bars of the ``top`` largest index weights, labelled ``code name`` (Chinese names
+    need a CJK font, :func:`cjk_font`), with the review weight as a tick.
+
+    ``weights`` has columns ``code``, ``name``, ``weight`` and optionally ``review_weight``
+    (:func:`aibt.commands.concentration.concentration_report`'s members).
+    """
+    if not isinstance(weights, pd.DataFrame) or not {"code", "name", "weight"} <= set(weights.columns):
+        raise DataError("weights: need a DataFrame with columns code, name, weight")
+    t = weights.sort_values("weight", ascending=False, kind="mergesort").head(int(top)).iloc[::-1]
+    heading = title if title is not None else f"Top {len(t)} weights: {t['weight'].sum() * 100:.2f}%"
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        y = np.arange(len(t))
+        ax.barh(y, t["weight"].to_numpy(), color="#1f77b4", label="weight (drifted)")
+        if "review_weight" in t.columns:
+            ax.scatter(t["review_weight"].to_numpy(), y, marker="|", s=160, color="#d62728", label="at the review")
+        ax.set_yticks(y, [f"{c} {n}" for c, n in zip(t["code"], t["name"])])
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title(heading)
+        ax.legend(loc="lower right", fontsize=8)
+
+    return _draw(path, 10.0, 0.32 * len(t) + 1.2, draw)

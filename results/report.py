@@ -1,9 +1,11 @@
 """The single-file HTML report: sections of text, tables and plots, a table of contents, the manifest.
 
 The file is self-contained: images are embedded as base64 ``data:`` URIs, the stylesheet is inline,
-there is no JavaScript and no external resource, so it opens offline, can be mailed as one file and
-renders the same everywhere. Same inputs give the same bytes (no timestamps; the manifest is
-embedded as sorted JSON).
+interactive charts (zoom, hover) carry plotly.js inlined once, and there is no external resource, so
+it opens offline, can be mailed as one file and renders the same everywhere. Same inputs give the
+same bytes (no timestamps, fixed element ids; the manifest is a short summary with the sorted raw
+JSON folded away). Tables are formatted for people (:func:`aibt.results.io.display_rows`: percents
+and ratios with fixed digits, names beside codes) and wrap their headers so they fit the page.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from aibt.errors import AibtError
-from aibt.results.io import format_cell, json_text, table_rows, write_text
+from aibt.results.io import display_rows, format_cell, json_text, table_rows, write_text  # noqa: F401
 
 __all__ = ["Section", "format_display", "render_report", "report_html"]
 
@@ -34,8 +36,9 @@ _CSS = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f6f7f9; color: #1d2330;
-  font: 15px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
+  font: 15px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, "WenQuanYi Zen Hei",
+  "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
 h1 { font-size: 26px; margin: 8px 0 16px; }
 h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid #d9dee7; }
 p { margin: 8px 0; max-width: 80ch; }
@@ -47,10 +50,21 @@ a:hover { text-decoration: underline; }
 figure { margin: 16px 0; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid #e3e7ee; }
 figcaption, caption { color: #4a5568; font-size: 13px; padding: 4px 0; text-align: left; caption-side: top; }
-.table-wrap { overflow-x: auto; margin: 14px 0; }
-table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 10px; border-bottom: 1px solid #e3e7ee; white-space: nowrap; }
-thead th { background: #eef1f5; border-bottom: 2px solid #c9d0db; text-align: left; }
+.table-wrap { overflow-x: auto; margin: 14px 0; max-width: 100%; }
+table { border-collapse: collapse; font-size: 12.5px; font-variant-numeric: tabular-nums; }
+th, td { padding: 3px 7px; border-bottom: 1px solid #e3e7ee; }
+td { white-space: nowrap; }
+thead th { background: #eef1f5; border-bottom: 2px solid #c9d0db; text-align: left; vertical-align: bottom;
+  white-space: normal; overflow-wrap: normal; word-break: normal; }
+td.wrap { white-space: normal; min-width: 9em; max-width: 18em; }
+table.key td:first-child { font-weight: 600; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 0 24px; }
+.chart { width: 100%; min-height: 380px; margin: 12px 0; border: 1px solid #e3e7ee; }
+details { margin: 10px 0; } summary { cursor: pointer; color: #1f5fae; }
+dl.manifest { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; font-size: 13px; }
+dl.manifest dt { font-weight: 600; } dl.manifest dd { margin: 0; overflow-wrap: anywhere; }
+@media (max-width: 900px) { main { padding: 12px 10px 32px; } table { font-size: 11.5px; }
+  th, td { padding: 2px 4px; } }
 th.num, td.num { text-align: right; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 pre { background: #f0f3f7; border: 1px solid #d9dee7; padding: 12px; overflow-x: auto; font-size: 12px;
@@ -76,6 +90,11 @@ class Section:
         Tables in order; floats shown with :func:`format_display`.
     images : sequence of path-like or (caption, path-like)
         PNG, JPEG, GIF or SVG files to embed, in order, shown before the tables.
+    charts : sequence of str
+        Interactive chart fragments (:func:`aibt.results.interactive.line_chart`), shown first;
+        plotly.js is inlined once in the page when any section has one.
+    key_table : bool
+        Show the tables as the key-metrics block: side by side, bold metric names, before the charts.
     """
 
     id: str
@@ -83,6 +102,8 @@ class Section:
     paragraphs: Sequence[str] = ()
     tables: Sequence[pd.DataFrame | pd.Series | tuple[str, pd.DataFrame | pd.Series]] = ()
     images: Sequence[PathLike | tuple[str, PathLike]] = ()
+    charts: Sequence[str] = ()
+    key_table: bool = False
 
 
 def format_display(value: Any, digits: int = 4) -> str:
@@ -141,19 +162,27 @@ def _split_caption(item: Any) -> tuple[str | None, Any]:
     return None, item
 
 
-def _table_html(df: pd.DataFrame | pd.Series, caption: str | None, digits: int, where: str) -> str:
+def _header_html(text: str) -> str:
+    """A column header that may break after underscores (``tracking_<wbr>error_<wbr>annual``)."""
+    return html.escape(text).replace("_", "_<wbr>")
+
+
+def _table_html(df: pd.DataFrame | pd.Series, caption: str | None, digits: int, where: str,
+                css_class: str | None = None) -> str:
     if not isinstance(df, (pd.DataFrame, pd.Series)):
         raise AibtError(f"{where}: a table must be a pandas DataFrame or Series, got {type(df).__name__}")
-    header, body, numeric = table_rows(df, None, lambda v: format_display(v, digits))
+    header, body, numeric = display_rows(df, None)
     esc = html.escape
     cls = [' class="num"' if num else "" for num in numeric]
-    lines = ['<div class="table-wrap"><table>']
+    lines = [f'<div class="table-wrap"><table{f" class={chr(34)}{css_class}{chr(34)}" if css_class else ""}>']
     if caption:
         lines.append(f"<caption>{esc(caption)}</caption>")
-    lines.append("<thead><tr>" + "".join(f"<th{c}>{esc(h)}</th>" for h, c in zip(header, cls)) + "</tr></thead>")
+    lines.append("<thead><tr>" + "".join(f"<th{c}>{_header_html(h)}</th>" for h, c in zip(header, cls))
+                 + "</tr></thead>")
     lines.append("<tbody>")
     for row in body:
-        lines.append("<tr>" + "".join(f"<td{c}>{esc(v)}</td>" for v, c in zip(row, cls)) + "</tr>")
+        lines.append("<tr>" + "".join(f"<td{c if c or len(v) <= 24 else ' class=' + chr(34) + 'wrap' + chr(34)}>{esc(v)}</td>"
+                                      for v, c in zip(row, cls)) + "</tr>")
     lines.append("</tbody></table></div>")
     return "\n".join(lines)
 
@@ -186,9 +215,30 @@ def _check_sections(sections: Sequence[Section]) -> None:
         seen.add(sec.id)
         if not isinstance(sec.title, str) or not sec.title.strip():
             raise AibtError(f"report section {sec.id!r} needs a non-empty title")
-        for name in ("paragraphs", "tables", "images"):
+        for name in ("paragraphs", "tables", "images", "charts"):
             if isinstance(getattr(sec, name), (str, bytes, pd.DataFrame, pd.Series)):
                 raise AibtError(f"report section {sec.id!r}: {name} must be a list")
+
+
+def _manifest_summary(manifest: Mapping[str, Any]) -> str:
+    """The manifest as a few readable lines: code, data, command, environment, outputs."""
+    esc = html.escape
+    m = dict(manifest)
+    code = m.get("aibt_version") or "?"
+    if m.get("git_commit"):
+        code += f", git {m['git_commit'][:12]}" + (" (uncommitted changes)" if m.get("git_dirty") else "")
+    if m.get("source_hash"):
+        code += f", source sha256 {str(m['source_hash'])[:16]}… ({m.get('source_files', '?')} files)"
+    versions = m.get("versions") or {}
+    env = ", ".join(f"{k} {v}" for k, v in versions.items() if v)
+    rows = [
+        ("code", code),
+        ("data snapshot", str(m.get("snapshot_hash", ""))[:16] + "…"),
+        ("command", " ".join(m.get("command") or [])),
+        ("environment", env),
+        ("outputs", f"{len(m.get('outputs') or {})} files, each with its sha256 in manifest.json"),
+    ]
+    return '<dl class="manifest">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows) + "</dl>"
 
 
 def report_html(sections: Sequence[Section], manifest: Mapping[str, Any], *, title: str = "aibt report",
@@ -212,6 +262,10 @@ def report_html(sections: Sequence[Section], manifest: Mapping[str, Any], *, tit
         "<h2>Contents</h2>",
         "<ol>",
     ]
+    if any(sec.charts for sec in sections):
+        from aibt.results.interactive import plotly_js
+
+        parts.insert(parts.index("</head>"), f"<script>{plotly_js()}</script>")
     for sec in sections:
         parts.append(f'<li><a href="#{sec.id}">{esc(sec.title)}</a></li>')
     parts.append('<li><a href="#manifest">Manifest</a></li>')
@@ -221,19 +275,32 @@ def report_html(sections: Sequence[Section], manifest: Mapping[str, Any], *, tit
         parts.append(f"<h2>{esc(sec.title)}</h2>")
         for para in sec.paragraphs:
             parts.append(f"<p>{esc(str(para))}</p>")
+        tables = list(sec.tables)
+        if sec.key_table and tables:  # the key-metrics tables side by side, before the charts
+            parts.append('<div class="grid2">')
+            for j, item in enumerate(tables):
+                caption, table = _split_caption(item)
+                parts.append(_table_html(table, caption, digits, f"section {sec.id!r} key table {j}", "key"))
+            parts.append("</div>")
+            tables = []
+        for chart in sec.charts:
+            parts.append(str(chart))
         for j, item in enumerate(sec.images):
             caption, path = _split_caption(item)
             parts.append(_figure_html(path, caption, f"section {sec.id!r} image {j}"))
-        for j, item in enumerate(sec.tables):
+        for j, item in enumerate(tables):
             caption, table = _split_caption(item)
             parts.append(_table_html(table, caption, digits, f"section {sec.id!r} table {j}"))
         parts.append("</section>")
     parts += [
         '<section id="manifest">',
         "<h2>Manifest</h2>",
-        "<p>What produced this report: code version, environment, configuration, data snapshot and the "
-        "sha256 of every output file.</p>",
+        "<p>What produced this report; the full record (configuration and the sha256 of every output "
+        "file) is <code>manifest.json</code>, folded below.</p>",
+        _manifest_summary(manifest),
+        "<details><summary>raw manifest.json</summary>",
         f"<pre>{esc(json_text(dict(manifest)).rstrip())}</pre>",
+        "</details>",
         "</section>",
         "</main>",
         "</body>",

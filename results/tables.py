@@ -13,7 +13,7 @@ from aibt.errors import ConfigError, DataError
 
 __all__ = [
     "drawdown_table", "monthly_returns", "monthly_returns_table", "best_month",
-    "holding_period_returns", "profit_probability",
+    "holding_period_returns", "profit_probability", "drifted_weights", "top_weight",
 ]
 
 DRAWDOWN_COLUMNS = [
@@ -242,3 +242,71 @@ def profit_probability(prices: pd.Series, months: int | None = None, sessions: i
         "first_window": {"start": w["start"].iloc[0], "end": w["end"].iloc[0]},
         "last_window": {"start": w["start"].iloc[-1], "end": w["end"].iloc[-1]},
     }
+
+
+# --------------------------------------------------------------------------- index concentration
+def drifted_weights(weights: pd.Series, prices: pd.DataFrame, effective_date, date) -> pd.DataFrame:
+    """Index weights on ``date``, drifted by prices since the review that set them.
+
+    A review's weights :math:`w_i` hold at the close before its first effective session :math:`t_0`
+    (the index rebalances there); on a later close :math:`t`
+
+    .. math:: w_i(t) = \\frac{w_i\\, p_{i,t} / p_{i,t_0 - 1}}{\\sum_j w_j\\, p_{j,t} / p_{j,t_0 - 1}}
+
+    with adjusted closes :math:`p` (a suspended name keeps its last close).
+
+    Parameters
+    ----------
+    weights : Series
+        Review weights by code (summing to 1).
+    prices : DataFrame
+        Adjusted closes, sessions x codes, covering the session before ``effective_date`` to ``date``.
+    effective_date, date : date-like
+        The review's effective date and the date to measure (on or after it).
+
+    Returns
+    -------
+    DataFrame indexed by code, sorted by drifted weight (largest first; ties by code): ``review_weight``,
+    ``weight`` (drifted), ``price_change`` (since the rebalancing close), ``rank``.
+
+    Raises
+    ------
+    DataError
+        ``date`` before the effective date, no session before it, or a constituent without a price.
+    """
+    w = pd.Series(weights, dtype=np.float64)
+    eff, day = pd.Timestamp(effective_date), pd.Timestamp(date)
+    if day < eff:
+        raise DataError(f"date {day.date()} is before the review's effective date {eff.date()}")
+    missing = sorted(set(w.index) - set(prices.columns))
+    if missing:
+        raise DataError(f"no prices for constituent(s) {missing}")
+    px = prices[list(w.index)].ffill()
+    idx = pd.DatetimeIndex(px.index)
+    t0 = idx.searchsorted(eff)  # first session on/after the effective date
+    t = idx.searchsorted(day, side="right") - 1  # last session on/before the date
+    if t0 == 0:
+        raise DataError(f"no session before the effective date {eff.date()} in the prices")
+    if t < t0 - 1:
+        raise DataError(f"no session between {eff.date()} and {day.date()}")
+    base, now = px.iloc[t0 - 1].to_numpy(), px.iloc[t].to_numpy()
+    bad = [c for c, b, n in zip(w.index, base, now) if not (np.isfinite(b) and np.isfinite(n))]
+    if bad:
+        raise DataError(f"constituent(s) {bad} have no price at {idx[t0 - 1].date()} or {idx[t].date()}")
+    rel = now / base
+    drift = w.to_numpy() * rel
+    out = pd.DataFrame({"review_weight": w.to_numpy(), "weight": drift / drift.sum(), "price_change": rel - 1.0},
+                       index=pd.Index([str(c) for c in w.index], name="code"))
+    out = out.iloc[np.lexsort((out.index.to_numpy(), -out["weight"].to_numpy()))]
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs["as_of"] = idx[t]
+    out.attrs["rebalance_close"] = idx[t0 - 1]
+    return out
+
+
+def top_weight(weights: pd.Series | pd.DataFrame, n: int = 10) -> float:
+    """Sum of the ``n`` largest weights (a Series of weights, or :func:`drifted_weights`' frame)."""
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ConfigError(f"top must be a positive integer, got {n!r}")
+    w = weights["weight"] if isinstance(weights, pd.DataFrame) else pd.Series(weights, dtype=np.float64)
+    return float(np.sort(w.to_numpy(dtype=np.float64))[::-1][: int(n)].sum())

@@ -90,8 +90,9 @@ def test_tables_show_display_numbers_and_right_align_numbers(tmp_path, parts):
     html = render_report(sections, manifest, tmp_path / "report.html").read_text("utf-8")
     assert "<caption>Summary</caption>" in html
     assert '<th>symbol</th><th class="num">cagr</th><th class="num">trades</th>' in html
-    assert '<tr><td>588790</td><td class="num">0.1235</td><td class="num">12</td></tr>' in html
-    assert '<tr><td>950180</td><td class="num">-0.05000</td><td class="num">3</td></tr>' in html
+    # a CAGR column is a percent with 2 decimals (aibt.results.io.display_kind)
+    assert '<tr><td>588790</td><td class="num">12.35%</td><td class="num">12</td></tr>' in html
+    assert '<tr><td>950180</td><td class="num">-5.00%</td><td class="num">3</td></tr>' in html
     assert '<tr><td>2024-01-02</td><td class="num">1,235</td></tr>' in html
 
 
@@ -101,7 +102,7 @@ def test_manifest_round_trips_and_nothing_external(tmp_path, parts):
     doc = _parse(out)
     assert json.loads(doc.pre) == manifest
     html = out.read_text("utf-8")
-    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert "<script" not in html and "<link" not in html and "@import" not in html  # no charts given: no JS
     assert "http://" not in html and "https://" not in html
     srcs = [a.get("src") for t, a in doc.tags if "src" in a]
     assert srcs and all(s.startswith("data:") for s in srcs)

@@ -40,9 +40,9 @@ def _frame() -> pd.DataFrame:
     ("value", "text"),
     [
         (0.1 + 0.2, "0.3"),
-        (1 / 3, "0.3333333333"),
+        (1 / 3, "0.333333333333333"),  # CSV: full double precision (15 significant digits)
         (-0.0, "0"),
-        (123456789012.5, "1.23456789e+11"),
+        (123456789012.5, "123456789012.5"),
         (1e-7, "1e-07"),
         (float("nan"), ""),
         (float("inf"), "inf"),
@@ -81,7 +81,7 @@ def test_csv_exact_text(tmp_path):
         "2024-01-02,0.3,中际旭创,100,True\n"
         "2024-01-03,,a|b,200,False\n"
         "2024-01-04,0,,300,True\n"
-        '2024-01-05,0.3333333333,"say ""hi"", ok",400,False\n'
+        '2024-01-05,0.333333333333333,"say ""hi"", ok",400,False\n'
     )
     back = pd.read_csv(path, index_col="date", parse_dates=True)
     assert back["lots"].tolist() == [100, 200, 300, 400]
@@ -97,13 +97,24 @@ def test_csv_default_range_index_is_left_out_and_series_is_a_column(tmp_path):
 
 def test_markdown_exact_text():
     assert markdown_text(_frame()) == (
-        "| date       |          ret | name         | lots | up    |\n"
-        "| ---------- | -----------: | ------------ | ---: | ----- |\n"
-        "| 2024-01-02 |          0.3 | 中际旭创     |  100 | True  |\n"
-        "| 2024-01-03 |              | a\\|b         |  200 | False |\n"
-        "| 2024-01-04 |            0 |              |  300 | True  |\n"
-        '| 2024-01-05 | 0.3333333333 | say "hi", ok |  400 | False |\n'
+        "| date       |    ret | name         | lots | up    |\n"
+        "| ---------- | -----: | ------------ | ---: | ----- |\n"
+        "| 2024-01-02 | 0.3000 | 中际旭创     |  100 | True  |\n"
+        "| 2024-01-03 |        | a\\|b         |  200 | False |\n"
+        "| 2024-01-04 |      0 |              |  300 | True  |\n"
+        '| 2024-01-05 | 0.3333 | say "hi", ok |  400 | False |\n'
     )
+
+
+def test_markdown_is_for_people_csv_keeps_precision():
+    frame = pd.DataFrame({"code": ["688256", "688008"], "name": ["寒武纪", "澜起科技"],
+                          "weight": [0.15541234, 0.1], "sharpe": [1.459490676, -0.5], "beta": [0.97626, 1.0],
+                          "avg_total_cap": [1.030913081e10, 5549846093.0], "replication": [-2.220446049250313e-16, 0.0]})
+    md = markdown_text(frame).splitlines()
+    assert md[2] == "| 688256 | 寒武纪   | 15.54% |   1.46 | 0.976 | 10,309,130,810 |           0 |"
+    assert md[3] == "| 688008 | 澜起科技 | 10.00% |  -0.50 | 1.000 |  5,549,846,093 |           0 |"
+    csv = rio.csv_text(frame).splitlines()
+    assert csv[1] == "688256,寒武纪,0.15541234,1.459490676,0.97626,10309130810,-2.22044604925031e-16"
 
 
 def test_json_sorted_rounded_and_nan_as_null(tmp_path):

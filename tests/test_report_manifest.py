@@ -56,8 +56,8 @@ def test_build_manifest_content(tmp_path):
     config = {"etf": "588790", "window": 60, "fees": {"commission": 0.00025}, "dates": [pd.Timestamp("2024-01-02")],
               "weights": np.array([0.5, 0.5])}
     m = build_manifest(config, "sha256:feed", ["aibt", "run", "--out", "x"], outputs)
-    assert set(m) == {"schema", "aibt_version", "git_commit", "git_dirty", "versions", "config", "snapshot_hash",
-                      "command", "outputs"}
+    assert set(m) == {"schema", "aibt_version", "git_commit", "git_dirty", "source_hash", "source_files", "versions",
+                      "config", "snapshot_hash", "command", "outputs"}
     assert m["aibt_version"] == version("aibt")
     assert m["versions"]["python"] == platform.python_version()
     assert m["versions"]["numpy"] == np.__version__
@@ -114,3 +114,27 @@ def test_run_info_keeps_time_apart(tmp_path):
                                             "finished": "2024-05-06T09:30:12.345600+00:00", "seconds": 12.346}
     with pytest.raises(AibtError, match="timezone-aware"):
         write_run_info(tmp_path, dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 2))
+
+
+def test_code_is_identified_without_git(tmp_path):
+    """After a plain ``pip install .`` there is no git: the source hash still names the code."""
+    import hashlib
+    from pathlib import Path
+
+    import aibt.results.manifest as man
+
+    m = build_manifest({}, "sha256:feed", ["aibt"], {}, git_dir=tmp_path)  # tmp_path: not a git checkout
+    assert m["git_commit"] is None and m["git_dirty"] is None
+    assert len(m["source_hash"]) == 64 and m["source_files"] > 50
+    # recomputed by hand from the files of the repository (this is an editable install)
+    repo = Path(__file__).resolve().parents[1]
+    dirs = {"aibt": repo / "src/aibt", "aibt.commands": repo / "src/aibt/commands", "aibt.universes": repo / "universes",
+            "aibt.data": repo / "data", "aibt.engine": repo / "engine", "aibt.strategies": repo / "strategies",
+            "aibt.results": repo / "results"}
+    entries = []
+    for name, root in dirs.items():
+        for pattern in ("*.py", "tables/*.csv", "tables/*.toml"):
+            for f in root.glob(pattern):
+                entries.append(f"{name}/{f.relative_to(root).as_posix()}\0{hashlib.sha256(f.read_bytes()).hexdigest()}")
+    assert m["source_hash"] == hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+    assert man.source_hash()[0] == m["source_hash"]

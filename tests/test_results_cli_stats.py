@@ -27,7 +27,7 @@ for _c in cmd.COMMANDS:
 def series():
     rng = np.random.default_rng(5)
     idx = pd.bdate_range("2023-01-03", "2024-09-30")
-    a = pd.Series(2.0 * np.cumprod(1 + rng.normal(0.001, 0.02, len(idx))), index=idx, name="950180")
+    a = pd.Series(2.0 * np.cumprod(1 + rng.normal(0.001, 0.02, len(idx))), index=idx, name="000688")
     b = pd.Series(1.0 * np.cumprod(1 + rng.normal(0.0005, 0.015, len(idx))), index=idx, name="588790")
     return a, b
 
@@ -43,7 +43,7 @@ def csv_file(tmp_path, series):
 @pytest.fixture
 def snapshot(monkeypatch, series):
     a, b = series
-    table = {"950180": a, "588790": b}
+    table = {"000688": a, "588790": b}
 
     def load(symbol):
         if symbol not in table:
@@ -101,14 +101,14 @@ def test_user_errors_exit_2_with_one_line(csv_file, tmp_path, snapshot):
 
 
 def test_compare_symbols_and_csv(snapshot, csv_file):
-    res = run("compare", "950180", "588790", str(csv_file), "--start", "2023-03-01", "--json")
+    res = run("compare", "000688", "588790", str(csv_file), "--start", "2023-03-01", "--json")
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)["series"]
-    assert [r["name"] for r in rows] == ["950180", "588790", str(csv_file)]
+    assert [r["name"] for r in rows] == ["000688", "588790", str(csv_file)]
     assert all(r["start"] == "2023-03-01" for r in rows)
-    # the CSV holds the same prices as 950180 (to 12 significant digits in the file's text)
+    # the CSV holds the same prices as 000688 (to 12 significant digits in the file's text)
     assert rows[2]["cagr"] == pytest.approx(rows[0]["cagr"], rel=1e-9)
-    text = run("compare", "950180", "588790")
+    text = run("compare", "000688", "588790")
     assert text.exit_code == 0 and "P(profit), 6M hold" in text.output and "588790" in text.output
 
 

@@ -23,7 +23,9 @@ TOL = 1e-10
 @pytest.fixture(scope="module")
 def rets():
     rng = np.random.default_rng(42)
-    idx = pd.bdate_range("2022-01-03", periods=320)
+    from aibt.data.calendar import xshg_sessions
+
+    idx = xshg_sessions("2022-01-04", "2024-12-31")[:320]
     r = pd.Series(rng.normal(0.0006, 0.021, len(idx)), index=idx, name="fund")
     noise = pd.Series(rng.normal(0.0002, 0.012, len(idx)), index=idx)
     b = (0.6 * r + noise).rename("index")
@@ -40,17 +42,23 @@ def test_sessions_per_year_from_xshg_calendar():
 
 
 def test_annualization_factor_rules():
-    idx = pd.bdate_range("2023-01-02", "2024-12-31")
+    from aibt.data.calendar import xshg_sessions
+
+    idx = xshg_sessions("2023-01-03", "2024-12-31")
     assert annualization_factor(idx) == pytest.approx((242 + 242) / 2)
     assert annualization_factor(pd.Series(0.0, index=idx)) == 242.0
-    assert periods_per_year_for_index(pd.bdate_range("2013-06-03", "2014-06-30")) == (238 + 245) / 2
-    assert annualization_factor(None) == 252.0
-    assert annualization_factor(np.zeros(3)) == 252.0
+    assert periods_per_year_for_index(xshg_sessions("2013-06-03", "2014-06-30")) == (238 + 245) / 2
+    # weekdays that include the XSHG holidays fit no exchange: the observed rate, (T - 1) / years
+    wd = pd.bdate_range("2023-01-02", "2024-12-31")
+    assert annualization_factor(wd) == pytest.approx((len(wd) - 1) / ((wd[-1] - wd[0]).days / 365.25))
+    with pytest.raises(ConfigError, match="periods_per_year"):
+        annualization_factor(None)  # undated: no calendar, no silent 252
+    with pytest.raises(ConfigError, match="periods_per_year"):
+        annualization_factor(np.zeros(3))
     assert annualization_factor(idx, periods_per_year=12) == 12.0
     with pytest.raises(ConfigError, match="periods_per_year"):
         annualization_factor(None, periods_per_year=0)
-    with pytest.raises(ConfigError, match="not daily"):
-        annualization_factor(pd.date_range("2020-01-31", periods=24, freq="ME"))
+    assert annualization_factor(pd.date_range("2020-01-31", periods=24, freq="ME")) == 12.0
 
 
 # ------------------------------------------------------------------ hand-worked
@@ -76,10 +84,10 @@ def test_hand_worked_values():
 
 def test_undefined_results_are_nan():
     const = np.full(10, 0.001)
-    assert np.isnan(m.sharpe(const))  # zero deviation: undefined, not inf
-    assert np.isnan(m.sortino(const))
-    assert np.isnan(m.calmar(const))  # no drawdown
-    assert np.isnan(m.annual_volatility(np.array([0.01])))
+    assert np.isnan(m.sharpe(const, periods_per_year=242))  # zero deviation: undefined, not inf
+    assert np.isnan(m.sortino(const, periods_per_year=242))
+    assert np.isnan(m.calmar(const, periods_per_year=242))  # no drawdown
+    assert np.isnan(m.annual_volatility(np.array([0.01]), periods_per_year=242))
     assert np.isnan(m.total_return(np.array([np.nan, np.nan])))
     assert np.isnan(m.win_rate(np.zeros(5)))
 
@@ -197,10 +205,12 @@ def test_dataframe_columns_are_portfolios(rets):
 def test_derived_periods_per_year_from_dates(rets):
     r, _ = rets
     p = annualization_factor(r)
-    assert p == (242 + 242 + 242) / 3  # 2022-2024 have 242 sessions each
+    assert p == (242 + 242) / 2  # 320 XSHG sessions from 2022-01-04 span 2022-2023, 242 sessions each
     assert m.annual_volatility(r) == pytest.approx(m.annual_volatility(r, p), abs=1e-15)
-    # a bare array falls back to 252
-    assert m.annual_volatility(r.to_numpy()) == pytest.approx(m.annual_volatility(r, 252), abs=1e-15)
+    # a bare array has no calendar: the factor must be given
+    with pytest.raises(ConfigError, match="periods_per_year"):
+        m.annual_volatility(r.to_numpy())
+    assert m.annual_volatility(r.to_numpy(), p) == m.annual_volatility(r)
 
 
 def test_monthly_needs_dates():

@@ -17,7 +17,9 @@ from aibt.results.stats_report import compare_reports, read_price_csv, stats_rep
 @pytest.fixture(scope="module")
 def prices():
     rng = np.random.default_rng(11)
-    idx = pd.bdate_range("2023-01-03", "2024-12-31")
+    from aibt.data.calendar import xshg_sessions
+
+    idx = xshg_sessions("2023-01-03", "2024-12-31")
     return pd.Series(1.2 * np.cumprod(1 + rng.normal(0.0008, 0.02, len(idx))), index=idx, name="588790")
 
 

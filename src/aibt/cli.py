@@ -18,6 +18,7 @@ COMMANDS = {
     "universe": "aibt.commands.universe:universe",
     "stats": "aibt.commands.stats:stats",
     "compare": "aibt.commands.stats:compare",
+    "concentration": "aibt.commands.concentration:concentration",
     "screen": "aibt.commands.screen:screen",
     "track": "aibt.commands.track:track",
     "run": "aibt.commands.run:run",

@@ -135,6 +135,97 @@ def profit_probability_table(prices: pd.Series, months=(1, 3, 6, 12)) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def with_names(df: pd.DataFrame, code_col: str) -> pd.DataFrame:
+    """``df`` with a ``name`` column (security master) right after ``code_col``."""
+    from aibt.universes.master import security_master
+
+    master = security_master()
+    out = df.copy()
+    names = [master.get(str(c)).name if str(c) in master else "" for c in out[code_col]]
+    if "name" in out.columns:
+        out = out.drop(columns="name")
+    out.insert(list(out.columns).index(code_col) + 1, "name", names)
+    return out
+
+
+def constituents_table(constituents: pd.DataFrame) -> pd.DataFrame:
+    """The latest review, names beside codes, largest weight first (ties by code)."""
+    latest = constituents[constituents["effective_date"] == constituents["effective_date"].max()]
+    latest = latest.assign(_w=-latest["weight"].astype(float)).sort_values(["_w", "code"], kind="mergesort")
+    return with_names(latest.drop(columns="_w").reset_index(drop=True), "code")
+
+
+def yearly_returns_table(series: dict[str, pd.Series]) -> pd.DataFrame:
+    """Calendar-year returns (first year from the first close), one column per series."""
+    from aibt.results.tables import monthly_returns_table
+
+    cols = {name: monthly_returns_table(s.dropna())["total"] for name, s in series.items()}
+    out = pd.DataFrame(cols)
+    out.index.name = "year"
+    out.attrs["formats"] = {name: "pct" for name in cols}
+    return out
+
+
+#: Rows of the key-metrics block: label, report key, display kind.
+KEY_ROWS = (
+    ("period", None, None), ("total return", "total_return", "pct"), ("CAGR", "cagr", "pct"),
+    ("volatility (annual)", "volatility_annual", "pct"), ("Sharpe", "sharpe", "ratio"),
+    ("Sortino", "sortino", "ratio"), ("max drawdown", "max_drawdown", "pct"), ("Calmar", "calmar", "ratio"),
+    ("longest drawdown (sessions)", "longest_drawdown_sessions", "int"),
+    ("best year", "best_year", "year"), ("worst year", "worst_year", "year"),
+    ("monthly win rate", "win_rate_month", "pct"), ("skew", "skew", "ratio"),
+    ("excess kurtosis", "kurtosis", "ratio"), ("daily VaR 95%", "var_95", "pct"),
+    ("daily CVaR 95%", "cvar_95", "pct"),
+)
+KEY_RELATIVE = (("alpha (annual)", "alpha", "pct"), ("beta", "beta", "ratio3"),
+                ("correlation", "correlation", "ratio3"), ("R²", "r_squared", "ratio3"),
+                ("tracking error", "tracking_error", "pct"), ("information ratio", "information_ratio", "ratio"),
+                ("up capture", "up_capture", "ratio"), ("down capture", "down_capture", "ratio"))
+
+
+def _key_cell(rep: dict, key: str | None, kind: str | None) -> str:
+    from aibt.results.io import format_display
+
+    if key is None:
+        return f"{rep['start']} .. {rep['end']}"
+    v = rep.get(key)
+    if kind == "year":
+        return f"{v['year']}: {format_display(v['return'], 'pct')}"
+    if v is None:
+        return rep.get("cagr_note") or "" if key in ("cagr", "calmar") else ""
+    if kind == "int":
+        return str(int(v))
+    return format_display(float(v), kind)
+
+
+def key_metrics_table(strategy: pd.Series, benchmark: pd.Series, names: tuple[str, str]) -> pd.DataFrame:
+    """Strategy against benchmark over their common dates: the headline numbers an analyst reads
+    first (text cells, formatted for people; the same numbers as ``aibt stats --benchmark``)."""
+    from aibt.results.stats_report import stats_report
+
+    both = pd.concat({"s": strategy, "b": benchmark}, axis=1, sort=True).dropna()
+    rep = stats_report(both["s"], benchmark=both["b"], source=names[0], benchmark_name=names[1])
+    brep = stats_report(both["b"], source=names[1])
+    rows = [(label, _key_cell(rep, key, kind), _key_cell(brep, key, kind)) for label, key, kind in KEY_ROWS]
+    rows += [(label, _key_cell(rep["benchmark"], key, kind), "") for label, key, kind in KEY_RELATIVE]
+    out = pd.DataFrame(rows, columns=["metric", names[0], names[1]])
+    return out
+
+
+def tracking_windows_table(etf: pd.Series, index_level: pd.Series) -> pd.DataFrame:
+    """Daily tracking deviation and annualised tracking error over trailing windows (fund-report units)."""
+    from aibt.results.stats_report import daily_returns, stats_report
+
+    rep = stats_report(etf, benchmark=index_level, source=str(etf.name))
+    rows = [{"window": k, **v} for k, v in rep["benchmark"]["tracking_windows"].items()]
+    return pd.DataFrame(rows)
+
+
+#: Columns of the best sweep combinations shown in the report (the CSV has all of them).
+SWEEP_REPORT_COLUMNS = ["lookback", "top_k", "period", "weighting", "trend_window", "total_return", "cagr",
+                        "sharpe", "max_drawdown", "volatility_annual", "turnover_annual", "total_costs", "n_filled"]
+
+
 # ----------------------------------------------------------------------------- run
 def _progress(enabled: bool):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -195,21 +286,32 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
                       "rotation best (in-sample)": rot["best_equity"],
                       **{b: bench.series(b) for b in cfg.benchmarks}}
         perf_rot = table(performance_table(rot_series), "performance_rotation")
-        table(trk["peers"], "tracking_etfs")
+        peers = table(with_names(trk["peers"], "code"), "tracking_etfs")
         sim = trk["etf_sim"]
         table(sim.decomposition.rename_axis("component").reset_index(), f"tracking_{cfg.etf}_decomposition")
-        latest = trk["constituents"][trk["constituents"]["effective_date"] == trk["constituents"]["effective_date"].max()]
-        table(latest.reset_index(drop=True), "star_ai_constituents_latest")
+        latest = table(constituents_table(trk["constituents"]), "star_ai_constituents_latest")
+        from aibt.commands.concentration import concentration_report
+
+        conc = concentration_report(etf_close.index[-1], 10)
+        conc_table = table(pd.DataFrame(conc["members"]), "star_ai_weights_drifted")
+        windows = table(tracking_windows_table(etf_close.rename(f"{cfg.etf} ETF"), trk["index"]),
+                        f"tracking_{cfg.etf}_windows")
+        yearly = table(yearly_returns_table({f"{cfg.etf} ETF": etf_close, "STAR AI (reconstructed)": trk["index"],
+                                             "rotation walk-forward": rot["oos"],
+                                             **{b: bench.series(b) for b in cfg.benchmarks}}).reset_index(),
+                       "yearly_returns")
         table(monthly_returns_table(etf_close).reset_index(), f"monthly_{cfg.etf}")
         table(profit_probability_table(etf_close), f"profit_probability_{cfg.etf}")
         table(drawdown_table(etf_close, top=5), f"drawdowns_{cfg.etf}")
-        table(monthly_returns_table(rot["oos"]).reset_index(), "monthly_rotation_walk_forward")
+        dd_rot = table(drawdown_table(rot["oos"], top=5), "drawdowns_rotation_walk_forward")
+        monthly_rot = table(monthly_returns_table(rot["oos"]).reset_index(), "monthly_rotation_walk_forward")
         table(rot["ranked"].head(cfg.top_sweep_rows).reset_index(), "rotation_sweep_top")
         table(sweep_overview(rot["sweep"]), "rotation_sweep_distribution")
         table(rot["walk_forward"], "rotation_walk_forward")
         for key, name in (("stocks", "screen_star_ai_stocks"), ("baskets", "screen_interconnect_stocks"),
                           ("etfs", "screen_star_ai_etfs")):
-            table(scr[key].reset_index(), name)
+            scr[key] = with_names(scr[key].reset_index(), "symbol")
+            table(scr[key], name)
 
         common = pd.concat({f"{cfg.etf} ETF": etf_close, "STAR AI (reconstructed)": trk["index"]}, axis=1, sort=True).dropna()
         p_equity = plot(plots.plot_equity, "etf_vs_index", common, benchmark=bench.series("000688").loc[common.index[0]:],
@@ -224,6 +326,20 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
                      pd.concat({"best in-sample": rot["best_equity"], "walk-forward OOS": rot["oos"]}, axis=1, sort=True),
                      benchmark=bench.series("000300"), benchmark_label="CSI 300 (000300)",
                      title="Basket rotation", log_scale=True)
+        etf_r = common.iloc[:, 0].pct_change().dropna().rename(f"{cfg.etf} ETF")
+        idx_r = common.iloc[:, 1].pct_change().dropna().rename("STAR AI (reconstructed)")
+        p_roll = plot(plots.plot_rolling_metrics, "rolling_metrics_etf", etf_r, idx_r, window=60,
+                      title=f"{cfg.etf} vs reconstructed STAR AI index: rolling 60-session metrics")
+        csi = bench.series("000300")
+        oos_r = rot["oos"].pct_change().dropna().rename("rotation walk-forward")
+        csi_r = csi.pct_change().dropna().rename("CSI 300 (000300)")
+        p_roll_rot = plot(plots.plot_rolling_metrics, "rolling_metrics_rotation", oos_r, csi_r, window=120,
+                          title="Rotation (walk-forward) vs CSI 300: rolling 120-session metrics")
+        p_weights = plot(plots.plot_weights, "star_ai_top10", conc_table, top=10,
+                         title=f"STAR AI (reconstructed) on {conc['as_of_close']}: top 10 weigh {conc['top_weight'] * 100:.2f}%")
+        p_year = plot(plots.plot_yearly_returns, "yearly_returns", yearly.set_index("year"))
+        p_dist = plot(plots.plot_return_distribution, "return_distribution",
+                      pd.concat([etf_r, idx_r], axis=1, sort=True))
         bar.advance(task)
 
         bar.update(task, description="report and manifest")
@@ -233,19 +349,60 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
         manifest = build_manifest(_config_dict(cfg), snapshot_hash(), list(command or sys.argv), hashes)
         write_manifest(out, manifest)
         wf = rot["walk_forward"]
+        key_etf = key_metrics_table(etf_close, trk["index"], (f"{cfg.etf} ETF", "STAR AI (reconstructed)"))
+        key_rot = key_metrics_table(rot["oos"], csi, ("rotation walk-forward", "CSI 300"))
+        charts = []
+        from aibt.results import interactive
+
+        if interactive.available():
+            eq = pd.concat({f"{cfg.etf} ETF": etf_close, "STAR AI (reconstructed)": trk["index"],
+                            "STAR 50 (000688)": bench.series("000688")}, axis=1, sort=True).dropna()
+            charts.append(interactive.line_chart(eq / eq.iloc[0], "chart-etf", title=f"{cfg.etf} vs the index: growth of 1"))
+            rq = pd.concat({"rotation walk-forward": rot["oos"], "rotation best in-sample": rot["best_equity"],
+                            "CSI 300": csi}, axis=1, sort=True).dropna()
+            charts.append(interactive.line_chart(rq / rq.iloc[0], "chart-rotation", title="Basket rotation: growth of 1",
+                                                 log_y=True))
+            under = pd.concat({f"{cfg.etf} ETF": etf_close / etf_close.cummax() - 1.0,
+                               "rotation walk-forward": rot["oos"] / rot["oos"].cummax() - 1.0}, axis=1, sort=True)
+            charts.append(interactive.line_chart(under, "chart-drawdown", title="Drawdown (below the previous high)",
+                                                 percent=True, height=320))
         sections = [
+            Section("key-metrics", "Key metrics",
+                    paragraphs=("Each strategy against its benchmark over the dates both have; periods under a "
+                                "year are not annualised. Alpha is annualised and compounded (empyrical), "
+                                "tracking error annualised, the risk-free rate 0. Drag on a chart to zoom, "
+                                "double-click to reset.",),
+                    tables=((f"{cfg.etf} against the reconstructed STAR AI index", key_etf),
+                            ("Rotation (walk-forward, out of sample) against CSI 300", key_rot)),
+                    charts=tuple(charts), key_table=True),
             Section("summary", "Performance summary",
                     paragraphs=("In each table every series is measured over the dates all of them share. "
                                 "The in-sample best rotation is chosen with hindsight; the walk-forward curve "
                                 "is what the rule would have earned choosing its parameters as it went.",),
                     tables=((f"{cfg.etf}, the reconstructed index and benchmarks", perf),
-                            ("Rotation (walk-forward period) and benchmarks", perf_rot))),
+                            ("Rotation (walk-forward period) and benchmarks", perf_rot),
+                            ("Calendar-year returns (first year from the first close)", yearly))),
             Section("tracking", "STAR AI index (950180) and its ETFs",
-                    paragraphs=departure_paragraphs(DEPARTURES),
-                    tables=(("ETFs against the reconstructed index", trk["peers"]),
+                    paragraphs=departure_paragraphs(DEPARTURES) + (
+                        "Tracking windows: d = the ETF's daily return minus the index's; mean |d| is the "
+                        "average daily tracking deviation, sd(d) the daily tracking error, annualised by "
+                        "the square root of the sessions per year (`aibt stats 588790 --benchmark 950180`).",
+                        f"Concentration on {conc['as_of_close']}: the ten largest constituents weigh "
+                        f"{conc['top_weight'] * 100:.2f}% ({conc['top_weight_at_review'] * 100:.2f}% at the review "
+                        f"effective {conc['review_effective']}; weights drifted by prices since; "
+                        "`aibt concentration --date D`)."),
+                    tables=(("ETFs against the reconstructed index", peers),
+                            (f"{cfg.etf}: tracking over trailing windows", windows),
                             (f"{cfg.etf}: index vs simulated fund vs real ETF", sim.decomposition),
-                            ("Constituents of the latest review", latest.reset_index(drop=True))),
-                    images=(("ETF vs reconstructed index", p_equity), ("Rolling tracking error", p_te))),
+                            (f"Constituents on {conc['as_of_close']}, weights drifted since the review", conc_table),
+                            ("Constituents of the latest review", latest)),
+                    images=(("ETF vs reconstructed index", p_equity), ("Rolling tracking error", p_te),
+                            ("Top-10 weights", p_weights))),
+            Section("rolling", "Rolling metrics and the return distribution",
+                    paragraphs=("Each rolling value is the plain metric on the window ending that day "
+                                "(Sharpe and volatility annualised by the series' calendar).",),
+                    images=((f"{cfg.etf} vs index, 60 sessions", p_roll), ("Rotation vs CSI 300, 120 sessions", p_roll_rot),
+                            ("Calendar-year returns", p_year), ("Daily returns", p_dist))),
             Section("etf-stats", f"{cfg.etf}: drawdowns, months, holding periods",
                     tables=(("Deepest drawdowns", drawdown_table(etf_close, top=5)),
                             ("Monthly returns", monthly_returns_table(etf_close)),
@@ -260,18 +417,28 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
                                 f"{wf[f'oos_{cfg.walk_forward_metric}'].median():.3f}. The best in-sample combination is "
                                 "chosen with hindsight; the walk-forward folds show what survives out of sample."),
                     tables=(("Distribution over all combinations", sweep_overview(rot["sweep"])),
-                            ("Best combinations (in-sample)", rot["ranked"].head(cfg.top_sweep_rows)),
-                            ("Walk-forward folds", wf)),
+                            ("Best combinations (in-sample; all columns in rotation_sweep_top.csv)",
+                             rot["ranked"].head(cfg.top_sweep_rows)[SWEEP_REPORT_COLUMNS]),
+                            ("Walk-forward folds", wf),
+                            ("Walk-forward: deepest drawdowns", dd_rot),
+                            ("Walk-forward: monthly returns", monthly_rot.set_index("year"))),
                     images=(("Sweep heatmap", p_sweep), ("Rotation equity", p_rot))),
             Section("screens", "Screens as of the last date",
-                    tables=(("STAR AI candidates", scr["stocks"]), ("Interconnect baskets", scr["baskets"]),
-                            ("STAR AI ETFs", scr["etfs"]))),
+                    paragraphs=("The per-factor ranks behind each score are in the CSV tables "
+                                "(screen_*.csv, columns rank_*).",),
+                    tables=(("STAR AI candidates", _no_ranks(scr["stocks"])),
+                            ("Interconnect baskets", _no_ranks(scr["baskets"])),
+                            ("STAR AI ETFs", _no_ranks(scr["etfs"])))),
         ]
         report = render_report(sections, manifest, out / "report.html", title="aibt default study")
         bar.advance(task)
     if echo:
         echo(f"wrote {len(written)} tables and plots, report {report} and manifest {out / 'manifest.json'}")
     return report
+
+
+def _no_ranks(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=[c for c in df.columns if str(c).startswith("rank_")])
 
 
 def departure_paragraphs(text: str) -> tuple[str, ...]:

@@ -39,10 +39,27 @@ def load_symbol_prices(symbol: str) -> pd.Series:
     return s
 
 
+#: Names that stand for the reconstructed STAR AI index (no 950180 levels exist offline).
+INDEX_ALIASES = ("950180", "star-ai")
+
+
+def load_index_levels(name: str) -> pd.Series:
+    """The reconstructed STAR AI index (:func:`aibt.strategies.star_ai_index.star_ai_index`)."""
+    from aibt.strategies.star_ai_index import star_ai_index
+
+    s = star_ai_index()
+    s.name = "950180 (reconstructed)"
+    return s
+
+
 def _load(item: str) -> tuple[str, pd.Series]:
-    """A CLI argument -> (display name, prices): a path to an existing or ``.csv`` file, else a symbol."""
+    """A CLI argument -> (display name, prices): a path to an existing or ``.csv`` file, the
+    reconstructed STAR AI index for ``950180``/``star-ai``, else a snapshot symbol."""
     if item.lower().endswith(".csv") or os.path.isfile(item):
         return item, read_price_csv(item)
+    if item.lower() in INDEX_ALIASES:
+        s = load_index_levels(item)
+        return str(s.name), s
     return item, load_symbol_prices(item)
 
 
@@ -53,6 +70,13 @@ def _pct(x, digits: int = 2) -> str:
 
 def _ratio(x) -> str:
     return "-" if x is None else f"{x:.2f}"
+
+
+def _annual(rep: dict, key: str) -> str:
+    """An annualised return, or the GIPS note for a period under a year."""
+    if rep.get(key) is None and rep.get("cagr_note"):
+        return rep["cagr_note"]
+    return _pct(rep.get(key)) if key != "calmar" else _ratio(rep.get(key))
 
 
 def _render(*renderables) -> str:
@@ -74,20 +98,39 @@ def format_stats(rep: dict) -> str:
     head.add_column("metric")
     head.add_column("value", justify="right")
     bm, wm = rep["best_month"], rep["worst_month"]
+    rf = rep.get("risk_free") or 0.0
+    by, wy = rep["best_year"], rep["worst_year"]
+    ann = rep["annualisation"]
     for label, value in [
         ("total return", _pct(rep["total_return"])),
-        ("CAGR", _pct(rep["cagr"])),
+        ("CAGR", _annual(rep, "cagr")),
         ("volatility (annual)", _pct(rep["volatility_annual"])),
-        ("Sharpe (rf 0)", _ratio(rep["sharpe"])),
+        (f"Sharpe (rf {rf * 100:g}%)", _ratio(rep["sharpe"])),
         ("Sortino", _ratio(rep["sortino"])),
         ("max drawdown", _pct(rep["max_drawdown"])),
-        ("Calmar", _ratio(rep["calmar"])),
+        ("Calmar", _annual(rep, "calmar")),
+        ("longest drawdown (sessions)", str(rep["longest_drawdown_sessions"])),
+        ("average drawdown", _pct(rep["average_drawdown"])),
+        ("Ulcer index", _pct(rep["ulcer_index"])),
+        ("recovery factor", _ratio(rep["recovery_factor"])),
         ("best month", f"{bm['month']}  {_pct(bm['return'])}"),
         ("worst month", f"{wm['month']}  {_pct(wm['return'])}"),
-        ("win rate (days)", _pct(rep["win_rate"], 1)),
-        ("sessions per year", f"{rep['periods_per_year']:g}"),
+        ("best year", f"{by['year']}  {_pct(by['return'])}"),
+        ("worst year", f"{wy['year']}  {_pct(wy['return'])}"),
+        ("win rate (days / months / quarters / years)",
+         " / ".join(_pct(rep[k], 1) for k in ("win_rate", "win_rate_month", "win_rate_quarter", "win_rate_year"))),
+        ("skew / excess kurtosis", f"{_ratio(rep['skew'])} / {_ratio(rep['kurtosis'])}"),
+        ("daily VaR 95% / CVaR 95% (historical)", f"{_pct(rep['var_95'])} / {_pct(rep['cvar_95'])}"),
+        ("tail ratio / Omega", f"{_ratio(rep['tail_ratio'])} / {_ratio(rep['omega'])}"),
+        ("time in market", _pct(rep["time_in_market"], 1)),
+        ("annualisation", f"{ann['periods_per_year']:g} periods/year ({ann['calendar']})"),
     ]:
         head.add_row(label, value)
+
+    trailing = Table(title="trailing returns (to the last date)")
+    for k in rep["trailing_returns"]:
+        trailing.add_column(k, justify="right")
+    trailing.add_row(*[_pct(v) for v in rep["trailing_returns"].values()])
 
     months = Table(title="monthly returns")
     months.add_column("year")
@@ -115,7 +158,10 @@ def format_stats(rep: dict) -> str:
         rec = d["sessions_peak_to_recovery"]
         dd.add_row(d["peak"], d["trough"], d["recovery"], _pct(d["depth"]), str(d["sessions_peak_to_trough"]),
                    "-" if rec is None else str(rec))
-    parts = [title, head, months]
+    parts = [title, head, trailing]
+    if rep.get("benchmark"):
+        parts.append(format_benchmark(rep["benchmark"]))
+    parts.append(months)
     if rep["profit_probability"]:
         parts.append(prob)
     if rep["drawdowns"]:
@@ -123,11 +169,41 @@ def format_stats(rep: dict) -> str:
     return _render(*parts)
 
 
+def format_benchmark(bm: dict) -> str:
+    """The benchmark block: relative statistics and the tracking figures over trailing windows."""
+    from rich.table import Table
+
+    t = Table(title=f"against {bm['name']}  {bm['start']} .. {bm['end']}  ({bm['periods']} paired returns)",
+              show_header=False)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for label, value in [
+        ("benchmark total return", _pct(bm["total_return"])),
+        ("benchmark CAGR", _pct(bm["cagr"]) if bm["cagr"] is not None else "n/a (< 1 year)"),
+        ("alpha (annual)", _pct(bm["alpha"])),
+        ("beta", _ratio(bm["beta"])),
+        ("correlation / R²", f"{_ratio(bm['correlation'])} / {_ratio(bm['r_squared'])}"),
+        ("tracking error (annual)", _pct(bm["tracking_error"])),
+        (f"tracking difference ({bm['tracking_difference_basis']})", _pct(bm["tracking_difference"])),
+        ("information ratio", _ratio(bm["information_ratio"])),
+        ("up / down capture", f"{_ratio(bm['up_capture'])} / {_ratio(bm['down_capture'])}"),
+    ]:
+        t.add_row(label, value)
+    w = Table(title="tracking over trailing windows (daily deviation d = fund return - index return)")
+    for c in ("window", "from", "to", "days", "mean |d|", "sd(d) daily", "TE annual", "TD (total)"):
+        w.add_column(c, justify="left" if c in ("window", "from", "to") else "right")
+    for k, v in bm["tracking_windows"].items():
+        w.add_row(k, v["start"], v["end"], str(v["periods"]), _pct(v["mean_abs_daily_deviation"], 3),
+                  _pct(v["daily_tracking_error"], 3), _pct(v["annual_tracking_error"]), _pct(v["tracking_difference"]))
+    return _render(t, w)
+
+
 def format_compare(rows: list[dict]) -> str:
     """One column per series, one row per headline statistic."""
     from rich.table import Table
 
-    t = Table(title="comparison over common dates")
+    against = f", against {rows[0]['benchmark']}" if rows and rows[0].get("benchmark") else ""
+    t = Table(title=f"comparison over common dates{against}")
     t.add_column("")
     for r in rows:
         t.add_column(r["name"], justify="right")
@@ -135,13 +211,19 @@ def format_compare(rows: list[dict]) -> str:
         ("start", lambda r: r["start"]),
         ("end", lambda r: r["end"]),
         ("total return", lambda r: _pct(r["total_return"])),
-        ("CAGR", lambda r: _pct(r["cagr"])),
+        ("CAGR", lambda r: _pct(r["cagr"]) if r["cagr"] is not None else "n/a (< 1 year)"),
         ("volatility (annual)", lambda r: _pct(r["volatility_annual"])),
-        ("Sharpe (rf 0)", lambda r: _ratio(r["sharpe"])),
+        ("Sharpe", lambda r: _ratio(r["sharpe"])),
         ("max drawdown", lambda r: _pct(r["max_drawdown"])),
         ("best month", lambda r: f"{r['best_month']['month']} {_pct(r['best_month']['return'])}"),
         ("P(profit), 6M hold", lambda r: _pct(r["profit_probability_6m"], 1)),
+        ("periods per year", lambda r: f"{r['periods_per_year']:g}"),
     ]
+    if rows and "beta" in rows[0]:
+        spec += [("beta", lambda r: _ratio(r["beta"])), ("alpha (annual)", lambda r: _pct(r["alpha"])),
+                 ("correlation", lambda r: _ratio(r["correlation"])),
+                 ("tracking error", lambda r: _pct(r["tracking_error"])),
+                 ("information ratio", lambda r: _ratio(r["information_ratio"]))]
     for label, f in spec:
         t.add_row(label, *[f(r) for r in rows])
     return _render(t)
@@ -152,18 +234,45 @@ def _dump(obj) -> str:
 
 
 # --------------------------------------------------------------------------- commands
+def _common_options(f):
+    f = click.option("--annualise-short", is_flag=True,
+                     help="Annualise returns of a period shorter than a year (GIPS says not to; default off).")(f)
+    f = click.option("--benchmark", default=None, metavar="SYMBOL|CSV",
+                     help="Benchmark: a snapshot symbol, 950180 (the reconstructed STAR AI index) or a price CSV.")(f)
+    f = click.option("--rf", "risk_free", type=float, default=0.0, show_default=True,
+                     help="Annual risk-free rate as a fraction (0.015 = 1.5%) for Sharpe, Sortino and alpha.")(f)
+    f = click.option("--periods-per-year", type=float, default=None,
+                     help="Annualisation factor; default: inferred from the dates' calendar (shown in the output).")(f)
+    return f
+
+
+def _check_ppy(value):
+    if value is not None and not (value > 0 and value == value and value != float("inf")):
+        raise ConfigError(f"--periods-per-year must be a positive number, got {value:g}")
+
+
 @click.command("stats")
 @click.argument("symbol", required=False)
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Price file: columns date and close (or nav).")
 @click.option("--start", default=None, help="First date (YYYY-MM-DD), inclusive.")
 @click.option("--end", default=None, help="Last date (YYYY-MM-DD), inclusive.")
+@_common_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions, not percents).")
-def stats(symbol: str | None, csv_path: str | None, start: str | None, end: str | None, as_json: bool) -> None:
+def stats(symbol: str | None, csv_path: str | None, start: str | None, end: str | None,
+          periods_per_year: float | None, risk_free: float, benchmark: str | None, annualise_short: bool,
+          as_json: bool) -> None:
     """Statistics of SYMBOL (from the embedded snapshot) or of a price CSV (--csv FILE)."""
     if (symbol is None) == (csv_path is None):
         raise ConfigError("give either a SYMBOL or --csv FILE (exactly one)")
-    name, prices = (csv_path, read_price_csv(csv_path)) if csv_path else (symbol, load_symbol_prices(symbol))
-    rep = stats_report(prices, start=start, end=end, source=name)
+    _check_ppy(periods_per_year)
+    if csv_path:
+        name, prices = csv_path, read_price_csv(csv_path)
+    else:
+        name, prices = _load(symbol)
+    bname, bprices = _load(benchmark) if benchmark else (None, None)
+    rep = stats_report(prices, start=start, end=end, source=name, periods_per_year=periods_per_year,
+                       risk_free=risk_free, benchmark=bprices, benchmark_name=bname,
+                       annualise_short=annualise_short)
     click.echo(_dump(rep) if as_json else format_stats(rep))
 
 
@@ -171,14 +280,19 @@ def stats(symbol: str | None, csv_path: str | None, start: str | None, end: str 
 @click.argument("items", nargs=-1, required=True)
 @click.option("--start", default=None, help="First date (YYYY-MM-DD), inclusive.")
 @click.option("--end", default=None, help="Last date (YYYY-MM-DD), inclusive.")
+@_common_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions, not percents).")
-def compare(items: tuple[str, ...], start: str | None, end: str | None, as_json: bool) -> None:
+def compare(items: tuple[str, ...], start: str | None, end: str | None, periods_per_year: float | None,
+            risk_free: float, benchmark: str | None, annualise_short: bool, as_json: bool) -> None:
     """Compare symbols and/or price CSV files (ITEMS ending in .csv) side by side over common dates."""
     if len(set(items)) != len(items):
         dup = next(i for i in items if items.count(i) > 1)
         raise ConfigError(f"{dup!r} is given twice")
+    _check_ppy(periods_per_year)
     series = dict(_load(i) for i in items)
-    rows = compare_reports(series, start=start, end=end)
+    bname, bprices = _load(benchmark) if benchmark else (None, None)
+    rows = compare_reports(series, start=start, end=end, periods_per_year=periods_per_year, risk_free=risk_free,
+                           benchmark=bprices, benchmark_name=bname, annualise_short=annualise_short)
     click.echo(_dump({"series": rows}) if as_json else format_compare(rows))
 
 
