@@ -86,7 +86,7 @@ class EtfResult:
 def _index_level(panel: Panel, weights: np.ndarray, index_level) -> np.ndarray:
     if index_level is None:
         # frictionless, fully invested basket, rebalanced on the same days: the index's total return
-        ref = simulate(panel, weights, schedule=None, init_cash=1.0, price="close")
+        ref = simulate(panel, weights, schedule=None, init_cash=1.0, price="close", dividends="reinvest")
         return ref.equity.to_numpy()
     s = pd.Series(index_level).copy()
     s.index = pd.DatetimeIndex(pd.to_datetime(s.index))
@@ -118,6 +118,7 @@ def simulate_etf(
     schedule=None,
     drift_band: float | None = None,
     periods_per_year: float | None = None,
+    dividends: str = "reinvest",
 ) -> EtfResult:
     """Simulate an index ETF.
 
@@ -136,6 +137,9 @@ def simulate_etf(
     fund_size : CNY at launch (units = fund_size, NAV 1.0).
     schedule : None = rebalance when the index weights change; or any schedule of :func:`simulate`.
     drift_band : also rebalance when a weight drifts this far from target.
+    dividends : 'reinvest' (default: the fund puts each cash dividend back into the stock that paid it
+        at the next session, as index funds do to limit cash drag) or 'cash' (held until the next
+        rebalance). Bonus shares are credited as shares either way.
 
     Returns
     -------
@@ -167,7 +171,8 @@ def simulate_etf(
     accrual = accrual_fractions(sub.dates, float(management_fee + custody_fee), 0)
     sim = simulate(sub, target, rules=rules, price=price, schedule=schedule, drift_band=drift_band,
                    init_cash=fund_size, commission=commission, min_commission=min_commission,
-                   slippage_bps=slippage_bps, fee_accrual=accrual, periods_per_year=periods_per_year)
+                   slippage_bps=slippage_bps, fee_accrual=accrual, periods_per_year=periods_per_year,
+                   dividends=dividends)
     nav = sim.equity / fund_size
     nav.name = "nav"
     level = _index_level(sub, np.where(changed[:, None], w, np.nan), index_level)

@@ -17,6 +17,7 @@ from aibt.data.panel import Panel
 from aibt.engine import simulate, simulate_many
 from aibt.strategies.rotation import ParamGrid, asset_sleeves, prepare, run_sweep
 from aibt.universes.trading_rules import TradingRules
+from rotation_reference import reference_targets
 
 T, N = 70, 4
 
@@ -81,29 +82,6 @@ def rules_for(panel: Panel, limit: float, lots: bool) -> TradingRules:
                         lot_step=np.array([1.0, 100.0, 1.0, 100.0]) if lots else np.zeros(N),
                         limit_pct=full(limit), stamp_duty_buy=full(0.0), stamp_duty_sell=full(0.0005),
                         transfer_fee=full(0.00001), exchange_fee=full(0.0), is_etf=np.zeros(N, dtype=bool))
-
-
-def reference_targets(setup, combo: int) -> np.ndarray:
-    """The rotation's target rows in plain Python."""
-    row = setup.grid.table(combo, combo + 1).iloc[0]
-    lb = setup.signals.lookbacks.index(row["lookback"])
-    f = setup.signals.trend_windows.index(row["trend_window"])
-    w = np.full((T, N), np.nan)
-    for t in range(0, T - 1, int(row["period"])):
-        mom = setup.signals.momentum[lb, t]
-        ranked = sorted([s for s in range(N) if not np.isnan(mom[s])], key=lambda s: (-mom[s], s))
-        picks = ranked[:int(row["top_k"])]
-        sw = np.zeros(N)
-        held = [s for s in picks if setup.signals.trend_ok[f, t, s]]
-        if row["weighting"] == "equal":
-            for s in held:
-                sw[s] = 1.0 / len(picks)
-        else:
-            iv = {s: setup.signals.inv_vol[t, s] for s in held if setup.signals.inv_vol[t, s] > 0}
-            for s, v in iv.items():
-                sw[s] = v / sum(iv.values()) * len(iv) / len(picks)
-        w[t] = sw
-    return w
 
 
 markets = st.fixed_dictionaries({

@@ -10,6 +10,7 @@ from aibt.strategies import rotation_nb as rnb
 from aibt.strategies.rotation import (ParamGrid, asset_sleeves, basket_level, build_sleeves, compute_signals,
                                       prepare, run_sweep, walk_forward)
 from aibt.universes import BASKETS, compile_rules
+from rotation_reference import reference_targets
 
 BASKET_CODES = {k: list(v) for k, v in BASKETS.items()}
 
@@ -87,30 +88,6 @@ def test_basket_level_is_mean_of_member_returns(panel):
     np.testing.assert_allclose(lvl.iloc[1:].to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 
-def _reference_targets(setup, combo, t0, t1):
-    """Target rows the rule implies, built in plain Python (independent of the kernel's code)."""
-    row = setup.grid.table().iloc[combo]
-    lb = setup.signals.lookbacks.index(row["lookback"])
-    f = setup.signals.trend_windows.index(row["trend_window"])
-    t_len, n = setup.panel.shape
-    w = np.full((t_len, n), np.nan)
-    for t in range(t0, t1 - 1, row["period"]):
-        mom = setup.signals.momentum[lb, t]
-        ranked = sorted([s for s in range(len(mom)) if not np.isnan(mom[s])], key=lambda s: -mom[s])
-        picks = ranked[:row["top_k"]]
-        sw = np.zeros(len(mom))
-        held = [s for s in picks if setup.signals.trend_ok[f, t, s]]
-        if row["weighting"] == "equal":
-            for s in held:
-                sw[s] = 1.0 / len(picks)
-        else:
-            iv = {s: setup.signals.inv_vol[t, s] for s in held if setup.signals.inv_vol[t, s] > 0}
-            for s, v in iv.items():
-                sw[s] = v / sum(iv.values()) * len(iv) / len(picks)
-        w[t] = sw @ setup.sleeves.member_w[t]
-    return w
-
-
 @pytest.mark.parametrize("combo", [0, 5, 13])
 def test_kernel_equals_explicit_engine_run(panel, combo):
     sleeves = build_sleeves(panel, BASKET_CODES)
@@ -119,7 +96,7 @@ def test_kernel_equals_explicit_engine_run(panel, combo):
     rules = compile_rules(panel.dates, panel.symbols)
     setup = prepare(panel, sleeves, grid, rules, commission=0.00025, min_commission=5.0)
     table, eq = run_sweep(setup, keep_equity=True)
-    w = _reference_targets(setup, combo, 0, len(panel.dates))
+    w = reference_targets(setup, combo, 0, len(panel.dates))
     sim = simulate(panel, w, rules=rules, price="open", init_cash=setup.init_cash, commission=0.00025,
                    min_commission=5.0, carry_unfilled=False)
     np.testing.assert_allclose(eq[combo].to_numpy(), sim.equity.to_numpy(), rtol=1e-12)
