@@ -309,21 +309,7 @@ def monthly_period_returns(returns):
     Returns a Series (or DataFrame, one column per portfolio) indexed by a monthly ``PeriodIndex``.
     Months without any present return are dropped. Requires a ``DatetimeIndex``.
     """
-    if not isinstance(returns, (pd.Series, pd.DataFrame)) or not isinstance(returns.index, pd.DatetimeIndex):
-        raise DataError("monthly returns need dated returns: a Series or DataFrame with a DatetimeIndex")
-    r, one_d = _values(returns)
-    months = returns.index.to_period("M")
-    growth = pd.DataFrame(np.where(np.isnan(r), 1.0, 1.0 + r), index=months)
-    present = pd.DataFrame(~np.isnan(r), index=months)
-    out = growth.groupby(level=0).prod() - 1.0
-    has = present.groupby(level=0).any()
-    out = out.where(has)
-    if one_d:
-        s = out.iloc[:, 0].dropna()
-        s.name = getattr(returns, "name", None)
-        return s
-    out.columns = returns.columns.copy()
-    return out.dropna(how="all")
+    return period_returns(returns, "M")
 
 
 def best_month(returns):
