@@ -31,7 +31,7 @@ def load_panel(n_symbols: int = 16) -> Panel:
     info = snapshot_info()
     stocks = info[info["kind"] == "stock"].sort_values("symbol")
     symbols = stocks.sort_values("rows", ascending=False, kind="stable")["symbol"].head(n_symbols).tolist()
-    p = load_snapshot(symbols)
+    p = load_snapshot(symbols).as_total_return()  # vectorbt knows no corporate actions
     ok = np.concatenate([[False], p.tradable.all(axis=1), [False]])
     edges = np.flatnonzero(np.diff(ok.astype(int)))
     k = np.argmax(edges[1::2] - edges[::2])

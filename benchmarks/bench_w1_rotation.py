@@ -3,7 +3,8 @@
 Workload: the 16 snapshot stocks (sorted codes) that trade on every one of the snapshot's last 1500
 sessions; every stock its own sleeve (``asset_sleeves``); the grid varies lookback, top K, rebalance
 period, weighting (equal / inverse volatility) and trend filter; target-percent rebalancing with shared
-cash, fractional shares (no A-share rules), 0.1 % proportional fee, targets decided at the close of t
+cash, fractional shares (no A-share rules), adjusted prices (``Panel.as_total_return``: dividends in kind, as
+vectorbt has no corporate actions), 0.1 % proportional fee, targets decided at the close of t
 fill at the open of t + 1.
 
 * aibt: ``prepare`` (signals shared by all combinations) + ``run_sweep`` (Numba kernel computing each
@@ -68,7 +69,8 @@ def w1_panel():
     full = load_snapshot()
     tr = full.tradable[-N_SESSIONS:]
     codes = sorted(s for j, s in enumerate(full.symbols) if tr[:, j].all() and sec.loc[s, "kind"] == "stock")
-    return load_snapshot(codes[:N_ASSETS], start=full.dates[-N_SESSIONS])
+    # adjusted prices as the traded ones (dividends in kind): vectorbt and bt know no corporate actions
+    return load_snapshot(codes[:N_ASSETS], start=full.dates[-N_SESSIONS]).as_total_return()
 
 
 def setup_for(panel, grid):

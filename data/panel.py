@@ -289,6 +289,14 @@ class Panel:
             ev[keep],
         )
 
+    def as_total_return(self) -> "Panel":
+        """The panel with its adjusted prices as the traded ones: ``adj_factor = 1``, no ``traded_*`` fields,
+        no events. Trading it reinvests every dividend in kind (a total-return price series), as
+        engines without corporate actions (vectorbt, bt) do; used to compare with them on equal terms."""
+        fields = {k: v for k, v in self.fields.items() if not k.startswith("traded_")}
+        fields["adj_factor"] = np.where(np.isnan(self.fields["close"]), np.nan, 1.0)
+        return Panel(self.dates, self.symbols, fields, self.tradable, self.currency, self.fx_to_cny, dict(self.meta))
+
     def event_arrays(self) -> dict[str, np.ndarray]:
         """The event table on the panel's axes: ``cash`` (per share, local currency), ``shares`` (bonus +
         transfer per share), ``split`` (ratio, 1 = none), ``ref_price`` (NaN = not given) as [T, N] arrays.

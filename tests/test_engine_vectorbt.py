@@ -28,14 +28,7 @@ START, END = "2024-01-02", "2025-11-21"
 def load_real_panel(symbols=SYMBOLS) -> Panel:
     """Embedded snapshot bars on the XSHG sessions 2024-01-02 -> 2025-11-21 as adjusted prices only
     (volume in shares; suspended sessions are NaN and not tradable; no corporate actions)."""
-    return on_adjusted(load_snapshot(symbols, START, END))
-
-
-def on_adjusted(p: Panel) -> Panel:
-    """The panel with its adjusted prices as the traded ones: ``adj_factor = 1``, no ``traded_*``, no events."""
-    fields = {k: v for k, v in p.fields.items() if not k.startswith("traded_")}
-    fields["adj_factor"] = np.where(np.isnan(p.fields["close"]), np.nan, 1.0)
-    return Panel(p.dates, p.symbols, fields, p.tradable, p.currency, p.fx_to_cny, dict(p.meta))
+    return load_snapshot(symbols, START, END).as_total_return()
 
 
 @pytest.fixture(scope="module")
