@@ -571,6 +571,7 @@ SHARE_STEP_MIN = math.log(1.08)   # a persistent volume-ratio step beyond 8 % is
 STEP_WINDOW = 5                    # sessions on each side of a step that must sit at the new level
 EDGE_SESSIONS = 3                  # ... but at least this many at the ends of a series
 SEGMENT_SESSIONS = 10              # sessions on each side used to measure a raw-window factor step
+MIN_CASH = 0.015                   # a raw-window step worth less than 1.5 ticks of cash is rounding, not a dividend
 INFERRED_SHARE_MIN = 1.15          # an undated factor above this is a share event, not a cash dividend
 
 
@@ -743,6 +744,7 @@ def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: Symbo
     # -- 2. raw window
     events: dict[pd.Timestamp, dict] = {}
     sw_dates = pd.DatetimeIndex([])
+    cuts: list[pd.Timestamp] = []
     if "suiwenfeng" in srcs:
         sw = srcs["suiwenfeng"]["close"]
         sw_dates = A.index.intersection(sw.index)
@@ -757,16 +759,33 @@ def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: Symbo
             if x > 0:
                 log.flag(t, "raw_factor_rise", f"raw/adjusted rises by {math.exp(x):.5f} and stays: not a "
                          "corporate action; adjusted series disagrees with the raw dump", "suiwenfeng")
-        ex = [t for t, x in steps if x < 0]
+        ex = []
+        for t, x in steps:
+            if x >= 0:
+                continue
+            j = sw_dates.get_loc(t)
+            one_day = float(lr.iloc[j] - lr.iloc[j - 1])
+            if one_day > 0.6 * x:  # less than 60 % of the step on one day: a drift, not an ex-date
+                log.flag(t, "raw_factor_drift", f"raw/adjusted falls by {math.exp(-x):.5f} but only "
+                         f"{math.exp(-one_day):.5f} on one day: drift between the sources, not an event",
+                         "suiwenfeng")
+                continue
+            ex.append(t)
         # factor of each step: median level over up to SEGMENT_SESSIONS each side, within the segments
-        bounds = [sw_dates[0]] + ex + [sw_dates[-1] + pd.Timedelta(days=1)]
-        levels = []
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            seg = lr[(lr.index >= a) & (lr.index < b)]
-            levels.append(seg)
-        for i, t in enumerate(ex):
-            before, after = levels[i].iloc[-SEGMENT_SESSIONS:], levels[i + 1].iloc[:SEGMENT_SESSIONS]
+        # segments end at every persistent step (falls and rises), so a level is never measured across one
+        cuts = sorted({t for t, _ in steps})
+        bounds = [sw_dates[0]] + cuts + [sw_dates[-1] + pd.Timedelta(days=1)]
+        for t in list(ex):
+            i = bounds.index(t)
+            before = lr[(lr.index >= bounds[i - 1]) & (lr.index < t)].iloc[-SEGMENT_SESSIONS:]
+            after = lr[(lr.index >= t) & (lr.index < bounds[i + 1])].iloc[:SEGMENT_SESSIONS]
             F = float(math.exp(np.median(before) - np.median(after)))
+            if math.log(F) < thr:
+                log.flag(t, "raw_factor_step_too_small", f"raw/adjusted step of {F:.5f} measured over the "
+                         f"segments around it is below the threshold {math.exp(thr):.5f}: not an event",
+                         "suiwenfeng")
+                ex.remove(t)
+                continue
             j = sw_dates.get_loc(t)
             raw_prev, raw_t = float(srcs["suiwenfeng"]["close"].loc[sw_dates[j - 1]]), float(srcs["suiwenfeng"]["close"].loc[t])
             ev = {"factor": F, "shares": 0.0, "split": 1.0, "sources": {"suiwenfeng"},
@@ -780,6 +799,11 @@ def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: Symbo
                     u = near[0]
                     se = share_events.pop(u)
                     se["seen"].append(f"volume step placed {_d(u)}, raw prices date it {_d(t)}")
+            if se is None and raw_prev * (1.0 - 1.0 / F) < MIN_CASH:
+                log.flag(t, "raw_factor_step_one_tick", f"raw/adjusted step of {F:.5f} is a cash amount of "
+                         f"{raw_prev * (1.0 - 1.0 / F):.4f} (about one tick): rounding in the adjusted source, "
+                         "not an event", "suiwenfeng")
+                continue
             if se is not None:
                 ev["shares"] = _snap_ratio(se["ratio"])
                 ev["sources"] |= {v for v in se["vendors"]} | {"Yahoo"}
@@ -815,9 +839,8 @@ def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: Symbo
         dedup.setdefault(k[0], k)
     if len(sw_dates):
         lr_all = np.log(srcs["suiwenfeng"]["close"].loc[sw_dates].to_numpy() / A.loc[sw_dates].to_numpy())
-        last_seg = lr_all[sw_dates >= max([sw_dates[0]] + [t for t in events if t in sw_dates])]
-        first_ex = [t for t in events if t in sw_dates]
-        first_seg = lr_all[sw_dates < min(first_ex)] if first_ex else lr_all
+        last_seg = lr_all[sw_dates >= max([sw_dates[0]] + cuts)]
+        first_seg = lr_all[sw_dates < min(cuts)] if cuts else lr_all
         if not len(first_seg):
             first_seg = lr_all[:1]
         dedup[sw_dates[-1]] = (sw_dates[-1], float(math.exp(np.median(last_seg[-SEGMENT_SESSIONS:]))),
@@ -840,11 +863,17 @@ def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: Symbo
                                 "remainder": _r(rest, 6), "tolerance": _r(tol, 6)})
         if abs(math.log(rest)) <= math.log1p(tol):
             continue
+        vol_only = [t for t in inside if events[t].get("volume_only")]
+        if rest < 1.0 and vol_only:  # the exchange used an effective ratio below the nominal one
+            t = vol_only[-1]
+            events[t]["factor"] *= rest
+            events[t]["evidence"].append(f"total factor {K:.5f} between {_d(a)} ({sa}) and {_d(b)} ({sb}) is below "
+                                         f"the nominal {located:.5f}: factor set to the measured total")
+            continue
         if rest < 1.0:
             log.flag(b, "factor_remainder_below_one", f"factor between {_d(a)} ({sa}) and {_d(b)} ({sb}) is "
                      f"{K:.5f}, located events give {located:.5f}: remainder {rest:.5f} < 1 left out", "anchors")
             continue
-        vol_only = [t for t in inside if events[t].get("volume_only")]
         if vol_only:
             t = vol_only[-1]
             events[t]["factor"] *= rest
