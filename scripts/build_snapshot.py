@@ -25,11 +25,26 @@ Method (per symbol)
    kind of defect the loser showed.
 5. Rescale the chained series so the last close equals the last real traded price (every qfq / Yahoo
    source is forward-adjusted as of its own last date), i.e. qfq as of the snapshot's last date.
-6. ``adj_factor = raw / adjusted``: exact daily where the unadjusted suiwenfeng dump overlaps; at
-   every other source's last date (raw there by construction); between such points the value of the
-   next known point is used, and before the first one it is carried back, multiplied by any split a
-   source showed unadjusted (e.g. Yahoo's 300308 10-for-4 on 2024-05-06). ETF splits come from the
-   fund notices and are verified against the listing price (ETFs list at NAV 1.000).
+6. Corporate actions (``events.parquet``, :func:`find_events`), over each stock's whole history:
+   (a) share events (bonus + transfer, 送股+转增) from persistent steps of log(Yahoo volume / raw
+   volume): Yahoo split-adjusts volume, Tushare, Eastmoney (qb), Baostock and suiwenfeng report it as
+   traded, so the ratio falls by 1 + shares on the ex-date; the date most vendors agree on wins; a
+   rising step is a Yahoo glitch (300308: Yahoo's misdated 2024-05-06); (b) inside the unadjusted
+   window (suiwenfeng) every persistent step of log(raw close / adjusted close) that falls on one day
+   is an ex-date, its factor the ratio of the median levels over up to 10 sessions each side; the
+   volume step on the same date (within 3 sessions) gives the share part, the rest is cash; steps
+   spread over days (drift between sources) or worth about one tick of cash (rounding) are not
+   events; (c) known points (each anchor source's last close is a traded price; the raw window's
+   edges) bound the total factor between them: a located share event takes the remainder as its cash
+   part (same distribution), else the remainder is an ``inferred`` event on the interval's middle
+   session (a share event when above 1.15, else a cash dividend). Before the first known point only
+   share events are known. ETFs: the documented fund splits, checked against the data.
+   Each event: factor = adj_factor before / after; ref_price = previous traded close / factor on the
+   tick (the exchange's ex-rights reference price); cash = prev_close - ref x (1 + shares) x split.
+   ``adj_factor`` is piecewise constant: 1.0 on the last date, times each event's factor going back.
+   Traded OHLC (``traded_*``) come from suiwenfeng where it has the bar, else round(adjusted x
+   adj_factor, tick) (0.01 stocks, 0.001 ETFs, not rounded for indices and HK); then adjusted =
+   traded / adj_factor exactly. Yahoo (split-adjusted) volumes are divided back into shares as traded.
 7. ``amount`` is the real traded amount where suiwenfeng, baostock or the index files have it, else
    ``volume x raw typical price`` (flagged per row in ``amount_estimated``).
 
@@ -902,6 +917,9 @@ def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: Symbo
                             "note": "no raw price offline before this date: only share events located by "
                                     "volume ratios are applied; cash dividends there are missing from the "
                                     "event table and traded prices before them are approximate"})
+    for t, e in events.items():
+        if e.get("volume_only") and t <= first_known and not e.get("cash_inferred"):
+            e["evidence"].append(f"cash part not observable (no traded price before {_d(first_known)}): 0 here")
     out = []
     for t in sorted(events):
         e = events[t]
@@ -1344,6 +1362,20 @@ def build(raw: Path, out: Path) -> dict:
         "sources": SOURCES,
         "shares": {"source": "Nolan180940 fundamentals/daily_basic.parquet (total_mv, circ_mv in 10k CNY)",
                    "dates": sorted({_d(d) for d in shares["date"]})},
+        "events": {
+            "rows": int(len(events)), "symbols": int(events["symbol"].nunique()),
+            "by_confidence": {k: int(v) for k, v in sorted(events["confidence"].value_counts().items())},
+            "columns": {"cash": "pre-tax cash dividend per share (local currency)",
+                        "shares": "bonus + transfer shares per existing share (送股+转增)",
+                        "split": "new shares per old share (1.0 if none)",
+                        "factor": "adj_factor before / after the ex-date",
+                        "ref_price": "exchange ex-rights reference price: previous traded close / factor, on the tick",
+                        "confidence": "two_sources (two vendors or raw prices + volumes agree on the date), "
+                                      "one_source, inferred (amount from known points, date not observable)"},
+            "unknown_dated": [{"symbol": s, **u} for s in sorted(provs)
+                              for u in provs[s].get("adj_factor", {}).get("unknown", [])
+                              if u["kind"].startswith("unknown-dated")],
+        },
         "symbols": provs,
     }
     write_parquet(bars, out / "bars.parquet")

@@ -302,3 +302,12 @@ def test_cli_bad_input_is_one_line_exit_2(args):
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 2
     assert len(r.output.strip().splitlines()) == 1 and "error" in r.output.lower()
+
+
+def test_load_snapshot_passes_the_events_of_the_selection_to_the_panel():
+    p = load_snapshot(["300308", "588790"], "2024-01-02", "2025-12-31")
+    ev = p.events
+    assert set(ev["symbol"]) == {"300308", "588790"}
+    assert ev["ex_date"].between(p.dates[0], p.dates[-1]).all()
+    assert pd.Timestamp("2024-06-06") in set(ev["ex_date"]) and pd.Timestamp("2019-06-04") not in set(ev["ex_date"])
+    np.testing.assert_allclose(p.traded("close"), p.fields["traded_close"])
