@@ -603,7 +603,8 @@ def on_tick(x, tick: float | None):
     return np.round(np.round(np.asarray(x, dtype=np.float64) / tick) * tick, nd)
 
 
-def _persistent_steps(lr: pd.Series, threshold: float, window: int = STEP_WINDOW) -> list[tuple[pd.Timestamp, float]]:
+def _persistent_steps(lr: pd.Series, threshold: float, window: int = STEP_WINDOW,
+                      min_after: int = EDGE_SESSIONS) -> list[tuple[pd.Timestamp, float]]:
     """Dates where ``lr`` (a daily log series) moves to a new level and stays there.
 
     For each session j: s_j = median(lr[j:j+w]) - median(lr[j-w:j]) (windows shrink to
@@ -617,11 +618,11 @@ def _persistent_steps(lr: pd.Series, threshold: float, window: int = STEP_WINDOW
     if n < 2 * EDGE_SESSIONS:
         return []
     s = np.full(n, np.nan)
-    for j in range(EDGE_SESSIONS, n - EDGE_SESSIONS + 1):  # near the ends the windows shrink to EDGE_SESSIONS
+    last = n - min_after
+    for j in range(EDGE_SESSIONS, last + 1):  # near the ends the windows shrink (EDGE_SESSIONS, min_after)
         s[j] = np.median(v[j:j + window]) - np.median(v[max(j - window, 0):j])
     out = []
     j = EDGE_SESSIONS
-    last = n - EDGE_SESSIONS
     while j <= last:
         if not (abs(s[j]) > threshold):
             j += 1
@@ -769,7 +770,8 @@ def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: Symbo
         d = np.diff(lr.to_numpy())
         sigma = 1.4826 * float(np.median(np.abs(d - np.median(d))))
         thr = max(6.0 * sigma, 3e-4)
-        steps = [(t, x) for t, x in _persistent_steps(lr, thr)]
+        # the window's last session may be an ex-date (600183 on 2025-05-23): one session after suffices
+        steps = [(t, x) for t, x in _persistent_steps(lr, thr, min_after=1)]
         for t, x in steps:
             if x > 0:
                 log.flag(t, "raw_factor_rise", f"raw/adjusted rises by {math.exp(x):.5f} and stays: not a "
