@@ -39,8 +39,12 @@ Method (per symbol)
    part (same distribution), else the remainder is an ``inferred`` event on the interval's middle
    session (a share event when above 1.15, else a cash dividend). Before the first known point only
    share events are known. ETFs: the documented fund splits, checked against the data.
+   (d) the cash of a dated event from Eastmoney's subtractive qfq (qb), a straight line in the traded
+   close between ex-dates whose intercept moves by the cash (:func:`qb_cash_steps`); then factor =
+   prev_close x (1 + shares) x split / (prev_close - cash), the exchange's rule.
    Each event: factor = adj_factor before / after; ref_price = previous traded close / factor on the
-   tick (the exchange's ex-rights reference price); cash = prev_close - ref x (1 + shares) x split.
+   tick, half up (the exchange's ex-rights reference price); cash = prev_close - ref x (1 + shares) x
+   split where qb does not give it.
    ``adj_factor`` is piecewise constant: 1.0 on the last date, times each event's factor going back.
    Traded OHLC (``traded_*``) come from suiwenfeng where it has the bar, else round(adjusted x
    adj_factor, tick) (0.01 stocks, 0.001 ETFs, not rounded for indices and HK); then adjusted =
@@ -596,11 +600,11 @@ def tick_of(symbol: str) -> float | None:
 
 
 def on_tick(x, tick: float | None):
-    """Round prices to the tick (no rounding when ``tick`` is None)."""
+    """Round prices to the tick, half up as the exchange does (no rounding when ``tick`` is None)."""
     if tick is None:
         return np.asarray(x, dtype=np.float64)
     nd = int(round(-math.log10(tick)))
-    return np.round(np.round(np.asarray(x, dtype=np.float64) / tick) * tick, nd)
+    return np.round(np.floor(np.asarray(x, dtype=np.float64) / tick + 0.5 + 1e-9) * tick, nd)
 
 
 def _persistent_steps(lr: pd.Series, threshold: float, window: int = STEP_WINDOW,
@@ -948,37 +952,121 @@ def factor_from_events(dates: pd.DatetimeIndex, events: list[dict]) -> np.ndarra
     return fac
 
 
-def finish_events(symbol: str, events: list[dict], dates: pd.DatetimeIndex, traded_close: np.ndarray) -> pd.DataFrame:
+def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, int]:
+    """y = a x + b by least squares, three rounds dropping points beyond 5 robust sigmas (one-day bad bars).
+    Returns a, b, the largest residual of the kept points and how many were kept."""
+    X = np.c_[x, np.ones(len(x))]
+    keep = np.ones(len(x), dtype=bool)
+    coef = np.zeros(2)
+    for _ in range(3):
+        coef = np.linalg.lstsq(X[keep], y[keep], rcond=None)[0]
+        r = y - X @ coef
+        sig = max(1.4826 * float(np.median(np.abs(r[keep]))), 0.003)
+        keep = np.abs(r) <= 5 * sig
+    r = y - X @ coef
+    return float(coef[0]), float(coef[1]), float(np.abs(r[keep]).max()), int(keep.sum())
+
+
+def qb_cash_steps(symbol: str, srcs: dict, traded_close: pd.Series, events: list[dict]) -> dict[pd.Timestamp, dict]:
+    """Exact cash per dated event from Eastmoney's subtractive forward adjustment (qb).
+
+    qb's close is Q = u x raw + v with u, v constant between ex-dates (Eastmoney subtracts the later cash
+    dividends and divides by the later share ratios), so between two events Q is a straight line in the
+    traded close T (exact in the unadjusted window, adjusted x adj_factor elsewhere). On an ex-date with
+    cash c and share multiple m: u_before = u_after / m and v_before = v_after - u_after x c / m, so
+    c = m x (v_after - v_before) / u_after. Used only where both neighbouring segments fit a line to
+    0.015 CNY (or 3e-4 of the price) on at least 20 sessions with at most 10 % dropped as bad bars; a
+    segment that holds an event missing from the table does not fit. Inferred (undated) events are left
+    out: a misplaced date still fits when the price barely moves.
+    """
+    if "qb" not in srcs or kind_of(symbol) != "stock":
+        return {}
+    q = srcs["qb"]["close"]
+    common = traded_close.index.intersection(q.index)
+    if len(common) < 40:
+        return {}
+    A = traded_close.loc[common].to_numpy()
+    Q = q.loc[common].to_numpy()
+    f = np.ones(len(common))
+    dates = [pd.Timestamp(e["ex_date"]) for e in events]
+    inside = [t for t in dates if common[0] < t <= common[-1]]
+    bounds = [common[0]] + inside + [common[-1] + pd.Timedelta(days=1)]
+    fits = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        m = (common >= a) & (common < b)
+        if m.sum() < 20:
+            fits.append(None)
+            continue
+        sl, ic, res, kept = _robust_line(A[m], Q[m])
+        level = float(np.median(Q[m]))
+        ok = res <= max(0.015, 3e-4 * level) and kept >= 0.9 * m.sum()
+        fits.append({"a": sl, "b": ic, "res": res, "n": int(m.sum()), "f": float(f[m][0]), "ok": ok})
+    out = {}
+    by_date = {pd.Timestamp(e["ex_date"]): e for e in events}
+    for k, t in enumerate(inside):
+        fb, fa = fits[k], fits[k + 1]
+        e = by_date[t]
+        if fb is None or fa is None or not (fb["ok"] and fa["ok"]) or e["confidence"] == "inferred":
+            continue
+        mult = (1.0 + e["shares"]) * e["split"]
+        u_after = fa["a"] / fa["f"]
+        c = mult * (fa["b"] - fb["b"]) / u_after
+        out[t] = {"cash": c, "detail": f"Eastmoney (qb) subtractive qfq: Q = u*T + v breaks here, intercept "
+                                       f"{fb['b']:.4f} -> {fa['b']:.4f} (lines fit {fb['n']}/{fa['n']} sessions to "
+                                       f"{fb['res']:.3f}/{fa['res']:.3f}): cash {c:.4f}"}
+    return out
+
+
+def finish_events(symbol: str, events: list[dict], dates: pd.DatetimeIndex, traded_close: np.ndarray,
+                  qb: dict | None = None) -> pd.DataFrame:
     """Event rows with cash and the exchange's reference price from the traded previous close.
 
-    ref = prev_close / factor (the adjusted return carries the event); cash = prev_close - ref x (1 + shares)
-    x split, rounded to 4 decimals (|cash| < 0.0005 -> 0); ref_price = (prev_close - cash) /
-    ((1 + shares) x split) on the tick, which is prev_close / factor on the tick. A negative cash (the
-    share ratio from volumes is the nominal one, the exchange's reference price uses the effective ratio
-    of a virtual distribution when repurchased shares do not take part) is set to 0 and said in the
-    evidence; ref_price stays prev_close / factor.
+    Where qb gives the cash (:func:`qb_cash_steps`, rounded to 0.001 and within 0.2 % of the measured
+    factor): ref = (prev_close - cash) / ((1 + shares) x split), factor = prev_close / ref (the exchange's
+    rule; a qfq vendor's factor carries only a few decimals). Otherwise ref = prev_close / factor (the
+    adjusted return carries the event) and cash = prev_close - ref x (1 + shares) x split, rounded to
+    4 decimals (|cash| < 0.0005 -> 0). ref_price is ref on the tick. A negative cash (the share ratio
+    from volumes is the nominal one, the exchange's reference price uses the effective ratio of a virtual
+    distribution when repurchased shares do not take part) is set to 0 and said in the evidence;
+    ref_price stays prev_close / factor.
     """
     tick = tick_of(symbol)
+    qb = qb or {}
     rows = []
     for e in events:
         t = pd.Timestamp(e["ex_date"])
         j = dates.get_loc(t)
         prev = float(traded_close[j - 1]) if j > 0 else float("nan")
         mult = (1.0 + e["shares"]) * e["split"]
-        cash = prev - prev / e["factor"] * mult if np.isfinite(prev) else 0.0
-        cash = round(cash, 4)
+        factor = e["factor"]
         evidence = e["evidence"]
+        confidence = e["confidence"]
+        cash = prev - prev / factor * mult if np.isfinite(prev) else 0.0
+        cash = round(cash, 4)
         if abs(cash) < 5e-4:
             cash = 0.0
-        ref = float(on_tick(prev / e["factor"], tick)) if np.isfinite(prev) else float("nan")
+        ref_exact = prev / factor
+        step = qb.get(t)
+        if step is not None and np.isfinite(prev):
+            c = round(step["cash"], 3)
+            f_q = prev * mult / (prev - c) if c < prev else float("nan")
+            if c >= 0.001 and np.isfinite(f_q) and abs(f_q / factor - 1) <= 2e-3:
+                evidence += "; " + step["detail"] + f" -> {c:.3f}; factor from the exchange's rule {f_q:.6f} " \
+                            f"(measured {factor:.6f})"
+                cash, factor, ref_exact = c, f_q, (prev - c) / mult
+                if confidence == "one_source":
+                    confidence = "two_sources"
+            else:
+                evidence += "; " + step["detail"] + " (not used: disagrees with the measured factor)"
+        ref = float(on_tick(ref_exact, tick)) if np.isfinite(prev) else float("nan")
         if cash < 0:
-            evidence += (f"; factor {e['factor']:.5f} is below 1 + shares = {mult:.4f}: the exchange used an "
-                         f"effective ratio of {e['factor'] - 1:.4f} (virtual distribution, repurchased shares "
+            evidence += (f"; factor {factor:.5f} is below 1 + shares = {mult:.4f}: the exchange used an "
+                         f"effective ratio of {factor - 1:.4f} (virtual distribution, repurchased shares "
                          f"excluded); cash not separable, set to 0 (computed {cash:.4f})")
             cash = 0.0
         rows.append({"symbol": symbol, "ex_date": t, "cash": float(cash), "shares": float(e["shares"]),
-                     "split": float(e["split"]), "factor": float(e["factor"]), "ref_price": ref,
-                     "confidence": e["confidence"], "evidence": evidence})
+                     "split": float(e["split"]), "factor": float(factor), "ref_price": ref,
+                     "confidence": confidence, "evidence": evidence})
     return pd.DataFrame(rows, columns=list(EVENT_COLS))
 
 
@@ -1072,10 +1160,7 @@ def apply_events(symbol: str, srcs: dict, st: Stitched, units: dict, log: Symbol
     hi = np.maximum.reduce([traded["high"], traded["open"], traded["close"]])
     lo = np.minimum.reduce([traded["low"], traded["open"], traded["close"]])
     traded["high"], traded["low"] = hi, lo
-    for c in PRICE_COLS:
-        st.bars["traded_" + c] = traded[c]
-        st.bars[c] = traded[c] / fac
-    st.bars["adj_factor"] = fac
+
     # volume in shares as traded that day: Yahoo volume is split-adjusted
     if kind == "stock" and evs:
         share_mult = np.ones(len(st.dates))
@@ -1089,7 +1174,14 @@ def apply_events(symbol: str, srcs: dict, st: Stitched, units: dict, log: Symbol
                                      "ratio: shares as traded that day")
     if kind in ("stock", "etf"):
         st.bars["volume"] = np.round(st.bars["volume"])  # whole shares (lots x 100 leaves float dust)
-    table = finish_events(symbol, evs, st.dates, traded["close"])
+    qb_steps = qb_cash_steps(symbol, srcs, pd.Series(traded["close"], index=st.dates), evs)
+    table = finish_events(symbol, evs, st.dates, traded["close"], qb_steps)
+    # adj_factor from the events' final factors (the exchange's rule where the cash is known exactly)
+    fac = factor_from_events(st.dates, table.to_dict("records"))
+    for c in PRICE_COLS:
+        st.bars["traded_" + c] = traded[c]
+        st.bars[c] = traded[c] / fac
+    st.bars["adj_factor"] = fac
     info["traded_from_raw_rows"] = int(from_raw.sum())
     info["traded_derived_rows"] = int((~from_raw).sum())
     info["events"] = [{"ex_date": _d(r.ex_date), "cash": r.cash, "shares": r.shares, "split": r.split,

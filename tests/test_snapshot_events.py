@@ -190,7 +190,8 @@ def test_event_table_schema_sorted_and_reference_price_on_the_tick():
         tc = pd.Series(p.fields["traded_close"][:, 0], index=p.dates).dropna()
         prev = tc[tc.index < r.ex_date].iloc[-1]
         tick = 0.001 if r.symbol.startswith("58") else 0.01
-        assert r.ref_price == pytest.approx(round(round(prev / r.factor / tick) * tick, 3), abs=1e-9)
+        half_up = lambda x: round(math.floor(x / tick + 0.5 + 1e-9) * tick, 3)  # noqa: E731
+        assert r.ref_price == pytest.approx(half_up(prev / r.factor), abs=1e-9)
         mult = (1 + r.shares) * r.split
         if r.cash > 0:   # the exchange's formula: (prev close - cash) / ((1 + shares) x split)
             assert (prev - r.cash) / mult == pytest.approx(r.ref_price, abs=tick / 2 + 1e-4)
