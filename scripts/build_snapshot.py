@@ -1116,7 +1116,9 @@ def etf_events(symbol: str, st: Stitched, log: SymbolLog) -> tuple[list[dict], d
     info["split"] = {"effective": d, "ratio": ratio, "note": note, "raw_first_close": _r(first_raw, 4),
                      "verified": True,
                      "verification": "prices already split-adjusted (no jump within 7 days of the effective date) "
-                                     "and raw listing close within 20% of NAV 1.000"}
+                                     "and raw listing close within 20% of NAV 1.000",
+                     "volume_note": "qb volume (lots x 100) taken as units traded that day; whether qb also "
+                                    "split-adjusted the pre-split volumes cannot be checked offline (no amount)"}
     conf = "two_sources" if "fund notice" in note else "one_source"
     ev = {"ex_date": t, "factor": ratio, "shares": 0.0, "split": ratio, "confidence": conf,
           "evidence": f"{note}; qb series split-adjusted across {d} (no jump), raw listing close "
