@@ -5,7 +5,9 @@ repairs and cross-checks). Files live in the package folder ``aibt/data/snapshot
 :mod:`importlib.resources`, so the loader works from a wheel as well as an editable install.
 
 Prices are ratio-adjusted (qfq as of each symbol's last date: the last close is the real traded price);
-``adj_factor`` turns them back into traded prices. Everything read is cached once per process; every
+``adj_factor`` (piecewise constant, changing only on the ex-dates of :func:`load_events`) turns them back
+into traded prices, and ``traded_open/high/low/close`` are the traded prices on the tick (from the
+unadjusted dump where it has the bar, else derived from the event table). Everything read is cached once per process; every
 public function returns fresh copies, so callers cannot corrupt the cache.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from aibt.data.calendar import xshg_sessions
-from aibt.data.panel import FIELDS, Panel, fx_matrix
+from aibt.data.panel import EVENT_COLUMNS, FIELDS, Panel, fx_matrix
 from aibt.errors import DataError
 
 _PACKAGE = "aibt.data"
@@ -48,6 +50,37 @@ def _bars() -> pd.DataFrame:
     df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
     df["symbol"] = df["symbol"].astype(str)
     return df
+
+
+@lru_cache(maxsize=1)
+def _events() -> pd.DataFrame:
+    df = _read_parquet("events.parquet")
+    df["ex_date"] = pd.to_datetime(df["ex_date"]).astype("datetime64[ns]")
+    for c in ("symbol", "confidence", "evidence"):
+        df[c] = df[c].astype(str)
+    return df[list(EVENT_COLUMNS)]
+
+
+def load_events(symbols: Iterable[str] | str | None = None, start=None, end=None) -> pd.DataFrame:
+    """The corporate-action table: one row per event, sorted by symbol and ex-date.
+
+    Columns ``symbol, ex_date`` (datetime64), ``cash`` (pre-tax cash dividend per share, local currency),
+    ``shares`` (bonus + transfer shares per share), ``split`` (new shares per old share, 1.0 if none),
+    ``factor`` (adj_factor before / after), ``ref_price`` (the exchange's ex-rights reference price on the
+    tick), ``confidence`` (``two_sources``, ``one_source``, ``inferred``) and ``evidence``.
+    ``start``/``end`` bound ``ex_date`` inclusively. Unknown symbols or bad dates raise :class:`DataError`.
+    """
+    if isinstance(symbols, str):
+        symbols = [symbols]
+    df = _events()
+    if symbols is not None:
+        wanted = _check_symbols(symbols)
+        df = df[df["symbol"].isin(wanted)]
+    if start is not None:
+        df = df[df["ex_date"] >= _bound(start, "start")]
+    if end is not None:
+        df = df[df["ex_date"] <= _bound(end, "end")]
+    return df.reset_index(drop=True).copy()
 
 
 @lru_cache(maxsize=1)
@@ -156,7 +189,7 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
     at = dates.get_indexer(sessions)
     inside = at >= 0
     fields = {}
-    for f in arrays:
+    for f in FIELDS:
         out = np.full((len(sessions), len(cols)), np.nan)
         out[inside] = arrays[f][np.ix_(at[inside], cols)]
         fields[f] = out
@@ -164,8 +197,9 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
         _check_bars(wanted, fields["close"], close, dates, lo, hi)
     tradable = np.isfinite(fields["close"]) & (fields["volume"] > 0)
     currency = tuple(_securities().set_index("symbol").loc[wanted, "currency"].tolist())
+    events = load_events(wanted, sessions[0], sessions[-1])
     return Panel(sessions, tuple(wanted), fields, tradable, currency, fx_matrix(sessions, currency, load_fx()),
-                 {"source": "aibt snapshot", "snapshot_sha256": snapshot_hash()})
+                 {"source": "aibt snapshot", "snapshot_sha256": snapshot_hash()}, events)
 
 
 def _check_bars(wanted: list[str], in_range: np.ndarray, whole: np.ndarray, dates: pd.DatetimeIndex,
@@ -196,7 +230,7 @@ def _wide() -> tuple[pd.DatetimeIndex, list[str], dict[str, np.ndarray]]:
     ti = dates.get_indexer(b["date"])
     si = pd.Index(syms).get_indexer(b["symbol"])
     arrays = {}
-    for f in (f for f in FIELDS if f in b.columns):  # traded_* exist from snapshot format 2 on
+    for f in FIELDS:
         a = np.full((len(dates), len(syms)), np.nan)
         a[ti, si] = b[f].to_numpy(dtype=np.float64)
         a.setflags(write=False)
@@ -237,7 +271,7 @@ def provenance() -> dict:
 
 
 def snapshot_hash() -> str:
-    """sha256 content hash of the whole snapshot (bars, shares, securities)."""
+    """sha256 content hash of the whole snapshot (bars, events, shares, securities)."""
     return str(_provenance()["snapshot_sha256"])
 
 

@@ -25,11 +25,30 @@ Method (per symbol)
    kind of defect the loser showed.
 5. Rescale the chained series so the last close equals the last real traded price (every qfq / Yahoo
    source is forward-adjusted as of its own last date), i.e. qfq as of the snapshot's last date.
-6. ``adj_factor = raw / adjusted``: exact daily where the unadjusted suiwenfeng dump overlaps; at
-   every other source's last date (raw there by construction); between such points the value of the
-   next known point is used, and before the first one it is carried back, multiplied by any split a
-   source showed unadjusted (e.g. Yahoo's 300308 10-for-4 on 2024-05-06). ETF splits come from the
-   fund notices and are verified against the listing price (ETFs list at NAV 1.000).
+6. Corporate actions (``events.parquet``, :func:`find_events`), over each stock's whole history:
+   (a) share events (bonus + transfer, 送股+转增) from persistent steps of log(Yahoo volume / raw
+   volume): Yahoo split-adjusts volume, Tushare, Eastmoney (qb), Baostock and suiwenfeng report it as
+   traded, so the ratio falls by 1 + shares on the ex-date; the date most vendors agree on wins; a
+   rising step is a Yahoo glitch (300308: Yahoo's misdated 2024-05-06); (b) inside the unadjusted
+   window (suiwenfeng) every persistent step of log(raw close / adjusted close) that falls on one day
+   is an ex-date, its factor the ratio of the median levels over up to 10 sessions each side; the
+   volume step on the same date (within 3 sessions) gives the share part, the rest is cash; steps
+   spread over days (drift between sources) or worth about one tick of cash (rounding) are not
+   events; (c) known points (each anchor source's last close is a traded price; the raw window's
+   edges) bound the total factor between them: a located share event takes the remainder as its cash
+   part (same distribution), else the remainder is an ``inferred`` event on the interval's middle
+   session (a share event when above 1.15, else a cash dividend). Before the first known point only
+   share events are known. ETFs: the documented fund splits, checked against the data.
+   (d) the cash of a dated event from Eastmoney's subtractive qfq (qb), a straight line in the traded
+   close between ex-dates whose intercept moves by the cash (:func:`qb_cash_steps`); then factor =
+   prev_close x (1 + shares) x split / (prev_close - cash), the exchange's rule.
+   Each event: factor = adj_factor before / after; ref_price = previous traded close / factor on the
+   tick, half up (the exchange's ex-rights reference price); cash = prev_close - ref x (1 + shares) x
+   split where qb does not give it.
+   ``adj_factor`` is piecewise constant: 1.0 on the last date, times each event's factor going back.
+   Traded OHLC (``traded_*``) come from suiwenfeng where it has the bar, else round(adjusted x
+   adj_factor, tick) (0.01 stocks, 0.001 ETFs, not rounded for indices and HK); then adjusted =
+   traded / adj_factor exactly. Yahoo (split-adjusted) volumes are divided back into shares as traded.
 7. ``amount`` is the real traded amount where suiwenfeng, baostock or the index files have it, else
    ``volume x raw typical price`` (flagged per row in ``amount_estimated``).
 
@@ -56,7 +75,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RAW = REPO_ROOT.parent / "shared" / "data" / "raw"
 DEFAULT_OUT = REPO_ROOT / "data" / "snapshot"
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SNAPSHOT_START = pd.Timestamp("2019-01-02")  # first date of the cleanest, cross-checkable source (Tushare)
 AGREE_TOL = 0.005          # two sources agree on a day when their implied closes differ by <= 0.5 %
 LIMIT_TOLERANCE = 0.006    # a move beyond the board limit + 0.6 % is a violation
@@ -119,7 +138,8 @@ SOURCES = {
 ANCHOR_SOURCES = ("tushare_r11", "tushare_r11_data", "tushare_lyh", "baostock", "nolan", "qb", "luciusneo")
 RECENT = pd.Timestamp("2025-08-01")  # qb's subtractive qfq distorts returns before this date
 PRICE_COLS = ("open", "high", "low", "close")
-BAR_COLS = ("open", "high", "low", "close", "volume", "amount", "adj_factor")
+BAR_COLS = ("open", "high", "low", "close", "volume", "amount", "adj_factor",
+            "traded_open", "traded_high", "traded_low", "traded_close")
 
 
 # ---------------------------------------------------------------------------------------------- symbols
@@ -561,8 +581,510 @@ def detect_split_events(symbol: str, srcs: dict, st: Stitched, log: SymbolLog) -
     return [uniq[k] for k in sorted(uniq)]
 
 
-def anchor_and_factor(symbol: str, srcs: dict, st: Stitched, splits: list[dict], log: SymbolLog) -> dict:
-    """Rescale to the last real price and derive adj_factor (raw = adjusted * adj_factor)."""
+# ---------------------------------------------------------------------------------------------- corporate actions
+EVENT_COLS = ("symbol", "ex_date", "cash", "shares", "split", "factor", "ref_price", "confidence", "evidence")
+RAW_VOLUME_SOURCES = ("tushare_r11", "tushare_lyh", "baostock", "suiwenfeng", "qb")  # volume as traded
+VENDOR = {"tushare_r11": "Tushare", "tushare_r11_data": "Tushare", "tushare_lyh": "Tushare", "baostock": "Baostock",
+          "suiwenfeng": "suiwenfeng", "qb": "Eastmoney(qb)", "nolan": "Yahoo"}
+SHARE_STEP_MIN = math.log(1.08)   # a persistent volume-ratio step beyond 8 % is a share event
+STEP_WINDOW = 5                    # sessions on each side of a step that must sit at the new level
+EDGE_SESSIONS = 3                  # ... but at least this many at the ends of a series
+SEGMENT_SESSIONS = 10              # sessions on each side used to measure a raw-window factor step
+MIN_CASH = 0.015                   # a raw-window step worth less than 1.5 ticks of cash is rounding, not a dividend
+INFERRED_SHARE_MIN = 1.15          # an undated factor above this is a share event, not a cash dividend
+
+
+def tick_of(symbol: str) -> float | None:
+    """Price tick: 0.01 CNY for stocks, 0.001 for ETFs; None (not rounded) for indices and HK."""
+    return {"stock": 0.01, "etf": 0.001}.get(kind_of(symbol))
+
+
+def on_tick(x, tick: float | None):
+    """Round prices to the tick, half up as the exchange does (no rounding when ``tick`` is None)."""
+    if tick is None:
+        return np.asarray(x, dtype=np.float64)
+    nd = int(round(-math.log10(tick)))
+    return np.round(np.floor(np.asarray(x, dtype=np.float64) / tick + 0.5 + 1e-9) * tick, nd)
+
+
+def _persistent_steps(lr: pd.Series, threshold: float, window: int = STEP_WINDOW,
+                      min_after: int = EDGE_SESSIONS) -> list[tuple[pd.Timestamp, float]]:
+    """Dates where ``lr`` (a daily log series) moves to a new level and stays there.
+
+    For each session j: s_j = median(lr[j:j+w]) - median(lr[j-w:j]) (windows shrink to
+    :data:`EDGE_SESSIONS` at the ends of the series); runs of |s_j| > threshold with one
+    sign are one step; its date is the session of the run with the largest one-day move in that direction,
+    and its size the difference of the medians of the w sessions after and before that date. Returns
+    ``[(date, size)]``; a one-day outlier reverts and does not count.
+    """
+    v = lr.to_numpy(dtype=np.float64)
+    n = len(v)
+    if n < 2 * EDGE_SESSIONS:
+        return []
+    s = np.full(n, np.nan)
+    last = n - min_after
+    for j in range(EDGE_SESSIONS, last + 1):  # near the ends the windows shrink (EDGE_SESSIONS, min_after)
+        s[j] = np.median(v[j:j + window]) - np.median(v[max(j - window, 0):j])
+    out = []
+    j = EDGE_SESSIONS
+    while j <= last:
+        if not (abs(s[j]) > threshold):
+            j += 1
+            continue
+        sign = np.sign(s[j])
+        k = j
+        while k + 1 <= last and abs(s[k + 1]) > threshold and np.sign(s[k + 1]) == sign:
+            k += 1
+        lo, hi = max(j - 1, 1), min(k + 1, n - 1)
+        moves = sign * (v[lo:hi + 1] - v[lo - 1:hi])
+        at = lo + int(np.argmax(moves))
+        a, b = max(at - window, 0), min(at + window, n)
+        size = float(np.median(v[at:b]) - np.median(v[a:at]))
+        if abs(size) > threshold:
+            out.append((lr.index[at], size))
+        j = k + 1
+    return out
+
+
+def volume_ratio_steps(symbol: str, srcs: dict, units: dict) -> dict[str, list[tuple[pd.Timestamp, float]]]:
+    """Persistent steps of log(Yahoo volume / raw volume) per raw-volume source.
+
+    Yahoo (nolan) split-adjusts its volume: before a bonus/transfer/split with ratio r its volume is
+    r x the traded volume, so the ratio to a source that reports volume as traded falls by r on the
+    ex-date. Returns ``{source: [(ex_date, r)]}`` with r = ratio before / after (> 1 for a share event;
+    r < 1 is a Yahoo glitch such as a misdated split).
+    """
+    if "nolan" not in srcs:
+        return {}
+    out = {}
+    ny = srcs["nolan"]["volume"] * units.get("nolan", {}).get("unit", 1.0)
+    for key in RAW_VOLUME_SOURCES:
+        if key not in srcs or key not in units:
+            continue
+        rv = srcs[key]["volume"] * units[key]["unit"]
+        common = ny.index.intersection(rv.index)
+        a, b = ny.loc[common].to_numpy(), rv.loc[common].to_numpy()
+        ok = (a > 0) & (b > 0)
+        lr = pd.Series(np.log(a[ok] / b[ok]), index=common[ok])
+        out[key] = [(t, float(math.exp(-x))) for t, x in _persistent_steps(lr, SHARE_STEP_MIN)]
+    return out
+
+
+def _snap_ratio(r: float) -> float:
+    """A share ratio measured from volumes, snapped to 0.01 (a 10-for-x bonus) when within 0.002."""
+    s = r - 1.0
+    q = round(s, 2)
+    return float(q if abs(s - q) <= 0.002 else round(s, 4))
+
+
+def _baostock_evidence(srcs: dict, turn, t: pd.Timestamp) -> str:
+    """VWAP (amount/volume) and float shares (volume / turn) the session before and on ``t``."""
+    if "baostock" not in srcs or turn is None:
+        return ""
+    b = srcs["baostock"]
+    if t not in b.index or t not in turn.index:
+        return ""
+    i = b.index.get_loc(t)
+    if i == 0:
+        return ""
+    p, d = b.index[i - 1], t
+    vw = [b.loc[x, "amount"] / b.loc[x, "volume"] for x in (p, d)]
+    fl = [b.loc[x, "volume"] / (turn.loc[x] / 100.0) / 1e6 if turn.loc[x] > 0 else np.nan for x in (p, d)]
+    return (f"baostock VWAP {vw[0]:.1f} -> {vw[1]:.1f}, float shares {fl[0]:,.1f}M -> {fl[1]:,.1f}M "
+            f"({_d(p)} -> {_d(d)})")
+
+
+def _vendor_of(key: str) -> str:
+    return VENDOR.get(key, key)
+
+
+def find_events(symbol: str, srcs: dict, st: "Stitched", units: dict, log: SymbolLog,
+                turn: pd.Series | None = None) -> tuple[list[dict], dict]:
+    """Dated corporate actions of one stock, and what stays unknown.
+
+    1. Share events: persistent steps in Yahoo/raw volume ratios (:func:`volume_ratio_steps`) over the
+       whole history; the date most raw-volume vendors agree on wins (ties: Tushare, Baostock,
+       suiwenfeng, Eastmoney), r < 1 steps are Yahoo glitches (flagged, not events).
+    2. Inside the unadjusted window (suiwenfeng): persistent steps of log(raw close / adjusted close)
+       give every event's date and its exact factor (median level over 10 sessions each side); a share
+       event located by volumes on the same date gives its share part, the rest is cash.
+    3. Known points (each anchor source's last close is a traded price; the raw window's edges) bound the
+       total factor between them; share events located in between take their part, the remainder is a
+       cash dividend: on a located share event's date when there is one (same distribution), else an
+       ``inferred`` event on the interval's middle session (the ex-date is not observable offline).
+    Before the first known point only share events located by volumes are known; cash dividends there
+    are unknown (listed).
+    Returns events as dicts (ex_date, factor, shares, split, confidence, evidence) and an info dict.
+    """
+    A = pd.Series(st.bars["close"], index=st.dates)
+    dates = st.dates
+    info: dict = {"share_steps_by_source": {}, "glitches": [], "unknown": [], "anchors": []}
+    # -- 1. share events from volume ratios
+    vsteps = volume_ratio_steps(symbol, srcs, units)
+    cands: list[tuple[pd.Timestamp, float, str]] = []
+    for key, evs in sorted(vsteps.items()):
+        info["share_steps_by_source"][key] = [{"date": _d(t), "ratio": _r(r, 4)} for t, r in evs]
+        for t, r in evs:
+            if r < 1.0:
+                info["glitches"].append({"date": _d(t), "ratio": _r(r, 4), "source": f"nolan/{key}",
+                                         "note": "Yahoo volume ratio rises: Yahoo adjusted volume on a wrong "
+                                                 "date (not an event)"})
+                log.flag(t, "yahoo_volume_glitch", f"Yahoo/{key} volume ratio rises x{1 / r:.3f}: misdated "
+                         "split adjustment in Yahoo", "nolan")
+            else:
+                cands.append((pd.Timestamp(t), r, key))
+    pref = {k: i for i, k in enumerate(("tushare_r11", "tushare_lyh", "baostock", "suiwenfeng", "qb"))}
+    cands.sort(key=lambda c: c[0])
+    clusters: list[list] = []
+    for c in cands:
+        if clusters and (c[0] - clusters[-1][-1][0]).days <= 12 and abs(math.log(c[1] / clusters[-1][-1][1])) < 0.05:
+            clusters[-1].append(c)
+        else:
+            clusters.append([c])
+    share_events: dict[pd.Timestamp, dict] = {}
+    for cl in clusters:
+        by_date: dict[pd.Timestamp, list] = {}
+        for t, r, k in cl:
+            by_date.setdefault(t, []).append((r, k))
+        def score(t):
+            vendors = {_vendor_of(k) for _, k in by_date[t]}
+            return (-len(vendors), min(pref[k] for _, k in by_date[t]), t)
+        best = min(by_date, key=score)
+        if best not in dates:
+            later = dates[dates >= best]
+            if not len(later):
+                continue
+            best = later[0]
+        rs = [r for r, _ in by_date.get(best, [])] or [r for _, r, _ in cl]
+        ratio = float(np.median(rs))
+        seen = sorted({f"{_vendor_of(k)} {_d(t)} x{r:.3f}" for t, r, k in cl})
+        vendors = {_vendor_of(k) for _, k in by_date.get(best, [])}
+        share_events[best] = {"ratio": ratio, "vendors": vendors, "seen": seen,
+                              "disagree": len(by_date) > 1}
+    # -- 2. raw window
+    events: dict[pd.Timestamp, dict] = {}
+    sw_dates = pd.DatetimeIndex([])
+    cuts: list[pd.Timestamp] = []
+    if "suiwenfeng" in srcs:
+        sw = srcs["suiwenfeng"]["close"]
+        sw_dates = A.index.intersection(sw.index)
+    if len(sw_dates) >= 2 * STEP_WINDOW:
+        lr = pd.Series(np.log(srcs["suiwenfeng"]["close"].loc[sw_dates].to_numpy() / A.loc[sw_dates].to_numpy()),
+                       index=sw_dates)
+        d = np.diff(lr.to_numpy())
+        sigma = 1.4826 * float(np.median(np.abs(d - np.median(d))))
+        thr = max(6.0 * sigma, 3e-4)
+        # the window's last session may be an ex-date (600183 on 2025-05-23): one session after suffices
+        steps = [(t, x) for t, x in _persistent_steps(lr, thr, min_after=1)]
+        for t, x in steps:
+            if x > 0:
+                log.flag(t, "raw_factor_rise", f"raw/adjusted rises by {math.exp(x):.5f} and stays: not a "
+                         "corporate action; adjusted series disagrees with the raw dump", "suiwenfeng")
+        ex = []
+        for t, x in steps:
+            if x >= 0:
+                continue
+            j = sw_dates.get_loc(t)
+            one_day = float(lr.iloc[j] - lr.iloc[j - 1])
+            if one_day > 0.6 * x:  # less than 60 % of the step on one day: a drift, not an ex-date
+                log.flag(t, "raw_factor_drift", f"raw/adjusted falls by {math.exp(-x):.5f} but only "
+                         f"{math.exp(-one_day):.5f} on one day: drift between the sources, not an event",
+                         "suiwenfeng")
+                continue
+            ex.append(t)
+        # factor of each step: median level over up to SEGMENT_SESSIONS each side, within the segments
+        # segments end at every persistent step (falls and rises), so a level is never measured across one
+        cuts = sorted({t for t, _ in steps})
+        bounds = [sw_dates[0]] + cuts + [sw_dates[-1] + pd.Timedelta(days=1)]
+        for t in list(ex):
+            i = bounds.index(t)
+            before = lr[(lr.index >= bounds[i - 1]) & (lr.index < t)].iloc[-SEGMENT_SESSIONS:]
+            after = lr[(lr.index >= t) & (lr.index < bounds[i + 1])].iloc[:SEGMENT_SESSIONS]
+            F = float(math.exp(np.median(before) - np.median(after)))
+            if math.log(F) < thr:
+                log.flag(t, "raw_factor_step_too_small", f"raw/adjusted step of {F:.5f} measured over the "
+                         f"segments around it is below the threshold {math.exp(thr):.5f}: not an event",
+                         "suiwenfeng")
+                ex.remove(t)
+                continue
+            j = sw_dates.get_loc(t)
+            raw_prev, raw_t = float(srcs["suiwenfeng"]["close"].loc[sw_dates[j - 1]]), float(srcs["suiwenfeng"]["close"].loc[t])
+            ev = {"factor": F, "shares": 0.0, "split": 1.0, "sources": {"suiwenfeng"},
+                  "evidence": [f"suiwenfeng raw close {raw_prev:.2f} -> {raw_t:.2f} on {_d(t)} while the adjusted "
+                               f"(Tushare-chained) close moves {A.iloc[A.index.get_loc(t) - 1]:.4f} -> {A.loc[t]:.4f}: "
+                               f"raw/adjusted steps by {F:.5f} (median of {len(before)}+{len(after)} sessions)"]}
+            se = share_events.pop(t, None)
+            if se is None:  # the volume step may sit a session off: accept within 3 sessions
+                near = [u for u in share_events if abs(dates.get_loc(u) - dates.get_loc(t)) <= 3] if t in dates else []
+                if near:
+                    u = near[0]
+                    se = share_events.pop(u)
+                    se["seen"].append(f"volume step placed {_d(u)}, raw prices date it {_d(t)}")
+            if se is None and raw_prev * (1.0 - 1.0 / F) < MIN_CASH:
+                log.flag(t, "raw_factor_step_one_tick", f"raw/adjusted step of {F:.5f} is a cash amount of "
+                         f"{raw_prev * (1.0 - 1.0 / F):.4f} (about one tick): rounding in the adjusted source, "
+                         "not an event", "suiwenfeng")
+                continue
+            if se is not None:
+                ev["shares"] = _snap_ratio(se["ratio"])
+                ev["sources"] |= {v for v in se["vendors"]} | {"Yahoo"}
+                ev["evidence"].append("Yahoo/raw volume ratio step: " + "; ".join(se["seen"]))
+            elif F > INFERRED_SHARE_MIN:
+                ev["shares"] = round(F - 1.0, 2)
+                ev["evidence"].append(f"no volume-ratio step: factor {F:.4f} too large for a cash dividend, share "
+                                      f"part {ev['shares']:g} inferred from the factor")
+                log.flag(t, "large_factor_without_volume_step", f"factor {F:.4f} with no volume-ratio step: "
+                         "share part inferred from the factor", "suiwenfeng")
+            events[t] = ev
+        info["raw_window"] = {"first": _d(sw_dates[0]), "last": _d(sw_dates[-1]), "sessions": int(len(sw_dates)),
+                              "noise_sigma": _r(sigma, 6), "threshold": _r(thr, 6)}
+    # share events located by volume outside the raw window (or inside without a price step: flagged)
+    for t, se in sorted(share_events.items()):
+        if len(sw_dates) and sw_dates[0] < t <= sw_dates[-1]:
+            log.flag(t, "volume_step_without_price_step", f"volume ratio step x{se['ratio']:.3f} inside the raw "
+                     "window but raw prices show no factor step: ignored", "nolan")
+            continue
+        s = _snap_ratio(se["ratio"])
+        events[t] = {"factor": 1.0 + s, "shares": s, "split": 1.0, "sources": set(se["vendors"]) | {"Yahoo"},
+                     "evidence": ["Yahoo/raw volume ratio step: " + "; ".join(se["seen"])], "volume_only": True}
+    # -- 3. known points bound the factor between them
+    known: list[tuple[pd.Timestamp, float, str]] = []
+    for key in ANCHOR_SOURCES:
+        if key in srcs:
+            e = srcs[key].index[-1]
+            if e in A.index:
+                known.append((e, round(float(srcs[key]["close"].iloc[-1]), 3) / float(A.loc[e]), f"{key} last close"))
+    known.sort(key=lambda k: (k[0], k[2]))
+    dedup: dict[pd.Timestamp, tuple] = {}
+    for k in known:
+        dedup.setdefault(k[0], k)
+    if len(sw_dates):
+        lr_all = np.log(srcs["suiwenfeng"]["close"].loc[sw_dates].to_numpy() / A.loc[sw_dates].to_numpy())
+        last_seg = lr_all[sw_dates >= max([sw_dates[0]] + cuts)]
+        first_seg = lr_all[sw_dates < min(cuts)] if cuts else lr_all
+        if not len(first_seg):
+            first_seg = lr_all[:1]
+        dedup[sw_dates[-1]] = (sw_dates[-1], float(math.exp(np.median(last_seg[-SEGMENT_SESSIONS:]))),
+                               "suiwenfeng raw window end")
+        dedup.setdefault(sw_dates[0], (sw_dates[0], float(math.exp(np.median(first_seg[:SEGMENT_SESSIONS]))),
+                                       "suiwenfeng raw window start"))
+    kp = sorted(dedup.values(), key=lambda k: k[0])
+    price = A.to_numpy()
+    for (a, fa, sa), (b, fb, sb) in zip(kp[:-1], kp[1:]):
+        if len(sw_dates) and a >= sw_dates[0] and b <= sw_dates[-1]:
+            continue  # inside the raw window: every event is dated by the raw prices
+        inside = sorted(t for t in events if a < t <= b)
+        K = fa / fb
+        located = float(np.prod([events[t]["factor"] for t in inside])) if inside else 1.0
+        rest = K / located
+        ia, ib = A.index.get_loc(a), A.index.get_loc(b)
+        tol = 2.0 * 0.01 / min(price[ia] * fa, price[ib] * fb) + 2e-4
+        info["anchors"].append({"from": _d(a), "to": _d(b), "from_source": sa, "to_source": sb,
+                                "total_factor": _r(K, 6), "located_factor": _r(located, 6),
+                                "remainder": _r(rest, 6), "tolerance": _r(tol, 6)})
+        if abs(math.log(rest)) <= math.log1p(tol):
+            continue
+        vol_only = [t for t in inside if events[t].get("volume_only")]
+        if rest < 1.0 and vol_only:  # the exchange used an effective ratio below the nominal one
+            t = vol_only[-1]
+            events[t]["factor"] *= rest
+            events[t]["evidence"].append(f"total factor {K:.5f} between {_d(a)} ({sa}) and {_d(b)} ({sb}) is below "
+                                         f"the nominal {located:.5f}: factor set to the measured total")
+            continue
+        if rest < 1.0:
+            log.flag(b, "factor_remainder_below_one", f"factor between {_d(a)} ({sa}) and {_d(b)} ({sb}) is "
+                     f"{K:.5f}, located events give {located:.5f}: remainder {rest:.5f} < 1 left out", "anchors")
+            continue
+        if vol_only:
+            t = vol_only[-1]
+            events[t]["factor"] *= rest
+            events[t]["evidence"].append(f"cash part inferred: total factor {K:.5f} between {_d(a)} ({sa}) and "
+                                         f"{_d(b)} ({sb}) over located {located:.5f} leaves {rest:.5f}, put on this "
+                                         "share event's ex-date (same distribution)")
+            events[t]["cash_inferred"] = True
+            continue
+        mid = A.index[(ia + ib + 1) // 2]
+        while mid in events and A.index.get_loc(mid) < ib:
+            mid = A.index[A.index.get_loc(mid) + 1]
+        big = rest > INFERRED_SHARE_MIN  # too large for a cash dividend: a bonus/transfer no volume dates
+        shares = round(rest - 1.0, 2) if big else 0.0
+        what = (f"a bonus/transfer of about {shares:g} shares per share (too large for a cash dividend; the rest "
+                "is cash)" if big else "a cash dividend")
+        events[mid] = {"factor": rest, "shares": shares, "split": 1.0, "sources": set(), "inferred": True,
+                       "evidence": [f"total factor {K:.5f} between {_d(a)} ({sa}) and {_d(b)} ({sb}), located "
+                                    f"events {located:.5f}: remainder {rest:.5f} is {what} whose ex-date no "
+                                    "offline source shows (no raw-volume source spans it); placed on the "
+                                    "interval's middle session"]}
+        info["unknown"].append({"kind": "unknown-dated " + ("share event" if big else "cash dividend"),
+                                "between": [_d(a), _d(b)], "placed_on": _d(mid), "factor": _r(rest, 6)})
+    first_known = kp[0][0] if kp else dates[-1]
+    info["unknown"].append({"kind": "cash dividends before the first known point",
+                            "before": _d(first_known),
+                            "note": "no raw price offline before this date: only share events located by "
+                                    "volume ratios are applied; cash dividends there are missing from the "
+                                    "event table and traded prices before them are approximate"})
+    for t, e in events.items():
+        if e.get("volume_only") and t <= first_known and not e.get("cash_inferred"):
+            e["evidence"].append(f"cash part not observable (no traded price before {_d(first_known)}): 0 here")
+    out = []
+    for t in sorted(events):
+        e = events[t]
+        if e.get("inferred"):
+            conf = "inferred"
+        elif len({v for v in e["sources"]}) >= 2:
+            conf = "two_sources"
+        else:
+            conf = "one_source"
+        bs = _baostock_evidence(srcs, turn, t)
+        ev = list(e["evidence"]) + ([bs] if bs else [])
+        out.append({"ex_date": t, "factor": float(e["factor"]), "shares": float(e["shares"]),
+                    "split": float(e["split"]), "confidence": conf, "evidence": "; ".join(ev),
+                    "cash_inferred": bool(e.get("cash_inferred"))})
+    info["known_points"] = [{"date": _d(t), "factor": _r(f, 6), "from": s} for t, f, s in kp]
+    return out, info
+
+
+def factor_from_events(dates: pd.DatetimeIndex, events: list[dict]) -> np.ndarray:
+    """Piecewise-constant adj_factor: 1.0 on the last date, times each event's factor going back."""
+    fac = np.ones(len(dates))
+    for e in events:
+        fac[dates < pd.Timestamp(e["ex_date"])] *= e["factor"]
+    return fac
+
+
+def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, int]:
+    """y = a x + b by least squares, three rounds dropping points beyond 5 robust sigmas (one-day bad bars).
+    Returns a, b, the largest residual of the kept points and how many were kept."""
+    X = np.c_[x, np.ones(len(x))]
+    keep = np.ones(len(x), dtype=bool)
+    coef = np.zeros(2)
+    for _ in range(3):
+        coef = np.linalg.lstsq(X[keep], y[keep], rcond=None)[0]
+        r = y - X @ coef
+        sig = max(1.4826 * float(np.median(np.abs(r[keep]))), 0.003)
+        keep = np.abs(r) <= 5 * sig
+    r = y - X @ coef
+    return float(coef[0]), float(coef[1]), float(np.abs(r[keep]).max()), int(keep.sum())
+
+
+def qb_cash_steps(symbol: str, srcs: dict, traded_close: pd.Series, events: list[dict]) -> dict[pd.Timestamp, dict]:
+    """Exact cash per dated event from Eastmoney's subtractive forward adjustment (qb).
+
+    qb's close is Q = u x raw + v with u, v constant between ex-dates (Eastmoney subtracts the later cash
+    dividends and divides by the later share ratios), so between two events Q is a straight line in the
+    traded close T (exact in the unadjusted window, adjusted x adj_factor elsewhere). On an ex-date with
+    cash c and share multiple m: u_before = u_after / m and v_before = v_after - u_after x c / m, so
+    c = m x (v_after - v_before) / u_after. Used only where both neighbouring segments fit a line to
+    0.015 CNY (or 3e-4 of the price) on at least 20 sessions with at most 10 % dropped as bad bars; a
+    segment that holds an event missing from the table does not fit. Inferred (undated) events are left
+    out: a misplaced date still fits when the price barely moves.
+    """
+    if "qb" not in srcs or kind_of(symbol) != "stock":
+        return {}
+    q = srcs["qb"]["close"]
+    common = traded_close.index.intersection(q.index)
+    if len(common) < 40:
+        return {}
+    A = traded_close.loc[common].to_numpy()
+    Q = q.loc[common].to_numpy()
+    f = np.ones(len(common))
+    dates = [pd.Timestamp(e["ex_date"]) for e in events]
+    inside = [t for t in dates if common[0] < t <= common[-1]]
+    bounds = [common[0]] + inside + [common[-1] + pd.Timedelta(days=1)]
+    fits = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        m = (common >= a) & (common < b)
+        if m.sum() < 20:
+            fits.append(None)
+            continue
+        sl, ic, res, kept = _robust_line(A[m], Q[m])
+        level = float(np.median(Q[m]))
+        ok = res <= max(0.015, 3e-4 * level) and kept >= 0.9 * m.sum()
+        fits.append({"a": sl, "b": ic, "res": res, "n": int(m.sum()), "f": float(f[m][0]), "ok": ok})
+    out = {}
+    by_date = {pd.Timestamp(e["ex_date"]): e for e in events}
+    for k, t in enumerate(inside):
+        fb, fa = fits[k], fits[k + 1]
+        e = by_date[t]
+        if fb is None or fa is None or not (fb["ok"] and fa["ok"]) or e["confidence"] == "inferred":
+            continue
+        mult = (1.0 + e["shares"]) * e["split"]
+        u_after = fa["a"] / fa["f"]
+        c = mult * (fa["b"] - fb["b"]) / u_after
+        out[t] = {"cash": c, "detail": f"Eastmoney (qb) subtractive qfq: Q = u*T + v breaks here, intercept "
+                                       f"{fb['b']:.4f} -> {fa['b']:.4f} (lines fit {fb['n']}/{fa['n']} sessions to "
+                                       f"{fb['res']:.3f}/{fa['res']:.3f}): cash {c:.4f}"}
+    return out
+
+
+def finish_events(symbol: str, events: list[dict], dates: pd.DatetimeIndex, traded_close: np.ndarray,
+                  qb: dict | None = None) -> pd.DataFrame:
+    """Event rows with cash and the exchange's reference price from the traded previous close.
+
+    Where qb gives the cash (:func:`qb_cash_steps`, rounded to 0.001 and within 0.2 % of the measured
+    factor): ref = (prev_close - cash) / ((1 + shares) x split), factor = prev_close / ref (the exchange's
+    rule; a qfq vendor's factor carries only a few decimals). Otherwise ref = prev_close / factor (the
+    adjusted return carries the event) and cash = prev_close - ref x (1 + shares) x split, rounded to
+    4 decimals (|cash| < 0.0005 -> 0). ref_price is ref on the tick. A negative cash (the share ratio
+    from volumes is the nominal one, the exchange's reference price uses the effective ratio of a virtual
+    distribution when repurchased shares do not take part) is set to 0 and said in the evidence;
+    ref_price stays prev_close / factor.
+    """
+    tick = tick_of(symbol)
+    qb = qb or {}
+    rows = []
+    for e in events:
+        t = pd.Timestamp(e["ex_date"])
+        j = dates.get_loc(t)
+        prev = float(traded_close[j - 1]) if j > 0 else float("nan")
+        mult = (1.0 + e["shares"]) * e["split"]
+        factor = e["factor"]
+        evidence = e["evidence"]
+        confidence = e["confidence"]
+        cash = prev - prev / factor * mult if np.isfinite(prev) else 0.0
+        cash = round(cash, 4)
+        if abs(cash) < 5e-4:
+            cash = 0.0
+        ref_exact = prev / factor
+        step = qb.get(t)
+        if step is not None and np.isfinite(prev):
+            c = round(step["cash"], 3)
+            f_q = prev * mult / (prev - c) if c < prev else float("nan")
+            if c >= 0.001 and np.isfinite(f_q) and abs(f_q / factor - 1) <= 2e-3:
+                evidence += "; " + step["detail"] + f" -> {c:.3f}; factor from the exchange's rule {f_q:.6f} " \
+                            f"(measured {factor:.6f})"
+                cash, factor, ref_exact = c, f_q, (prev - c) / mult
+                if confidence == "one_source":
+                    confidence = "two_sources"
+            else:
+                evidence += "; " + step["detail"] + " (not used: disagrees with the measured factor)"
+        ref = float(on_tick(ref_exact, tick)) if np.isfinite(prev) else float("nan")
+        if cash < 0:
+            evidence += (f"; factor {factor:.5f} is below 1 + shares = {mult:.4f}: the exchange used an "
+                         f"effective ratio of {factor - 1:.4f} (virtual distribution, repurchased shares "
+                         f"excluded); cash not separable, set to 0 (computed {cash:.4f})")
+            cash = 0.0
+        rows.append({"symbol": symbol, "ex_date": t, "cash": float(cash), "shares": float(e["shares"]),
+                     "split": float(e["split"]), "factor": float(factor), "ref_price": ref,
+                     "confidence": confidence, "evidence": evidence})
+    return pd.DataFrame(rows, columns=list(EVENT_COLS))
+
+
+def read_baostock_turn(raw: Path, symbol: str) -> pd.Series | None:
+    """Baostock turnover (% of float shares) per traded date, for float-share evidence; None if absent."""
+    ex = "sh" if symbol.startswith("6") else "sz"
+    p = raw / "tuisemo_baostock-master" / "data" / f"{ex}.{symbol}.csv"
+    if kind_of(symbol) != "stock" or not p.exists():
+        return None
+    df = pd.read_csv(p, encoding="utf-8-sig")
+    df = df[pd.to_numeric(df["tradestatus"], errors="coerce") == 1]
+    s = pd.Series(pd.to_numeric(df["turn"], errors="coerce").to_numpy(np.float64),
+                  index=pd.to_datetime(df["date"].astype(str)).astype("datetime64[ns]"))
+    return s[~s.index.duplicated(keep="last")].sort_index()
+
+
+def anchor(symbol: str, srcs: dict, st: Stitched) -> dict:
+    """Rescale the chained series so its last close is the last real traded price."""
     last_src = st.source[-1]
     raw_last = round(float(srcs[last_src]["close"].iloc[-1]), 3)
     if srcs[last_src].index[-1] != st.dates[-1]:
@@ -570,120 +1092,115 @@ def anchor_and_factor(symbol: str, srcs: dict, st: Stitched, splits: list[dict],
     scale = raw_last / st.bars["close"][-1]
     for c in PRICE_COLS:
         st.bars[c] = st.bars[c] * scale
-    adj = pd.Series(st.bars["close"], index=st.dates)
-    known: dict[pd.Timestamp, tuple[float, str]] = {st.dates[-1]: (1.0, f"{last_src} last close (anchor)")}
+    return {"date": _d(st.dates[-1]), "raw_close": raw_last, "source": last_src}
+
+
+def etf_events(symbol: str, st: Stitched, log: SymbolLog) -> tuple[list[dict], dict]:
+    """Documented fund splits (:data:`ETF_SPLITS`) checked against the data: the qb series is split-adjusted
+    (no jump within 7 days of the effective date) and the raw listing close is near NAV 1.000."""
+    info: dict = {}
+    if symbol not in ETF_SPLITS:
+        first = st.bars["close"][0]
+        if abs(first / ETF_LISTING_NAV - 1) >= 0.2:
+            log.flag(st.dates[0], "listing_price_check", f"first close {first:.3f} is not near NAV 1.000: "
+                     "possibly an undocumented split; no event", "qb")
+        return [], info
+    d, ratio, note = ETF_SPLITS[symbol]
+    t = pd.Timestamp(d)
+    first_raw = st.bars["close"][0] * ratio
+    rets = np.abs(np.diff(np.log(st.bars["close"])))
+    near = (st.dates[1:] >= t - pd.Timedelta(days=7)) & (st.dates[1:] <= t + pd.Timedelta(days=7))
+    verified = abs(first_raw / ETF_LISTING_NAV - 1) < 0.2 and not (rets[near] > math.log(1.5)).any()
+    if not verified:
+        raise RuntimeError(f"{symbol}: documented split {d} not confirmed by the data")
+    info["split"] = {"effective": d, "ratio": ratio, "note": note, "raw_first_close": _r(first_raw, 4),
+                     "verified": True,
+                     "verification": "prices already split-adjusted (no jump within 7 days of the effective date) "
+                                     "and raw listing close within 20% of NAV 1.000",
+                     "volume_note": "qb volume (lots x 100) taken as units traded that day; whether qb also "
+                                    "split-adjusted the pre-split volumes cannot be checked offline (no amount)"}
+    conf = "two_sources" if "fund notice" in note else "one_source"
+    ev = {"ex_date": t, "factor": ratio, "shares": 0.0, "split": ratio, "confidence": conf,
+          "evidence": f"{note}; qb series split-adjusted across {d} (no jump), raw listing close "
+                      f"{first_raw:.3f} = {ratio:g} x adjusted {st.bars['close'][0]:.4f}, near NAV 1.000"}
+    return [ev], info
+
+
+def apply_events(symbol: str, srcs: dict, st: Stitched, units: dict, log: SymbolLog,
+                 turn: pd.Series | None = None) -> tuple[pd.DataFrame, dict]:
+    """Corporate actions -> piecewise adj_factor, traded OHLC on the tick, adjusted = traded / adj_factor.
+
+    Traded prices come from the unadjusted dump (suiwenfeng) where it has the bar, else
+    round(adjusted x adj_factor, tick). Volumes of split-adjusted sources (Yahoo) are turned back into
+    shares as traded. Returns the event rows and the provenance dict.
+    """
+    info: dict = {"anchor": anchor(symbol, srcs, st)}
     kind = kind_of(symbol)
-    info: dict = {"anchor": {"date": _d(st.dates[-1]), "raw_close": raw_last, "source": last_src}}
     if kind == "etf":
-        fac = np.ones(len(st.dates))
-        if symbol in ETF_SPLITS:
-            d, ratio, note = ETF_SPLITS[symbol]
-            fac[st.dates < pd.Timestamp(d)] = ratio
-            first_raw = st.bars["close"][0] * fac[0]
-            rets = np.abs(np.diff(np.log(st.bars["close"])))
-            near = (st.dates[1:] >= pd.Timestamp(d) - pd.Timedelta(days=7)) & (st.dates[1:] <= pd.Timestamp(d) + pd.Timedelta(days=7))
-            verified = abs(first_raw / ETF_LISTING_NAV - 1) < 0.2 and not (rets[near] > math.log(1.5)).any()
-            info["split"] = {"effective": d, "ratio": ratio, "note": note, "raw_first_close": _r(first_raw, 4),
-                             "verified": bool(verified),
-                             "verification": "prices already split-adjusted (no jump within 7 days of the "
-                                             "effective date) and raw listing close within 20% of NAV 1.000"}
-            if not verified:
-                raise RuntimeError(f"{symbol}: documented split {d} not confirmed by the data")
-        else:
-            first = st.bars["close"][0]
-            if abs(first / ETF_LISTING_NAV - 1) >= 0.2:
-                log.flag(st.dates[0], "listing_price_check", f"first close {first:.3f} is not near NAV 1.000: "
-                         "possibly an undocumented split; adj_factor left at 1.0", "qb")
-        info["adj_factor_method"] = "documented fund splits; 1.0 otherwise"
-        st.bars["adj_factor"] = fac
-        return info
-    if kind in ("index", "hk"):
-        st.bars["adj_factor"] = np.ones(len(st.dates))
+        evs, extra = etf_events(symbol, st, log)
+        info.update(extra)
+        info["adj_factor_method"] = "documented fund splits checked against the data; 1.0 otherwise"
+    elif kind == "stock":
+        evs, extra = find_events(symbol, srcs, st, units, log, turn)
+        info.update(extra)
+        info["adj_factor_method"] = ("piecewise constant: 1.0 on the last date, times each event's factor "
+                                     "going back (changes only on ex-dates)")
+    else:
+        evs = []
         info["adj_factor_method"] = ("index level: no adjustment" if kind == "index" else
                                      "no unadjusted HK source offline: raw assumed equal to adjusted (1.0)")
-        return info
-    for key in ANCHOR_SOURCES:
-        if key in srcs and key != last_src:
-            e = srcs[key].index[-1]
-            if e in adj.index:
-                known.setdefault(e, (round(float(srcs[key]["close"].iloc[-1]), 3) / adj[e], f"{key} last close"))
-    sw_dates = []
-    if "suiwenfeng" in srcs:
-        sw = srcs["suiwenfeng"]["close"]
-        common = adj.index.intersection(sw.index)
-        for t in common:
-            known[t] = (float(sw[t]) / adj[t], "suiwenfeng raw close")
-        sw_dates = list(common)
-    kd = sorted(known)
-    kv = np.array([known[t][0] for t in kd])
-    events = [(pd.Timestamp(e["date"]), e["ratio"]) for e in splits]  # raw before / raw after
-    fac = np.empty(len(st.dates))
-    nxt = np.searchsorted(np.array(kd, dtype="datetime64[ns]"), st.dates.values, side="left")
-    for j, t in enumerate(st.dates):
-        k = min(nxt[j], len(kd) - 1)
-        f = kv[k]
-        for ed, er in events:  # corporate actions a source showed unadjusted, between t and the known point
-            if t < ed <= kd[k]:
-                f *= er
-        fac[j] = f
-    # steps between two known points: locate split-like ones where a raw-volume source (Tushare) and a
-    # split-adjusted-volume source (Yahoo) change their volume ratio; otherwise the next known value holds
-    located, unlocated, swset = [], [], set(sw_dates)
-    for i in range(len(kd) - 1):
-        step = math.log(kv[i] / kv[i + 1])
-        if abs(step) <= 0.001 or (kd[i] in swset and kd[i + 1] in swset):
-            continue
-        ex = _locate_by_volume(srcs, kd[i], kd[i + 1], step)
-        if ex is None:
-            unlocated.append({"between": [_d(kd[i]), _d(kd[i + 1])], "factor_before": _r(kv[i], 6),
-                              "factor_after": _r(kv[i + 1], 6),
-                              "note": "a corporate action between these known points whose ex-date is not "
-                                      "observable offline; dates between take factor_after"})
-            continue
-        fac[(st.dates > kd[i]) & (st.dates < ex)] = kv[i]
-        located.append({"ex_date": _d(ex), "factor_before": _r(kv[i], 6), "factor_after": _r(kv[i + 1], 6),
-                        "method": "step in the Yahoo/Tushare volume ratio (Yahoo split-adjusts volume)"})
+    fac = factor_from_events(st.dates, evs)
+    tick = tick_of(symbol)
+    traded = {c: on_tick(st.bars[c] * fac, tick) for c in PRICE_COLS}
+    from_raw = np.zeros(len(st.dates), dtype=bool)
+    if kind == "stock" and "suiwenfeng" in srcs:
+        sw = srcs["suiwenfeng"].reindex(st.dates)
+        ok = sw[list(PRICE_COLS)].notna().all(axis=1).to_numpy() & (sw["close"].to_numpy() > 0)
+        for c in PRICE_COLS:
+            traded[c][ok] = on_tick(sw[c].to_numpy()[ok], tick)
+        from_raw = ok
+    hi = np.maximum.reduce([traded["high"], traded["open"], traded["close"]])
+    lo = np.minimum.reduce([traded["low"], traded["open"], traded["close"]])
+    traded["high"], traded["low"] = hi, lo
+
+    # volume in shares as traded that day: Yahoo volume is split-adjusted
+    if kind == "stock" and evs:
+        share_mult = np.ones(len(st.dates))
+        for e in evs:
+            share_mult[st.dates < pd.Timestamp(e["ex_date"])] *= (1.0 + e["shares"]) * e["split"]
+        adjusted_vol = np.array([s == "nolan" for s in st.source])
+        n_fix = int((adjusted_vol & (share_mult != 1.0)).sum())
+        if n_fix:
+            st.bars["volume"][adjusted_vol] = st.bars["volume"][adjusted_vol] / share_mult[adjusted_vol]
+            info["volume_repair"] = (f"{n_fix} Yahoo (split-adjusted) volumes divided by the later share events' "
+                                     "ratio: shares as traded that day")
+    if kind in ("stock", "etf"):
+        st.bars["volume"] = np.round(st.bars["volume"])  # whole shares (lots x 100 leaves float dust)
+    qb_steps = qb_cash_steps(symbol, srcs, pd.Series(traded["close"], index=st.dates), evs)
+    table = finish_events(symbol, evs, st.dates, traded["close"], qb_steps)
+    # adj_factor from the events' final factors (the exchange's rule where the cash is known exactly)
+    fac = factor_from_events(st.dates, table.to_dict("records"))
+    for c in PRICE_COLS:
+        st.bars["traded_" + c] = traded[c]
+        st.bars[c] = traded[c] / fac
     st.bars["adj_factor"] = fac
-    # corporate actions visible inside the raw window
-    steps = []
-    if sw_dates:
-        swf = pd.Series({t: known[t][0] for t in sw_dates}).sort_index()
-        ch = np.abs(np.diff(np.log(swf.to_numpy())))
-        for i in np.flatnonzero(ch > 0.001):
-            steps.append({"ex_date": _d(swf.index[i + 1]), "factor_change": _r(swf.iloc[i] / swf.iloc[i + 1], 5)})
-    nonmono = int((np.diff(fac) > 1e-4 * fac[1:]).sum())
-    info.update({
-        "adj_factor_method": ("raw/adjusted: exact daily where suiwenfeng (unadjusted) overlaps; at other "
-                              "sources' last dates (real prices there); between known points the next known "
-                              "value; before the first one carried back times detected unadjusted splits"),
-        "raw_window": [_d(sw_dates[0]), _d(sw_dates[-1])] if sw_dates else None,
-        "known_points": [{"date": _d(t), "factor": _r(known[t][0], 6), "from": known[t][1]}
-                         for t in kd if t not in set(sw_dates)],
-        "ex_dates_in_raw_window": steps,
-        "split_events_used": [{"date": _d(d), "raw_ratio": _r(r, 4)} for d, r in events],
-        "located_steps": located,
-        "unlocated_steps": unlocated,
-        "factor_increases_over_time": nonmono,
-    })
-    return info
-
-
-def _locate_by_volume(srcs: dict, d1: pd.Timestamp, d2: pd.Timestamp, step: float) -> pd.Timestamp | None:
-    """Ex-date in (d1, d2] where log(volume_nolan / volume_tushare) shifts by ``step`` (within 0.03)."""
-    if "nolan" not in srcs:
-        return None
-    for raw_key in ("tushare_r11", "tushare_lyh"):
-        if raw_key not in srcs:
-            continue
-        v = np.log(srcs["nolan"]["volume"] / srcs[raw_key]["volume"]).dropna()
-        v = v[(v.index >= d1) & (v.index <= d2)]
-        if len(v) < 2:
-            continue
-        jumps = v.diff().iloc[1:]
-        hit = jumps[(jumps + step).abs() < 0.03]  # Yahoo volume ratio falls when the raw factor falls
-        if len(hit) == 1:
-            return pd.Timestamp(hit.index[0])
-    return None
+    info["traded_from_raw_rows"] = int(from_raw.sum())
+    info["traded_derived_rows"] = int((~from_raw).sum())
+    info["events"] = [{"ex_date": _d(r.ex_date), "cash": r.cash, "shares": r.shares, "split": r.split,
+                       "factor": _r(r.factor, 8), "ref_price": r.ref_price, "confidence": r.confidence}
+                      for r in table.itertuples()]
+    # check against the world: every anchor's last close and the raw dump
+    checks = {}
+    for key in ANCHOR_SOURCES:
+        if key in srcs and kind in ("stock", "etf"):
+            e = srcs[key].index[-1]
+            if e in st.dates:
+                rawc = float(on_tick(srcs[key]["close"].iloc[-1], tick))
+                mine = float(traded["close"][st.dates.get_loc(e)])
+                checks[key] = {"date": _d(e), "source_close": rawc, "traded_close": mine,
+                               "ticks_off": _r(abs(mine - rawc) / (tick or 1.0), 2)}
+    info["traded_close_vs_anchor_closes"] = checks
+    return table, info
 
 
 def fill_amount(symbol: str, srcs: dict, st: Stitched, units: dict) -> dict:
@@ -697,13 +1214,13 @@ def fill_amount(symbol: str, srcs: dict, st: Stitched, units: dict) -> dict:
             amount[ok] = a[ok]
             from_src[ok] = key
     est = ~np.isfinite(amount)
-    typical = (st.bars["high"] + st.bars["low"] + st.bars["close"]) / 3.0 * st.bars["adj_factor"]
+    typical = (st.bars["traded_high"] + st.bars["traded_low"] + st.bars["traded_close"]) / 3.0
     amount[est] = st.bars["volume"][est] * typical[est]
     st.bars["amount"] = amount
     st.amount_estimated = est
     counts = {k: int((from_src == k).sum()) for k in ("chenzt", "baostock", "suiwenfeng") if (from_src == k).any()}
     return {"real_rows": counts, "estimated_rows": int(est.sum()),
-            "estimate": "volume (shares) x raw typical price (high+low+close)/3 x adj_factor"}
+            "estimate": "volume (shares) x traded typical price (traded high+low+close)/3"}
 
 
 def cross_check(symbol: str, srcs: dict, st: Stitched) -> dict:
@@ -773,7 +1290,7 @@ def build_shares(raw: Path, bars: pd.DataFrame, securities: pd.DataFrame) -> pd.
         for _, r in sub.iloc[::-1].iterrows():
             d = pd.Timestamp(str(r["trade_date"]))
             if d in b.index:
-                raw_close = round(float(b.loc[d, "close"] * b.loc[d, "adj_factor"]), 3)
+                raw_close = float(b.loc[d, "traded_close"])
                 rows.append({"symbol": s, "date": d, "raw_close": raw_close,
                              "total_mv": float(r["total_mv"]) * 1e4, "circ_mv": float(r["circ_mv"]) * 1e4,
                              "total_shares": float(np.round(float(r["total_mv"]) * 1e4 / raw_close)),
@@ -860,8 +1377,8 @@ def build_symbol(raw: Path, symbol: str, listing: pd.Timestamp | None) -> tuple[
     srcs = {k: df for k, df in srcs.items() if len(df)}
     units = resolve_volume_units(symbol, srcs)
     st, _ = stitch(symbol, srcs, units, listing, log)
-    splits = detect_split_events(symbol, srcs, st, log)
-    adj_info = anchor_and_factor(symbol, srcs, st, splits, log)
+    detect_split_events(symbol, srcs, st, log)  # flags sources that left a corporate action unadjusted
+    events, adj_info = apply_events(symbol, srcs, st, units, log, read_baostock_turn(raw, symbol))
     amount_info = fill_amount(symbol, srcs, st, units)
     frame = pd.DataFrame({"date": st.dates, "symbol": symbol})
     for c in BAR_COLS:
@@ -886,7 +1403,7 @@ def build_symbol(raw: Path, symbol: str, listing: pd.Timestamp | None) -> tuple[
         "source_flags": sorted(log.source_flags, key=lambda r: (r["date"], r["kind"], r["source"])),
         "limit_breaches_kept": limit_breaches(symbol, st, listing),
     }
-    return frame, prov
+    return frame, prov, events
 
 
 def build(raw: Path, out: Path) -> dict:
@@ -897,24 +1414,28 @@ def build(raw: Path, out: Path) -> dict:
     symbols = all_symbols(raw)
     securities = read_securities(raw, symbols)
     listing = {r.symbol: (pd.Timestamp(r.list_date) if r.list_date else None) for r in securities.itertuples()}
-    frames, provs = [], {}
+    frames, provs, event_frames = [], {}, []
     for s in symbols:
         have = read_sources(raw, s)
         if not have:
             print(f"skip {s}: no raw source", file=sys.stderr)
             continue
-        f, p = build_symbol(raw, s, listing[s])
+        f, p, ev = build_symbol(raw, s, listing[s])
         frames.append(f)
+        event_frames.append(ev)
         provs[s] = p
     securities = securities[securities["symbol"].isin(list(provs))].reset_index(drop=True)
     bars = pd.concat(frames, ignore_index=True).sort_values(["symbol", "date"], kind="mergesort").reset_index(drop=True)
+    events = pd.concat([e for e in event_frames if len(e)], ignore_index=True)
+    events = events.sort_values(["symbol", "ex_date"], kind="mergesort").reset_index(drop=True)
     shares = build_shares(raw, bars, securities)
     for s, p in provs.items():
         sec = securities.set_index("symbol").loc[s]
         p.update({"name": sec["name"], "kind": sec["kind"], "board": sec["board"], "currency": sec["currency"],
                   "list_date": sec["list_date"] or None,
                   "sha256": content_hash(bars[bars["symbol"] == s].drop(columns=["symbol"]).reset_index(drop=True))})
-    file_hashes = {"bars": content_hash(bars), "shares": content_hash(shares), "securities": content_hash(securities)}
+    file_hashes = {"bars": content_hash(bars), "events": content_hash(events), "shares": content_hash(shares),
+                   "securities": content_hash(securities)}
     total = hashlib.sha256("\n".join(f"{k}:{v}" for k, v in sorted(file_hashes.items())).encode()).hexdigest()
     provenance = {
         "format": FORMAT_VERSION,
@@ -937,9 +1458,24 @@ def build(raw: Path, out: Path) -> dict:
         "sources": SOURCES,
         "shares": {"source": "Nolan180940 fundamentals/daily_basic.parquet (total_mv, circ_mv in 10k CNY)",
                    "dates": sorted({_d(d) for d in shares["date"]})},
+        "events": {
+            "rows": int(len(events)), "symbols": int(events["symbol"].nunique()),
+            "by_confidence": {k: int(v) for k, v in sorted(events["confidence"].value_counts().items())},
+            "columns": {"cash": "pre-tax cash dividend per share (local currency)",
+                        "shares": "bonus + transfer shares per existing share (送股+转增)",
+                        "split": "new shares per old share (1.0 if none)",
+                        "factor": "adj_factor before / after the ex-date",
+                        "ref_price": "exchange ex-rights reference price: previous traded close / factor, on the tick",
+                        "confidence": "two_sources (two vendors or raw prices + volumes agree on the date), "
+                                      "one_source, inferred (amount from known points, date not observable)"},
+            "unknown_dated": [{"symbol": s, **u} for s in sorted(provs)
+                              for u in provs[s].get("adj_factor", {}).get("unknown", [])
+                              if u["kind"].startswith("unknown-dated")],
+        },
         "symbols": provs,
     }
     write_parquet(bars, out / "bars.parquet")
+    write_parquet(events, out / "events.parquet")
     write_parquet(shares, out / "shares.parquet")
     write_parquet(securities, out / "securities.parquet")
     _write_text(out / "provenance.json", json.dumps(provenance, ensure_ascii=False, indent=1, sort_keys=True) + "\n")

@@ -32,13 +32,15 @@ def test_ranges_of_588790_300308_and_6088hk():
     assert info.loc["6088.HK", "currency"] == "HKD"
 
 
-def test_300308_split_day_is_not_a_crash_and_raw_prices_follow_the_split():
-    p = load_snapshot("300308", "2024-04-25", "2024-05-10")
+def test_300308_yahoo_misdated_split_is_not_a_crash_and_traded_prices_step_on_the_real_ex_date():
+    p = load_snapshot("300308", "2024-04-25", "2024-06-12")
     c = p.series("300308")
     r = c.loc["2024-05-06"] / c.loc["2024-04-30"] - 1
-    assert -0.05 < r < 0.0              # Tushare: -1.65 %; Yahoo showed -29.8 %
-    raw = pd.Series(p.raw("close")[:, 0], index=p.dates).dropna()
-    assert raw.loc["2024-04-30"] / raw.loc["2024-05-06"] == pytest.approx(1.4 * (1 + 0.0165), rel=0.01)
+    assert -0.05 < r < 0.0              # Tushare: -1.65 %; Yahoo showed -29.8 % (its misdated 10-for-4)
+    traded = pd.Series(p.fields["traded_close"][:, 0], index=p.dates).dropna()
+    assert traded.loc["2024-04-30"] / traded.loc["2024-05-06"] == pytest.approx(1 + 0.0165, rel=0.003)
+    # the 10-for-4 went ex on 2024-06-06 (baostock VWAP 169.9 -> 126.7): the traded price steps there
+    assert traded.loc["2024-06-05"] / traded.loc["2024-06-06"] == pytest.approx(167.5 / 125.42)
     flags = provenance()["symbols"]["300308"]["source_flags"]
     assert {"date": "2024-05-06", "kind": "unadjusted_split", "source": "nolan"} in [
         {k: f[k] for k in ("date", "kind", "source")} for f in flags]

@@ -1,4 +1,5 @@
-"""``aibt data info``: what the embedded snapshot holds (symbols, ranges, sources, repairs).
+"""``aibt data info|bars|actions``: what the embedded snapshot holds (symbols, ranges, sources, repairs),
+its bars as CSV (adjusted or traded) and its corporate-action table.
 
 Thin: :func:`aibt.data.snapshot.snapshot_info` -> a rich table, or JSON with ``--json``.
 """
@@ -8,7 +9,7 @@ import json
 
 import click
 
-__all__ = ["data", "info"]
+__all__ = ["actions", "bars", "data", "info"]
 
 
 def info_records() -> dict:
@@ -61,3 +62,46 @@ def info(as_json: bool, kind: str | None) -> None:
     fx = rec["assumptions"]["fx"]
     for cur, v in sorted(fx.items()):
         console.print(f"assumption: {cur}->CNY = {v['cny_per_unit']} constant ({v['note']})")
+
+
+def _frame_csv(df) -> str:
+    return df.to_csv(index=False, lineterminator="\n", float_format=None)
+
+
+@data.command("bars")
+@click.argument("symbol")
+@click.option("--start", default=None, help="First date (YYYY-MM-DD), inclusive.")
+@click.option("--end", default=None, help="Last date (YYYY-MM-DD), inclusive.")
+@click.option("--traded", is_flag=True, help="Traded (unadjusted, on the tick) prices instead of adjusted.")
+def bars(symbol: str, start: str | None, end: str | None, traded: bool) -> None:
+    """Daily bars of SYMBOL as CSV (adjusted prices; --traded for the exchange's printed prices)."""
+    click.echo(_frame_csv(bars_frame(symbol, start, end, traded)), nl=False)
+
+
+def bars_frame(symbol: str, start=None, end=None, traded: bool = False):
+    """The bars the ``bars`` command prints: one row per session with a bar."""
+    import numpy as np
+    import pandas as pd
+
+    from aibt.data.snapshot import load_snapshot
+
+    p = load_snapshot([symbol], start, end)
+    names = ("open", "high", "low", "close")
+    cols = {"date": p.dates.strftime("%Y-%m-%d")}
+    for n in names:
+        cols[n] = p.fields[("traded_" + n) if traded else n][:, 0]
+    for n in ("volume", "amount", "adj_factor"):
+        cols[n] = p.fields[n][:, 0]
+    df = pd.DataFrame(cols)
+    return df[np.isfinite(df["close"].to_numpy())].reset_index(drop=True)
+
+
+@data.command("actions")
+@click.argument("symbol")
+def actions(symbol: str) -> None:
+    """The corporate-action table of SYMBOL as CSV (ex-date, cash, shares, split, factor, evidence)."""
+    from aibt.data.snapshot import load_events
+
+    df = load_events([symbol])
+    df["ex_date"] = df["ex_date"].dt.strftime("%Y-%m-%d")
+    click.echo(_frame_csv(df), nl=False)
