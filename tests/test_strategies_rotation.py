@@ -113,8 +113,11 @@ def test_no_look_ahead_perturbing_the_future(panel):
     later = panel.dates > cut
     rng = np.random.default_rng(0)
     for k in ("open", "high", "low", "close"):
-        fields[k][later] *= rng.uniform(0.5, 1.5, size=fields[k][later].shape)
-    shaken = type(panel)(panel.dates, panel.symbols, fields, panel.tradable, panel.currency, panel.fx_to_cny)
+        shake = rng.uniform(0.5, 1.5, size=fields[k][later].shape)
+        fields[k][later] *= shake
+        fields[f"traded_{k}"][later] = np.round(fields[f"traded_{k}"][later] * shake, 2)
+    shaken = type(panel)(panel.dates, panel.symbols, fields, panel.tradable, panel.currency, panel.fx_to_cny, {},
+                         panel.events)
     alt = prepare(shaken, build_sleeves(shaken, BASKET_CODES), grid, compile_rules(shaken.dates, shaken.symbols))
     _, eq2 = run_sweep(alt, keep_equity=True)
     pd.testing.assert_frame_equal(eq.loc[:cut], eq2.loc[:cut])

@@ -40,8 +40,10 @@ def test_fees_accrue_at_0_6_percent_a_year_by_calendar_day(sim):
 
 def test_gap_decomposition_on_real_data(sim):
     dec = sim.decomposition
-    # the frictionless fee-free fund holds exactly the index basket: no replication gap
-    assert dec.loc["replication"].abs().max() < 1e-9
+    # the frictionless fee-free fund holds the index basket; the only replication gap is dividend timing:
+    # the fund gets each cash dividend on the ex-date and reinvests it at the next close, the rebuilt
+    # (total-return) index reinvests it on the ex-date itself (measured 7.9e-5 over the window)
+    assert abs(dec.loc["replication", "total_return"]) < 2e-4
     # the index rose (measured +97 % over the window): cash drag is negative but below buffer x index return
     assert dec.loc["index", "total_return"] > 0.5
     assert -0.005 * dec.loc["index", "log_annual"] < dec.loc["cash_drag", "log_annual"] < 0
@@ -60,8 +62,8 @@ def test_window_and_errors():
     s = simulate_tracking_etf("588790", start="2025-07-01", end="2025-09-30")
     assert (s.summary["start"], s.summary["end"], s.summary["launch"]) == ("2025-07-01", "2025-09-30", "2025-06-30")
     assert s.summary["calendar_days"] == 91
-    # a review (2025-09-15) inside the window: the basket still matches the index
-    assert s.decomposition.loc["replication"].abs().max() < 1e-9
+    # a review (2025-09-15) inside the window: the basket still matches the index (up to dividend timing)
+    assert abs(s.decomposition.loc["replication", "total_return"]) < 2e-4
     with pytest.raises(UniverseError, match="588000 tracks 000688"):
         simulate_tracking_etf("588000")
     with pytest.raises(DataError, match="at least 3"):
