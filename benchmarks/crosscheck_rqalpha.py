@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from aibt.data.calendar import xshg_sessions
-from aibt.data.panel import Panel, events_from_factor
+from aibt.data.panel import Panel
 from aibt.data.snapshot import load_securities, load_snapshot, snapshot_hash
 from aibt.engine import simulate
 from aibt.engine.schedule import schedule_mask
@@ -87,16 +87,31 @@ class Plan:
 
 
 def _ensure_events(panel: Panel, plan_notes: list) -> Panel:
-    """The panel's event table; when the snapshot has none (before snapshot format 3), inferred cash
-    dividends from the adj_factor steps larger than 0.5 % (said so in the notes)."""
+    """The panel's event table. A snapshot without one (format < 3) gets a development fallback from
+    the adj_factor steps larger than 0.5 %: a step of x1.1 or more is a bonus/transfer issue of the
+    nearest tenth per share (10转4 = 0.4) plus the rest as cash, a smaller one a cash dividend; said so
+    in the notes."""
     if len(panel.events):
         plan_notes.append(f"event table: the snapshot's ({len(panel.events)} events in range)")
         return panel
     fac = panel.fields["adj_factor"]
-    arrays = {"adj_factor": fac, "close": panel.fields["close"]}
-    ev = events_from_factor(panel.dates, panel.symbols, arrays, rel_tol=5e-3)
-    plan_notes.append(f"event table: snapshot has none; {len(ev)} cash dividends inferred from adj_factor steps "
-                      "> 0.5 % (development fallback)")
+    close = panel.traded("close", 0.01)
+    rows = []
+    for j, sym in enumerate(panel.symbols):
+        ok = np.flatnonzero(np.isfinite(fac[:, j]) & np.isfinite(close[:, j]))
+        for a, b in zip(ok[:-1], ok[1:]):
+            step = fac[a, j] / fac[b, j]  # previous close / ex-rights reference
+            if abs(step - 1.0) <= 5e-3:
+                continue
+            prev = close[a, j]
+            ref = prev / step
+            shares = round(step, 1) - 1.0 if step >= 1.1 else 0.0
+            cash = max(prev - (1.0 + shares) * ref, 0.0)
+            rows.append({"symbol": sym, "ex_date": panel.dates[b], "cash": round(cash, 4), "shares": shares,
+                         "split": 1.0, "confidence": "inferred", "evidence": f"adj_factor step x{step:.4f}"})
+    ev = pd.DataFrame(rows)
+    plan_notes.append(f"event table: snapshot has none; {len(ev)} events inferred from adj_factor steps > 0.5 % "
+                      "(development fallback)")
     return Panel(panel.dates, panel.symbols, panel.fields, panel.tradable, panel.currency, panel.fx_to_cny,
                  dict(panel.meta), ev)
 
@@ -107,6 +122,13 @@ def make_plans() -> list[Plan]:
     # (a) buy-and-hold of dividend payers: one decision on the first session, never rebalanced
     p = Plan("dividend_hold", "buy-and-hold 600183/603228/002463 equal weight, fill at the open, "
              "cash dividends to cash", ["600183", "603228", "002463"], "2021-03-01", "2025-12-31", "open", None)
+    plans.append(p)
+
+    # (a2) buy-and-hold of optical names with bonus / transfer issues (10转4: 300502 2023-06-08 and
+    # 2025-05-28, 300308 2024-06-06, 300394 2025-06-09) and cash dividends
+    p = Plan("bonus_hold", "buy-and-hold 300308/300502/300394 equal weight, fill at the open: bonus and transfer "
+             "shares credited as whole shares, cash dividends to cash", ["300308", "300502", "300394"],
+             "2023-01-03", "2025-12-31", "open", None)
     plans.append(p)
 
     # (b) PCB basket, equal weight, monthly (last session of each month), fill at the next close
@@ -423,7 +445,10 @@ def run_aibt(plan: Plan, dividend_tax: bool = False, dividends: str = "cash"):
     divs = pd.DataFrame({"date": ev["date"].values, "symbol": ev["symbol"].values, "amount": ev["cash"].values,
                          "shares": ev["shares"].values})
     divs = divs[(divs["amount"] != 0) | (divs["shares"] != 0)]
+    tx = res.events[res.events["kind"] == "dividend_tax"]
+    taxes = pd.DataFrame({"date": tx["date"].values, "symbol": tx["symbol"].values, "tax": tx["tax"].values})
     return {"final_value": float(res.equity.iloc[-1]), "fills": fills, "dividends": divs, "refused": refused,
+            "taxes": taxes,
             "seconds": dt, "equity": res.equity, "summary": res.summary}
 
 
@@ -469,9 +494,17 @@ def run_rqalpha(plan: Plan, bundle: str, dividend_tax: bool = False, reinvest: b
                             "side": "buy" if o.side.name == "BUY" else "sell", "reason": _rq_reason(str(o.message)),
                             "message": str(o.message)})
 
+    taxes = []
+
+    def on_tax(event):
+        if getattr(event, "tax_type", None) is not None and event.tax_type.name == "DIVIDEND":
+            taxes.append({"date": pd.Timestamp(event.trading_dt.date()), "symbol": code_of[event.order_book_id],
+                          "tax": float(event.delta_amount)})
+
     def init(context):
         env = Environment.get_instance()
         env.event_bus.add_listener(EVENT.TRADE, on_trade)
+        env.event_bus.add_listener(EVENT.PAY_TAXES, on_tax)
         env.event_bus.add_listener(EVENT.ORDER_CREATION_REJECT, on_reject)
         env.event_bus.add_listener(EVENT.ORDER_UNSOLICITED_UPDATE, on_update)
         context.env = env
@@ -575,7 +608,8 @@ def run_rqalpha(plan: Plan, bundle: str, dividend_tax: bool = False, reinvest: b
     dt = time.perf_counter() - t0
     eq = pd.Series(values).sort_index()
     return {"final_value": float(eq.iloc[-1]), "fills": pd.DataFrame(trades), "dividends": pd.DataFrame(divs),
-            "seconds": dt, "equity": eq, "refused": pd.DataFrame(rejects, columns=["date", "symbol", "side", "reason",
+            "seconds": dt, "equity": eq, "taxes": pd.DataFrame(taxes, columns=["date", "symbol", "tax"]),
+            "refused": pd.DataFrame(rejects, columns=["date", "symbol", "side", "reason",
                                                                                    "message"])}
 
 
@@ -809,6 +843,8 @@ def main(argv=None) -> int:
             "fill_differences": json.loads(fc["differ"].drop(columns="_merge").to_json(orient="records", date_format="iso")),
             "dividends_credited": {k: v for k, v in dc.items() if k != "differ"},
             "dividend_differences": json.loads(dc["differ"].drop(columns="_merge").to_json(orient="records", date_format="iso")),
+            "dividend_tax": {"aibt": json.loads(a["taxes"].to_json(orient="records", date_format="iso")),
+                             "rqalpha": json.loads(r["taxes"].to_json(orient="records", date_format="iso"))},
             "aibt_refused": json.loads(a["refused"].to_json(orient="records", date_format="iso")),
             "limits_vs_aibt_build_market": la,
             "final_value": {"aibt": a["final_value"], "rqalpha": r["final_value"], "relative_difference": rel},
@@ -833,6 +869,9 @@ def main(argv=None) -> int:
                     f"{dc['shares_aibt']:,.0f} shares), rqalpha {dc['rqalpha']} ({dc['cash_rqalpha']:,.2f} CNY, "
                     f"{dc['shares_rqalpha']:,.0f} shares), equal (cash and shares) {dc['matched']}.", "",
                     _fmt_df(dc["differ"]), "",
+                    (f"Dividend tax withheld at sales: aibt {len(a['taxes'])} ({a['taxes']['tax'].sum():,.2f} CNY), rqalpha "
+                     f"{len(r['taxes'])} ({r['taxes']['tax'].sum():,.2f} CNY)." if tax else
+                     "Dividend tax: off in both (dividend_tax=False; rqalpha dividend_tax_enabled=False)."),
                     f"Orders aibt refused or cut (reason): "
                     + (", ".join(f"{k} {v}" for k, v in a["refused"]["reason"].value_counts().items()) or "none") + ".",
                     f"Exchange-rule limits of the bundle vs aibt's build_market: {la['differ']} of {la['compared']} "
