@@ -275,14 +275,12 @@ def write_bundle(path: str, plans: list[Plan]) -> dict:
 
     # one panel over the union of dates for each symbol, events from the plans' panels
     syms: list[str] = []
-    events = []
     for p in plans:
         for s in p.symbols:
             if s not in syms:
                 syms.append(s)
-        events.append(p.panel.events)
-    ev_all = pd.concat(events).drop_duplicates(["symbol", "ex_date"]).sort_values(["symbol", "ex_date"])
-    panel = load_snapshot(syms, start=first, end=last)
+    panel = _ensure_events(load_snapshot(syms, start=first, end=last), [])
+    ev_all = panel.events  # every event of the bundle's symbols and dates, not only the plans' windows
     info = {"symbols": syms, "sessions": int(len(panel.dates)), "limit_days": 0, "no_limit_days": 0,
             "dividends": 0, "splits": 0, "suspended_days": 0}
 
@@ -763,6 +761,31 @@ def limit_agreement(plan: Plan, info: dict) -> dict:
     return {"compared": n_cmp, "differ": n_diff, "examples": examples}
 
 
+def limit_agreement_bundle(info: dict) -> dict:
+    """The bundle's exchange-rule limits against aibt's build_market over every symbol and session of
+    the bundle (all traded sessions after a symbol's first bar)."""
+    from aibt.engine.market import build_market
+
+    panel = info["panel"]
+    mkt = build_market(panel, compile_rules(panel.dates, panel.symbols), "open")
+    n_cmp = n_diff = n_none = 0
+    examples = []
+    for j, s in enumerate(panel.symbols):
+        up, dn = info["limits"][s]
+        for i in np.flatnonzero(panel.tradable[:, j])[1:]:
+            u, d, au, ad = up[i], dn[i], mkt.upper[i, j], mkt.lower[i, j]
+            n_cmp += 1
+            n_none += int(np.isnan(u))
+            same = ((np.isnan(u) and np.isnan(au)) or abs(u - au) < 1e-9) and \
+                   ((np.isnan(d) and np.isnan(ad)) or abs(d - ad) < 1e-9)
+            if not same:
+                n_diff += 1
+                if len(examples) < 10:
+                    examples.append({"date": str(panel.dates[i].date()), "symbol": s, "exchange_up": u,
+                                     "aibt_up": float(au), "exchange_down": d, "aibt_down": float(ad)})
+    return {"compared": n_cmp, "differ": n_diff, "without_limit": n_none, "examples": examples}
+
+
 def _fmt_df(df: pd.DataFrame, limit: int = 12) -> str:
     if df is None or len(df) == 0:
         return "(none)"
@@ -813,6 +836,12 @@ def main(argv=None) -> int:
           f"sessions, {info['limit_days']} bars with limits, {info['no_limit_days']} without).", "",
           "| strategy | fills matched | costs matched | market refusals matched | dividends matched | final value aibt | final value rqalpha | "
           "rel. diff | aibt s | rqalpha s | speed ratio |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lab = limit_agreement_bundle(info)
+    out["bundle"]["limits_vs_aibt_build_market"] = lab
+    md.insert(3, f"Limits: the bundle's exchange-rule limit prices equal aibt's `build_market` upper and lower limits on "
+                 f"{lab['compared'] - lab['differ']:,} of {lab['compared']:,} traded sessions of the {len(info['symbols'])} "
+                 f"symbols ({lab['without_limit']} sessions without a limit: first 5 sessions of a listing).")
+    md.insert(4, "")
     details = []
     runs = [(p, False, "cash") for p in plans]
     runs += [(p, True, "cash") for p in plans if p.name == "optical_daily"]
@@ -827,6 +856,12 @@ def main(argv=None) -> int:
         causes = {k: int(v) for k, v in fc["differ"]["cause"].value_counts().items()}
         rc = compare_refusals(a["refused"], r["refused"])
         dc = compare_divs(a["dividends"], r["dividends"])
+        if len(dc["differ"]):
+            fd = fc["differ"]
+            dc["differ"]["cause"] = [
+                "shares held differ after an earlier fill difference" if len(fd) and
+                ((fd["symbol"] == sym) & (pd.to_datetime(fd["date"]) < d)).any() else "unexplained"
+                for d, sym in zip(dc["differ"]["date"], dc["differ"]["symbol"])]
         la = limit_agreement(plan, info)
         rel = a["final_value"] / r["final_value"] - 1.0
         speed = r["seconds"] / a["seconds"] if a["seconds"] > 0 else float("nan")
