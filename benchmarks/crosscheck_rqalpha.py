@@ -12,12 +12,17 @@ What it does
 2. Runs the same strategies in both engines (same target weights, same decision dates, same sizing
    formula; execution, lots, limits, suspensions, volume cap, costs and corporate actions are each
    engine's own):
-   (a) ``dividend_hold``: buy-and-hold of three dividend payers (600183, 603228, 002463), 2021-03 to 2025-12;
-   (b) ``pcb_monthly``: equal weight PCB basket rebalanced at each month end, fills at the close;
-   (c) ``optical_daily``: a daily rotation into the two optical names with the highest previous-day
-       return (chases limit-up closes, so it meets limit-up opens and suspensions), 25 % volume cap.
-3. Compares fills (date, symbol, side, shares, price), cash dividends credited (date, symbol, amount)
-   and final values, prints a table, writes ``benchmarks/results/crosscheck_rqalpha.json`` and ``.md``,
+   (a) ``dividend_hold``: buy-and-hold of three dividend payers (600183, 603228, 002463), 2021-03 to 2025-12,
+       cash dividends to cash; again with reinvestment (``+reinvest``);
+   (a2) ``bonus_hold``: buy-and-hold of 300308/300502/300394 over their 10转4 bonus issues, 2023-2025;
+   (b) ``pcb_monthly``: equal weight PCB basket rebalanced after each month end, fills at the close;
+   (c) ``optical_daily``: a daily rotation into the two names (optical + 688041/688158) with the highest
+       return of the decision day, fills at the next open, 25 % volume cap: it meets limit-up opens,
+       limit-down closes and a suspension; again with the differential dividend tax on in both
+       (``+dividend_tax``) and with 300 M CNY so that the volume cap binds (``optical_daily_300m``).
+3. Compares fills (date, symbol, side, shares, price, commission, stamp duty), orders refused for a
+   limit or a suspension, corporate actions credited (date, symbol, cash, shares), dividend tax and
+   final values, gives each differing row its cause, prints a table, writes ``benchmarks/results/crosscheck_rqalpha.json`` and ``.md``,
    and times both engines (one run each, same machine).
 
 The expected values come from rqalpha; nothing of aibt's engine (its limits, lots, dividend handling)
@@ -536,10 +541,7 @@ def run_rqalpha(plan: Plan, bundle: str, dividend_tax: bool = False, reinvest: b
             susp = bar.suspended if hasattr(bar, "suspended") else False
             if v == v and v > 0 and not susp:
                 px[j] = v
-            pos = acct.get_position(oid)
-            qty[j] = pos.quantity
-            if not (px[j] == px[j]) and qty[j] > 0:
-                px[j] = np.nan
+            qty[j] = acct.get_position(oid).quantity
         mark = px.copy()
         for j, oid in enumerate(oids):
             if not np.isfinite(mark[j]):
@@ -563,6 +565,8 @@ def run_rqalpha(plan: Plan, bundle: str, dividend_tax: bool = False, reinvest: b
                 continue
             q = dq[j]
             state["cur"] = (pd.Timestamp(today), syms[j], "buy" if q > 0 else "sell")
+            # fractional target shares: rqalpha floors them to lots itself; 1e-9 absorbs float noise
+            # (299.9999999 -> 300) as aibt's lot rounding does
             if q < 0:
                 order_shares(oids[j], -min(round(-q + 1e-9, 9), qty[j]) if w[j] != 0 else -qty[j])
             else:
