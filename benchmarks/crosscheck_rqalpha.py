@@ -826,7 +826,7 @@ def main(argv=None) -> int:
                        "cpus": os.cpu_count(), "rqalpha": rqalpha.__version__, "numpy": np.__version__,
                        "pandas": pd.__version__},
            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "command": "python benchmarks/crosscheck_rqalpha.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+           "command": ("python benchmarks/crosscheck_rqalpha.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip(),
            "snapshot_sha256": snapshot_hash(),
            "settings": {"commission": COMMISSION, "min_commission": MIN_COMMISSION, "stamp_duty": "sell 0.1 % before "
                         "2023-08-28, 0.05 % from then (rqalpha pit_tax=True)", "transfer_fee": 0, "slippage": 0,
