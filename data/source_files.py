@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from aibt.data.sources import SCHEMA, add_note, check_adjust, closest, clip_dates, to_timestamp, validate_long
-from aibt.errors import DataError, SourceError
+from aibt.errors import DataError, SourceError, one_line, short
 
 #: Accepted spellings (case-insensitive, spaces/underscores ignored) -> schema field.
 ALIASES: dict[str, str] = {}
@@ -87,85 +87,161 @@ def normalise_columns(frame: pd.DataFrame, *, where: str) -> pd.DataFrame:
     return out
 
 
+#: A number with thousands separators must group by three: ``1,234,567.5``; anything else with a
+#: comma (``10,5``, ``1.234,56``, ``12,34``) is a decimal comma or a typo, never guessed.
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?$")
+#: Prices outside this range are a unit or format error (and overflow the return arithmetic).
+PRICE_RANGE = (1e-6, 1e12)
+
+
 def parse_numbers(values: pd.Series, *, column: str, where: str, percent: bool = True) -> np.ndarray:
     """Float64 array from numbers or strings with thousands separators and ``%`` (-> fraction).
 
-    Empty cells, ``-``, ``--``, ``nan`` and ``None`` become NaN; anything else unreadable raises.
+    Empty cells, ``-``, ``--``, ``nan`` and ``None`` become NaN; anything else unreadable raises:
+    a decimal comma (``10,5``: European format), separators not grouping by three, a value that
+    overflows float64 (``1e400``), infinities.
     ``percent=False`` (prices, volumes) rejects ``"3.5%"``: a percentage there means the wrong column.
     """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        out = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.flatnonzero(np.isinf(out))
+        if inf.size:
+            i = int(inf[0])
+            raise DataError(f"{where}: column {column!r} row {i + 1} is infinite; give a finite number")
+        return out
     out = np.empty(len(values), dtype=np.float64)
     for i, v in enumerate(values.tolist()):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             out[i] = np.nan
             continue
-        s = str(v).strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
         if s.lower() in ("", "-", "--", "nan", "none", "null"):
             out[i] = np.nan
             continue
         scale = 1.0
         if s.endswith("%"):
             if not percent:
-                raise DataError(f"{where}: column {column!r} row {i + 1} has {v!r}, a percentage; "
+                raise DataError(f"{where}: column {column!r} row {i + 1} has {short(v)}, a percentage; "
                                 f"{column} must be a plain number (is this the change-% column?)")
             s, scale = s[:-1], 0.01
+        if "," in s:
+            if not _THOUSANDS_RE.match(s):
+                raise DataError(f"{where}: column {column!r} row {i + 1} has {short(v)}: a comma that is not a "
+                                "thousands separator (a European decimal comma?); write numbers with '.' as "
+                                "the decimal point, e.g. 10.5")
+            s = s.replace(",", "")
         if not _NUM_RE.match(s):
-            raise DataError(f"{where}: column {column!r} row {i + 1} has {v!r}, not a number")
-        out[i] = float(s) * scale
+            raise DataError(f"{where}: column {column!r} row {i + 1} has {short(v)}, not a number")
+        x = float(s) * scale
+        if not np.isfinite(x):
+            raise DataError(f"{where}: column {column!r} row {i + 1} has {short(v)}, which is too large for a "
+                            "64-bit float (overflow); check the unit or the format")
+        out[i] = x
     return out
 
 
+def check_price_range(values: np.ndarray, dates, *, column: str, where: str, line_offset: int = 2) -> None:
+    """Finite positive prices must lie within :data:`PRICE_RANGE`; outside it is a unit/format error."""
+    lo, hi = PRICE_RANGE
+    v = np.asarray(values, dtype=np.float64)
+    bad = np.flatnonzero(np.isfinite(v) & (v > 0) & ((v < lo) | (v > hi)))
+    if bad.size:
+        i = int(bad[0])
+        day = pd.Timestamp(dates[i]).date() if dates is not None else "?"
+        raise DataError(f"{where}: {column} {v[i]:.6g} on {day} (line {i + line_offset}) is outside the "
+                        f"plausible range {lo:g}..{hi:g}; check the unit or the number format")
+
+
+_TZ_SUFFIX = r"(?<=\d)(Z|[+-]\d{2}:?\d{2})$"
+
+
 def parse_dates(values: pd.Series, *, where: str) -> pd.Series:
-    """Dates from ``YYYY-MM-DD``, ``YYYYMMDD`` (str or int), ``YYYY/MM/DD`` or datetimes."""
+    """Dates from ``YYYY-MM-DD``, ``YYYYMMDD`` (str or int), ``YYYY/MM/DD`` or datetimes.
+
+    A timestamp with a UTC offset (``2024-01-02T00:00:00+08:00``) counts for its local calendar day
+    (the offset is dropped, mixed offsets included). Years outside 1990..2100 are errors: they are
+    typos or numbers read as dates.
+    """
+    from aibt.files import FIRST_DATE, LAST_DATE
+
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         d = pd.to_datetime(values)
+        if getattr(d.dt, "tz", None) is not None:
+            d = d.dt.tz_localize(None)
     else:
-        s = values.astype(str).str.strip()
+        s = values.astype(str).str.strip().str.replace(_TZ_SUFFIX, "", regex=True)
         eight = s.str.fullmatch(r"\d{8}")
+        shaped = eight | s.str.fullmatch(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?")
         d = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         if eight.any():
             d[eight] = pd.to_datetime(s[eight], format="%Y%m%d", errors="coerce")
-        if (~eight).any():
-            d[~eight] = pd.to_datetime(s[~eight].str.replace("/", "-"), format="ISO8601", errors="coerce")
+        rest = shaped & ~eight
+        if rest.any():
+            d[rest] = pd.to_datetime(s[rest].str.replace("/", "-"), format="ISO8601", errors="coerce")
         bad = d.isna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{where}: unreadable date {values.iloc[i]!r} on row {i + 1}")
-    if getattr(d.dt, "tz", None) is not None:
-        d = d.dt.tz_localize(None)
-    return d.dt.normalize().astype("datetime64[ns]")
+            raise DataError(f"{where}: unreadable date {short(values.iloc[i])} on row {i + 1} (use YYYY-MM-DD)")
+    lo, hi = pd.Timestamp(FIRST_DATE), pd.Timestamp(LAST_DATE)
+    out = d.dt.normalize().astype("datetime64[ns]")
+    off = np.flatnonzero(((out < lo) | (out > hi)).to_numpy())
+    if off.size:
+        i = int(off[0])
+        raise DataError(f"{where}: date {short(values.iloc[i])} on row {i + 1} is outside {FIRST_DATE}..{LAST_DATE}")
+    return out
 
 
 def read_raw(path: str | os.PathLike, *, encoding: str | None = None) -> pd.DataFrame:
     """The file as a DataFrame of strings (CSV) or typed columns (parquet), encoding detected."""
     p = Path(path)
-    if not p.exists():
+    from aibt.files import check_input
+
+    if not p.exists() and not p.is_symlink():
         raise DataError(f"no such file {str(p)!r}")
+    check_input(p, "input file", kind="data")
     suffix = p.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
             df = pd.read_parquet(p)
+        except MemoryError:
+            raise
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
-            raise DataError(f"{p}: not a readable parquet file ({exc})") from None
+            raise DataError(f"{p}: not a readable parquet file ({one_line(str(exc), 200)})") from None
         if df.index.name is not None or not isinstance(df.index, pd.RangeIndex):
             df = df.reset_index()
         return df
     if suffix not in (".csv", ".txt"):
         raise DataError(f"{p}: unsupported file type {suffix!r}; use .csv or .parquet")
-    data = p.read_bytes()
+    from aibt.files import read_input_bytes
+
+    data = read_input_bytes(p, "input file", kind="data")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{p}: cannot decode the text as {', '.join([encoding] if encoding else ENCODINGS)} "
+                        "(it is UTF-16); save it as UTF-8")
     for enc in ([encoding] if encoding else ENCODINGS):
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
+        _check_separator(text, p)
         try:
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
         except pd.errors.ParserError as exc:
-            raise DataError(f"{p}: not a readable CSV ({exc})") from None
+            raise DataError(f"{p}: not a readable CSV ({one_line(str(exc), 200)})") from None
         except pd.errors.EmptyDataError:
             raise DataError(f"{p}: the file is empty") from None
     raise DataError(f"{p}: cannot decode the text as {', '.join([encoding] if encoding else ENCODINGS)}")
+
+
+def _check_separator(text: str, p: Path) -> None:
+    """Refuse a file whose header is separated by ``;``, tab or ``|`` (aibt reads comma-separated)."""
+    head = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," in head:
+        return
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in head:
+            raise DataError(f"{p}: the header {short(head.strip(), 60)} is separated by {name}; aibt reads "
+                            "comma-separated files with '.' as the decimal point: save it as CSV with commas")
 
 
 def read_file(path: str | os.PathLike, symbol: str | None = None, *, currency: str | None = None,
@@ -199,6 +275,8 @@ def read_file(path: str | os.PathLike, symbol: str | None = None, *, currency: s
     for c in ("open", "high", "low", "close", "volume", "amount", "adj_factor"):
         out[c] = parse_numbers(df[c], column=c, where=where, percent=(c == "adj_factor")) \
             if c in df.columns else np.nan
+    for c in ("open", "high", "low", "close"):
+        check_price_range(out[c].to_numpy(), out["date"].to_numpy(), column=c, where=where)
     if volume_unit == "lots":
         out["volume"] = out["volume"] * 100.0
     notes = []
@@ -287,3 +365,85 @@ class FilesSource:
             raise DataError(f"file for {symbol} has no rows between {to_timestamp(start).date()} and "
                             f"{to_timestamp(end).date()}")
         return out
+
+
+#: Column names of a price/NAV series (``aibt stats --csv``, ``aibt compare FILE.csv``).
+SERIES_DATE_NAMES = ("date", "日期", "交易日期", "净值日期")
+SERIES_CLOSE_NAMES = ("close", "收盘", "收盘价")
+SERIES_NAV_NAMES = ("nav", "单位净值", "净值")
+
+
+def read_price_series(path: str | os.PathLike, *, sessions: bool = True) -> pd.Series:
+    """A user's price or NAV series: a ``date`` column plus ``close`` (preferred) or ``nav``.
+
+    The same reader as :func:`read_file` (encodings, thousands separators, decimal commas refused,
+    dates with offsets, overflow, plausible price range, XSHG sessions only), for a single series.
+    Other columns are ignored.
+
+    Returns
+    -------
+    Series named after the file stem, float64, on a DatetimeIndex, sorted with unique dates.
+
+    Raises
+    ------
+    DataError
+        Naming the file, and the line and date of a bad value.
+    """
+    import difflib
+
+    src = os.fspath(path)
+    frame = read_raw(src)
+    if frame.empty:
+        raise DataError(f"{src}: no data rows")
+    keys = {str(c).strip().lower(): c for c in frame.columns}
+
+    def find(names):
+        return next((keys[n] for n in names if n in keys), None)
+
+    date_col = find(SERIES_DATE_NAMES)
+    value_col = find(SERIES_CLOSE_NAMES) or find(SERIES_NAV_NAMES)
+    missing = [w for w, c in (("date", date_col), ("close", value_col)) if c is None]
+    if missing:
+        hints = []
+        for want in missing:
+            match = difflib.get_close_matches(want, list(keys), n=1, cutoff=0.5)
+            if not match and want == "close":
+                match = difflib.get_close_matches("nav", list(keys), n=1, cutoff=0.5)
+            if match:
+                hints.append(f"did you mean {keys[match[0]]!r} for {want!r}?")
+        need = " and ".join("'date'" if m == "date" else "'close' (or 'nav')" for m in missing)
+        cols = [str(c)[:40] for c in list(frame.columns)[:20]]
+        raise DataError(f"{src}: missing column {need}; the file has {cols}" + (f"; {' '.join(hints)}" if hints else ""))
+    dates = parse_dates(frame[date_col], where=src)
+    raw = frame[value_col]
+    if not pd.api.types.is_numeric_dtype(raw.dtype):
+        pct = np.flatnonzero(raw.astype(str).str.strip().str.endswith("%").to_numpy())
+        if pct.size:
+            i = int(pct[0])
+            raise DataError(f"{src}: column {str(value_col)!r} on {dates.iloc[i].date()} (line {i + 2}) has "
+                            f"{short(raw.iloc[i])}, a percentage, not a price; give the close or NAV itself "
+                            "(is this a change-% column?)")
+    values = parse_numbers(raw, column=str(value_col), where=src, percent=False)
+    if len(values) < 2:
+        raise DataError(f"{src}: need at least 2 prices, got {len(values)}")
+    d = dates.to_numpy()
+    for i in range(len(values)):
+        v = values[i]
+        if not np.isfinite(v) or v <= 0:
+            kind = "missing (NaN)" if np.isnan(v) else ("zero" if v == 0 else f"negative ({v:g})")
+            raise DataError(f"{src}: price is {kind} on {pd.Timestamp(d[i]).date()} (line {i + 2})")
+    check_price_range(values, d, column="price", where=src)
+    back = np.flatnonzero(np.diff(d) < np.timedelta64(0))
+    if back.size:
+        i = int(back[0]) + 1
+        raise DataError(f"{src}: dates are not sorted: {pd.Timestamp(d[i]).date()} comes after "
+                        f"{pd.Timestamp(d[i - 1]).date()} (line {i + 2})")
+    dup = np.flatnonzero(pd.Index(d).duplicated())
+    if dup.size:
+        i = int(dup[0])
+        raise DataError(f"{src}: duplicate date {pd.Timestamp(d[i]).date()} (line {i + 2})")
+    stem = os.path.splitext(os.path.basename(src))[0]
+    series = pd.Series(values, index=pd.DatetimeIndex(d), name=stem)
+    if sessions:
+        check_sessions(pd.DataFrame({"date": series.index, "currency": "CNY", "symbol": "the series"}), where=src)
+    return series

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 import aibt.commands.stats as cmd
 from aibt.cli import _Group
+from aibt.data.calendar import xshg_sessions
 from aibt.results.stats_report import stats_report
 
 
@@ -26,7 +27,7 @@ for _c in cmd.COMMANDS:
 @pytest.fixture(scope="module")
 def series():
     rng = np.random.default_rng(5)
-    idx = pd.bdate_range("2023-01-03", "2024-09-30")
+    idx = xshg_sessions("2023-01-03", "2024-09-30")  # price files must hold XSHG sessions only
     a = pd.Series(2.0 * np.cumprod(1 + rng.normal(0.001, 0.02, len(idx))), index=idx, name="000688")
     b = pd.Series(1.0 * np.cumprod(1 + rng.normal(0.0005, 0.015, len(idx))), index=idx, name="588790")
     return a, b

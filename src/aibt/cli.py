@@ -1,6 +1,9 @@
 """Command line: parse -> call one public function -> print or write.
 
 User errors (``AibtError``) print one line and exit with code 2; ``--debug`` shows the traceback.
+Filesystem faults (full disk, read-only folder, a name too long ...) and running out of memory are
+reported the same way, naming the path and the fix. Ctrl-C prints one line and exits with 130. Any
+other exception is caught by a last guard: one line plus a hint to rerun with ``--debug``, exit 1.
 """
 from __future__ import annotations
 
@@ -8,7 +11,11 @@ import sys
 
 import click
 
-from aibt.errors import AibtError
+from aibt.errors import AibtError, one_line, os_error_message
+
+EXIT_USER = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 1
 
 
 # command name -> "module:attribute"; modules are imported only when their command runs, so that
@@ -46,11 +53,43 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except AibtError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the top-level guard
+            if isinstance(exc, SystemExit) or (ctx.obj and ctx.obj.get("debug")):
                 raise
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
+            message, code = describe(exc)
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(code)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """True for Ctrl-C, also when a compiled kernel turned it into a SystemError."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code the CLI gives for ``exc``."""
+    if _interrupted(exc):
+        return ("interrupted (Ctrl-C); nothing half-written was kept. A sweep resumes where it stopped "
+                "when you rerun the same command"), EXIT_INTERRUPTED
+    if isinstance(exc, AibtError):
+        return one_line(str(exc)), EXIT_USER
+    if isinstance(exc, OSError):
+        return os_error_message(exc), EXIT_USER
+    if isinstance(exc, MemoryError):
+        return ("out of memory; the input or the requested work is too large for this machine "
+                "(use a smaller file, grid or date range)"), EXIT_USER
+    if isinstance(exc, RecursionError):
+        return "an input is nested too deeply to be read; simplify the file", EXIT_USER
+    text = one_line(f"{type(exc).__name__}: {exc}", 300)
+    return f"unexpected {text}; rerun with --debug for the traceback and report it", EXIT_INTERNAL
 
 
 @click.group(cls=_Group)

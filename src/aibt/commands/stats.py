@@ -15,7 +15,8 @@ import click
 import pandas as pd
 
 from aibt.errors import ConfigError, DataError
-from aibt.results.stats_report import compare_reports, read_price_csv, stats_report
+from aibt.data.source_files import read_price_series
+from aibt.results.stats_report import compare_reports, stats_report
 
 __all__ = ["stats", "compare", "load_symbol_prices", "COMMANDS"]
 
@@ -56,7 +57,7 @@ def _load(item: str) -> tuple[str, pd.Series]:
     """A CLI argument -> (display name, prices): a path to an existing or ``.csv`` file, the
     reconstructed STAR AI index for ``950180``/``star-ai``, else a snapshot symbol."""
     if item.lower().endswith(".csv") or os.path.isfile(item):
-        return item, read_price_csv(item)
+        return item, read_price_series(item)
     if item.lower() in INDEX_ALIASES:
         s = load_index_levels(item)
         return str(s.name), s
@@ -266,7 +267,7 @@ def stats(symbol: str | None, csv_path: str | None, start: str | None, end: str 
         raise ConfigError("give either a SYMBOL or --csv FILE (exactly one)")
     _check_ppy(periods_per_year)
     if csv_path:
-        name, prices = csv_path, read_price_csv(csv_path)
+        name, prices = csv_path, read_price_series(csv_path)
     else:
         name, prices = _load(symbol)
     bname, bprices = _load(benchmark) if benchmark else (None, None)
