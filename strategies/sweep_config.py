@@ -31,9 +31,10 @@ A config is a TOML file with these sections (every key optional unless marked)::
     [run]
     chunk_size = 1000                # combinations per chunk
     out = "sweep-out"                # folder of chunk summaries and the merged table
+    max_combinations = 1000000       # refuse larger grids unless raised here or by --max-combinations
 
 The *work hash* covers everything that changes results (universe, sleeves, dates, grid, costs and the
-snapshot's content hash) and nothing that does not (``chunk_size``, ``out``): chunk ids embed it, so a
+snapshot's content hash) and nothing that does not (``chunk_size``, ``out``, ``max_combinations``): chunk ids embed it, so a
 rerun of the same work resumes and a changed config never reuses stale chunks.
 """
 from __future__ import annotations
@@ -41,12 +42,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from aibt.errors import ConfigError
+from aibt.errors import ConfigError, one_line, short
+from aibt.files import user_date
 from aibt.strategies.rotation import ParamGrid
 
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -54,9 +57,15 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "dates": ("start", "end"),
     "grid": ("lookbacks", "top_k", "periods", "weightings", "trend_windows"),
     "costs": ("price", "commission", "min_commission", "slippage_bps", "init_cash", "rules", "vol_window"),
-    "run": ("chunk_size", "out"),
+    "run": ("chunk_size", "out", "max_combinations"),
 }
 SLEEVE_MODES = ("assets", "baskets")
+#: Default largest grid (combinations); each combination keeps one summary row in memory.
+MAX_COMBINATIONS = 1_000_000
+#: Most chunk files one sweep may write (a tiny chunk_size on a large grid would flood the folder).
+MAX_CHUNKS = 100_000
+#: Most values one grid axis may hold (signals are precomputed per lookback and trend window).
+MAX_AXIS_VALUES = 1_000
 
 
 @dataclass(frozen=True)
@@ -79,12 +88,14 @@ class SweepConfig:
     vol_window: int = 60
     chunk_size: int = 1000
     out: str = "sweep-out"
+    max_combinations: int = MAX_COMBINATIONS
 
     def work(self) -> dict[str, Any]:
         """The fields that determine the results (everything but ``chunk_size`` and ``out``)."""
         d = asdict(self)
         d.pop("chunk_size")
         d.pop("out")
+        d.pop("max_combinations")
         d["grid"] = {k: list(v) for k, v in asdict(self.grid).items()}
         d["symbols"] = list(self.symbols)
         d["baskets"] = list(self.baskets)
@@ -95,6 +106,7 @@ class SweepConfig:
         d = self.work()
         d["chunk_size"] = self.chunk_size
         d["out"] = self.out
+        d["max_combinations"] = self.max_combinations
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
     def work_hash(self, data_hash: str = "") -> str:
@@ -104,39 +116,44 @@ class SweepConfig:
 
 
 def _unknown(key: str, known, where: str) -> ConfigError:
-    hint = difflib.get_close_matches(key, list(known), n=1)
+    hint = difflib.get_close_matches(str(key)[:100], list(known), n=1)
     tail = f"; did you mean {hint[0]!r}?" if hint else f"; valid keys: {', '.join(known)}"
-    return ConfigError(f"unknown key {where}{key!r} in sweep config{tail}")
+    if str(key).isdigit():
+        tail += "; codes belong in [universe] symbols = [\"...\"] (quoted)"
+    return ConfigError(f"unknown key {where}{short(key)} in sweep config{tail}")
 
 
 def _typed(section: str, key: str, value, kind):
     where = f"[{section}] {key}"
     if kind is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}")
+            raise ConfigError(f"{where} must be true or false, got {short(value)}")
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be an integer, got {value!r}")
+            raise ConfigError(f"{where} must be an integer, got {short(value)}")
         return value
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
+            raise ConfigError(f"{where} must be a number, got {short(value)}")
+        if not math.isfinite(float(value)) or value < 0:
+            raise ConfigError(f"{where} must be a finite number >= 0, got {short(value)}")
         return float(value)
     if kind is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where} must be a string, got {value!r}")
+            raise ConfigError(f"{where} must be a string, got {short(value)}")
         return value
     if kind == "strs":
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-            raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+            raise ConfigError(f"{where} must be a list of strings, got {short(value)}")
         return tuple(str(v) for v in value)
     raise AssertionError(kind)
 
 
 _KINDS = {"symbols": "strs", "name": str, "sleeves": str, "baskets": "strs", "start": str, "end": str,
           "price": str, "commission": float, "min_commission": float, "slippage_bps": float,
-          "init_cash": float, "rules": bool, "vol_window": int, "chunk_size": int, "out": str}
+          "init_cash": float, "rules": bool, "vol_window": int, "chunk_size": int, "out": str,
+          "max_combinations": int}
 
 
 def config_from_dict(raw: Mapping[str, Any]) -> SweepConfig:
@@ -153,22 +170,26 @@ def config_from_dict(raw: Mapping[str, Any]) -> SweepConfig:
         if section not in SECTIONS:
             raise _unknown(section, tuple(SECTIONS), "section ")
         if not isinstance(body, Mapping):
-            raise ConfigError(f"[{section}] must be a table of keys, got {body!r}")
+            raise ConfigError(f"[{section}] must be a table of keys, got {short(body)}")
         for key, value in body.items():
             if key not in SECTIONS[section]:
                 raise _unknown(key, SECTIONS[section], f"[{section}] ")
             if section == "grid":
                 if not isinstance(value, list):
-                    raise ConfigError(f"[grid] {key} must be a list, got {value!r}")
+                    raise ConfigError(f"[grid] {key} must be a list, got {short(value)}")
+                if len(value) > MAX_AXIS_VALUES:
+                    raise ConfigError(f"[grid] {key} has {len(value)} values, more than {MAX_AXIS_VALUES}; "
+                                      "use fewer values per parameter")
                 continue
-            if section == "dates" and not isinstance(value, str):
-                value = str(value)  # TOML dates parse as datetime.date
+            if section == "dates":
+                kwargs[key] = user_date(value, f"[dates] {key}").strftime("%Y-%m-%d")
+                continue
             kwargs[key] = _typed(section, key, value, _KINDS[key])
     if "grid" in raw:
         try:
             kwargs["grid"] = ParamGrid.from_dict(dict(raw["grid"]))
         except TypeError as exc:
-            raise ConfigError(f"[grid] values must be lists of numbers or names: {exc}") from None
+            raise ConfigError(f"[grid] values must be lists of numbers or names: {one_line(str(exc), 200)}") from None
         except ConfigError as exc:
             raise ConfigError(f"[grid] {exc}") from None
     cfg = SweepConfig(**kwargs)
@@ -184,9 +205,37 @@ def config_from_dict(raw: Mapping[str, Any]) -> SweepConfig:
         raise ConfigError("[universe] give exactly one of 'symbols' (a list of codes) or 'name' (a universe)")
     if cfg.chunk_size < 1:
         raise ConfigError(f"[run] chunk_size must be >= 1, got {cfg.chunk_size}")
+    if cfg.max_combinations < 1:
+        raise ConfigError(f"[run] max_combinations must be >= 1, got {cfg.max_combinations}")
+    if cfg.start is not None and cfg.end is not None and cfg.start > cfg.end:
+        raise ConfigError(f"[dates] start {cfg.start} is after end {cfg.end}")
     if cfg.vol_window < 2:
         raise ConfigError(f"[costs] vol_window must be >= 2 sessions, got {cfg.vol_window}")
     return cfg
+
+
+def check_size(cfg: SweepConfig) -> None:
+    """Refuse a grid larger than ``cfg.max_combinations`` or one cut into more than MAX_CHUNKS chunks.
+
+    Raises
+    ------
+    ConfigError
+        Naming the size, the limit and how to raise it (``[run] max_combinations`` or
+        ``--max-combinations``) or to shrink the grid.
+    """
+    g = cfg.grid
+    size = g.size
+    if size > cfg.max_combinations:
+        axes = " x ".join(f"{len(getattr(g, a))} {a}" for a in ("lookbacks", "top_k", "periods", "weightings",
+                                                                  "trend_windows"))
+        raise ConfigError(f"the sweep grid has {size:,} combinations ({axes}), more than the limit of "
+                          f"{cfg.max_combinations:,}; use fewer values, or raise the limit with [run] "
+                          "max_combinations or --max-combinations N")
+    n_chunks = -(-size // cfg.chunk_size)
+    if n_chunks > MAX_CHUNKS:
+        need = -(-size // MAX_CHUNKS)
+        raise ConfigError(f"chunk_size {cfg.chunk_size} cuts {size:,} combinations into {n_chunks:,} chunk files, "
+                          f"more than {MAX_CHUNKS:,}; use a chunk_size of at least {need}")
 
 
 def config_from_json(text: str) -> SweepConfig:
@@ -200,13 +249,16 @@ def config_from_json(text: str) -> SweepConfig:
 
 def load_config(path) -> SweepConfig:
     """Read and validate a TOML sweep config; relative ``out`` folders are taken from the config's folder."""
+    from aibt.files import read_config_text
+
     p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        raise ConfigError(f"sweep config {str(p)!r} not found")
+    text = read_config_text(p, "sweep config")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"sweep config {str(p)!r} not found") from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"sweep config {str(p)!r} is not valid TOML: {exc}") from None
+        raise ConfigError(f"sweep config {str(p)!r} is not valid TOML: {one_line(str(exc), 200)}") from None
     cfg = config_from_dict(raw)
     out = Path(cfg.out)
     if not out.is_absolute():

@@ -19,20 +19,27 @@ folder every worker can reach (a shared file system) when the cluster spans mach
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import signal
+import sys
 import threading
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from aibt.data.cache import atomic_write_bytes
-from aibt.errors import ConfigError, DataError
-from aibt.strategies.sweep_config import SweepConfig, config_from_json
+from aibt.errors import ConfigError, DataError, one_line
+from aibt.strategies.rotation import PARAM_COLUMNS, ParamGrid
+from aibt.strategies.sweep_config import SweepConfig, check_size, config_from_json
 
 CHUNK_FOLDER = "chunks"
 SUMMARY_FILE = "summary.parquet"
@@ -78,8 +85,72 @@ def data_hash() -> str:
 
 
 def plan_for(cfg: SweepConfig) -> ChunkPlan:
-    """The chunk plan of ``cfg`` (work hash includes the snapshot's content hash)."""
+    """The chunk plan of ``cfg`` (work hash includes the snapshot's content hash).
+
+    Raises ConfigError when the grid exceeds ``cfg.max_combinations`` or the chunk count its limit.
+    """
+    check_size(cfg)
     return ChunkPlan(cfg.grid.size, cfg.chunk_size, cfg.work_hash(data_hash()))
+
+
+class SweepWarning(UserWarning):
+    """A finished-looking chunk file was unreadable or incomplete and is computed again."""
+
+
+# ----------------------------------------------------------------------------- chunk combinations
+def grid_rows(grid: ParamGrid, first: int, stop: int) -> pd.DataFrame:
+    """Parameter rows of combinations ``[first, stop)``, derived arithmetically (mixed radix, the last
+    parameter varying fastest): the cost is that of the chunk, never of the whole grid.
+
+    Equal, row for row and dtype for dtype, to ``grid.table().iloc[first:stop]``.
+    """
+    axes = [getattr(grid, a) for a in ("lookbacks", "top_k", "periods", "weightings", "trend_windows")]
+    first = max(0, int(first))
+    stop = min(int(stop), grid.size)
+    if stop <= first:  # no rows, but the dtypes of the table
+        frame = grid_rows(grid, 0, 1).iloc[0:0]
+        frame.index = pd.RangeIndex(first, first)
+        return frame
+    idx = np.unravel_index(np.arange(first, stop, dtype=np.int64), [len(a) for a in axes])
+    rows = zip(*[[a[int(j)] for j in col] for a, col in zip(axes, idx)])
+    frame = pd.DataFrame(list(rows), columns=list(PARAM_COLUMNS))
+    frame.index = pd.RangeIndex(first, first + len(frame))
+    return frame
+
+
+class _Rows:
+    """``.iloc[first:stop]`` of the grid table, computed for those rows only (see :class:`ChunkGrid`)."""
+
+    def __init__(self, grid: ParamGrid) -> None:
+        self._grid = grid
+
+    @property
+    def iloc(self):
+        return self
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("the chunk view of a grid table supports contiguous slices only")
+        first = 0 if key.start is None else int(key.start)
+        stop = self._grid.size if key.stop is None else int(key.stop)
+        return grid_rows(self._grid, first, stop)
+
+
+class ChunkGrid(ParamGrid):
+    """The same grid, whose ``table()`` builds only the rows a chunk asks for.
+
+    :func:`aibt.strategies.rotation.run_sweep` labels its results with
+    ``grid.table().iloc[first:stop]``; on a 10^6 grid building the whole table costs about 1 s per
+    chunk (a sweep's cost would grow with the square of its size). This view makes that slice cost
+    what the chunk costs. ``tests/test_reliability_sweeps.py`` checks it equals the full table.
+    """
+
+    def table(self):  # type: ignore[override]
+        return _Rows(self)
+
+    @classmethod
+    def of(cls, grid: ParamGrid) -> "ChunkGrid":
+        return cls(grid.lookbacks, grid.top_k, grid.periods, grid.weightings, grid.trend_windows)
 
 
 # ----------------------------------------------------------------------------- shared inputs
@@ -105,6 +176,7 @@ def build_setup(cfg: SweepConfig):
     from aibt.strategies.rotation import asset_sleeves, build_sleeves, prepare
 
     codes, baskets = _symbols(cfg)
+    _check_dates_against_data(cfg, codes)
     panel = load_snapshot(codes, end=cfg.end)
     sleeves = build_sleeves(panel, baskets) if cfg.sleeves == "baskets" else asset_sleeves(panel)
     rules = None
@@ -117,9 +189,31 @@ def build_setup(cfg: SweepConfig):
                    init_cash=cfg.init_cash, vol_window=cfg.vol_window)
 
 
+def _check_dates_against_data(cfg: SweepConfig, codes: list[str]) -> None:
+    """Name the real problem when ``[dates]`` miss the data: an end before every listing, a start
+    after the last bar (instead of "start after end" about a date the user never wrote)."""
+    from aibt.data.snapshot import snapshot_info
+
+    info = snapshot_info().set_index("symbol")
+    known = [c for c in codes if c in info.index]
+    if not known:
+        return  # unknown codes: load_snapshot names them
+    first = info.loc[known, "first"]
+    last = info.loc[known, "last"]
+    if cfg.end is not None and pd.Timestamp(cfg.end) < first.min():
+        code = first.idxmin()
+        raise ConfigError(f"[dates] end {cfg.end} is before the first bar of every symbol (the earliest, "
+                          f"{code}, starts {first.min().date()}, at its listing or the snapshot's start); "
+                          "choose a later end")
+    if cfg.start is not None and pd.Timestamp(cfg.start) > last.max():
+        raise ConfigError(f"[dates] start {cfg.start} is after the last bar of the data ({last.max().date()}); "
+                          "choose an earlier start")
+
+
 @lru_cache(maxsize=2)
 def _cached_setup(cfg_json: str):
-    return build_setup(config_from_json(cfg_json))
+    setup = build_setup(config_from_json(cfg_json))
+    return replace(setup, grid=ChunkGrid.of(setup.grid))
 
 
 # ----------------------------------------------------------------------------- one chunk
@@ -145,7 +239,7 @@ def run_chunk(cfg_json: str, index: int, out: str) -> str:
     cfg = config_from_json(cfg_json)
     plan = plan_for(cfg)
     path = plan.path(Path(out), index)
-    if path.exists():
+    if path.exists() and chunk_is_complete(path, plan, index):
         return str(path)
     from aibt.strategies.rotation import run_sweep
 
@@ -174,6 +268,80 @@ class SweepOutcome:
     plan: ChunkPlan
     out: Path
     seconds: float
+
+
+def chunk_is_complete(path: Path, plan: ChunkPlan, index: int) -> bool:
+    """True when ``path`` is a readable parquet file holding exactly chunk ``index``'s rows.
+
+    Reads only the parquet footer. A truncated or damaged file (a disk that filled up, a copy that
+    stopped) is removed with a :class:`SweepWarning`, so it is computed again.
+    """
+    import pyarrow.parquet as pq
+
+    first, stop = plan.bounds(index)
+    try:
+        rows = pq.read_metadata(path).num_rows
+    except Exception as exc:  # noqa: BLE001 - ArrowInvalid, OSError ...: an unreadable file
+        problem = f"is unreadable ({one_line(str(exc), 120)})"
+    else:
+        if rows == stop - first:
+            return True
+        problem = f"has {rows} rows, expected {stop - first}"
+    warnings.warn(f"chunk file {path} {problem}; computing it again", SweepWarning, stacklevel=2)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return False
+
+
+def finished_chunks(out: Path, plan: ChunkPlan) -> set[int]:
+    """Indices of the chunks of ``plan`` already complete in ``out`` (one directory listing)."""
+    folder = Path(out) / CHUNK_FOLDER
+    try:
+        names = set(os.listdir(folder))
+    except FileNotFoundError:
+        return set()
+    suffix = f"-of-{plan.n_chunks:06d}-{plan.work_hash}.parquet"
+    done = set()
+    for name in names:
+        if name.startswith("chunk-") and name.endswith(suffix):
+            try:
+                i = int(name[len("chunk-"):-len(suffix)])
+            except ValueError:
+                continue
+            if 0 <= i < plan.n_chunks and chunk_is_complete(folder / name, plan, i):
+                done.add(i)
+    return done
+
+
+@contextlib.contextmanager
+def stop_between_chunks():
+    """Turn the first Ctrl-C into "stop after the current chunk" (the second stops at once).
+
+    Yields a callable that raises :class:`KeyboardInterrupt` if Ctrl-C was pressed; call it between
+    chunks. A compiled kernel is never interrupted mid-call (Numba would report a ``SystemError``),
+    and every finished chunk is on disk, so rerunning the command resumes. Only in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    hits: list[int] = []
+
+    def handler(signum, frame):
+        hits.append(signum)
+        if len(hits) > 1:
+            raise KeyboardInterrupt
+        with contextlib.suppress(Exception):
+            print("\nstopping after the current chunk (Ctrl-C again to stop now)", file=sys.stderr, flush=True)
+
+    def check() -> None:
+        if hits:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _check_manifest(out: Path, plan: ChunkPlan, cfg: SweepConfig) -> None:
@@ -207,9 +375,13 @@ def merge_chunks(out: Path, plan: ChunkPlan) -> pd.DataFrame:
         p = plan.path(out, i)
         if not p.exists():
             raise DataError(f"chunk file {p} is missing; rerun the sweep to compute it")
-        part = pd.read_parquet(p)
+        try:
+            part = pd.read_parquet(p)
+        except Exception as exc:  # noqa: BLE001 - a file damaged after it was written
+            raise DataError(f"chunk file {p} is unreadable ({one_line(str(exc), 120)}); rerun the sweep to "
+                            "compute it again") from None
         first, stop = plan.bounds(i)
-        if len(part) != stop - first or int(part.index[0]) != first:
+        if len(part) != stop - first or len(part) == 0 or int(part.index[0]) != first:
             raise DataError(f"chunk file {p} holds combinations {part.index[0]}..{part.index[-1]}, expected "
                             f"{first}..{stop - 1}; delete it and rerun")
         parts.append(part)
@@ -259,16 +431,19 @@ def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n
 
     session_range(_cached_setup(cfg_json).panel.dates, cfg.start, cfg.end)
     _check_manifest(out, plan, cfg)
-    done = [i for i in range(plan.n_chunks) if plan.path(out, i).exists()]
-    pending = [i for i in range(plan.n_chunks) if i not in set(done)]
+    finished = finished_chunks(out, plan)
+    done = sorted(finished)
+    pending = [i for i in range(plan.n_chunks) if i not in finished]
     if pending:
         if client is not None:
             _run_dask(client, task, cfg_json, pending, out, on_chunk)
         elif scheduler == "local":
-            for i in pending:
-                task(cfg_json, i, str(out))
-                if on_chunk is not None:
-                    on_chunk(1)
+            with stop_between_chunks() as check_interrupt:
+                for i in pending:
+                    task(cfg_json, i, str(out))
+                    if on_chunk is not None:
+                        on_chunk(1)
+                    check_interrupt()
         else:
             try:
                 from distributed import Client, LocalCluster

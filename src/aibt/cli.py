@@ -100,6 +100,26 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """aibt: backtests and screens for the STAR AI index, its ETFs and the AI-interconnect baskets."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if not debug:
+        _one_line_warnings()
+
+
+def _one_line_warnings() -> None:
+    """aibt's own warnings (a cache entry refetched, a chunk recomputed) as one ``warning:`` line each."""
+    import warnings
+
+    if getattr(warnings.showwarning, "_aibt", False):
+        return
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if getattr(category, "__module__", "").startswith("aibt"):
+            click.echo(f"warning: {one_line(str(message))}", err=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    show._aibt = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def main(argv: list[str] | None = None) -> None:

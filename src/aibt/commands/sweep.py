@@ -29,10 +29,12 @@ def _num(x):
 @click.option("--workers", type=int, default=2, show_default=True, help="Worker processes for --scheduler dask.")
 @click.option("--out", "out", default=None, help="Output folder (default: [run] out of the config).")
 @click.option("--chunk-size", type=int, default=None, help="Combinations per chunk (default: [run] chunk_size).")
+@click.option("--max-combinations", type=int, default=None,
+              help="Allow grids up to this many combinations (default: [run] max_combinations, 1000000).")
 @click.option("--top", type=int, default=10, show_default=True, help="Best combinations to show, by Sharpe.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (fractions, not percents).")
-def sweep(config: str, scheduler: str, workers: int, out: str | None, chunk_size: int | None, top: int,
-          as_json: bool) -> None:
+def sweep(config: str, scheduler: str, workers: int, out: str | None, chunk_size: int | None,
+          max_combinations: int | None, top: int, as_json: bool) -> None:
     """Run or resume the rotation sweep described by the TOML file CONFIG."""
     from dataclasses import replace
 
@@ -44,13 +46,20 @@ def sweep(config: str, scheduler: str, workers: int, out: str | None, chunk_size
         if chunk_size < 1:
             raise ConfigError(f"--chunk-size must be >= 1, got {chunk_size}")
         cfg = replace(cfg, chunk_size=chunk_size)
+    if max_combinations is not None:
+        if max_combinations < 1:
+            raise ConfigError(f"--max-combinations must be >= 1, got {max_combinations}")
+        cfg = replace(cfg, max_combinations=max_combinations)
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from aibt.strategies.sweep_runner import plan_for
 
-    total = plan_for(cfg).n_chunks
+    from aibt.files import check_out_dir
+
+    total = plan_for(cfg).n_chunks  # refuses an oversized grid before anything is loaded
+    check_out_dir(out if out is not None else cfg.out, "--out" if out is not None else "[run] out")
     with Progress(TextColumn("sweep chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=as_json, transient=True) as bar:
         task = bar.add_task("chunks", total=total)
