@@ -307,7 +307,10 @@ def fetch_panel(
         report[sym] = SymbolReport(sym, status, len(got), got["date"].iloc[0], got["date"].iloc[-1], None, notes)
         frames.append(got)
     if not frames:
-        raise SourceError(f"{src.name}: no symbol returned data: " + " | ".join(str(r) for r in report.values()))
+        shown = [str(r) for r in list(report.values())[:3]]
+        more = len(report) - len(shown)
+        raise SourceError(f"{src.name}: no symbol returned data: " + " | ".join(shown)
+                          + (f" | and {more} more" if more else ""))
     long = pd.concat(frames, ignore_index=True)
     currency = {s: c for s, c in zip(long["symbol"], long["currency"])}
     foreign = sorted({c for c in currency.values() if c != "CNY"})
