@@ -33,7 +33,7 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from aibt.errors import DataError
+from aibt.errors import DataError, os_error_message
 
 ENV = "AIBT_CACHE_DIR"
 Key = tuple  # (source, symbol, start, end, adjust)
@@ -119,15 +119,33 @@ class Cache:
 
     @contextlib.contextmanager
     def lock(self, key: Key, exclusive: bool = True) -> Iterator[None]:
-        """Cross-process ``flock`` on the key's lock file (exclusive or shared)."""
+        """Cross-process ``flock`` on the key's lock file (exclusive or shared).
+
+        On a cache that cannot be written (read-only file system, no permission, full disk) the lock
+        file is opened read-only if it exists, else no lock is taken: nobody can write there, so
+        readers cannot race a writer, and a warm hit still works.
+        """
         d, name = self._names(key)
-        d.mkdir(parents=True, exist_ok=True)
-        with open(d / f"{name}.lock", "a+b") as f:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        fh = None
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            fh = open(d / f"{name}.lock", "a+b")
+        except OSError:
+            with contextlib.suppress(OSError):
+                fh = open(d / f"{name}.lock", "rb")
+        if fh is None:
+            yield
+            return
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            except OSError:  # a file system without flock (some network mounts): go on unlocked
+                yield
+                return
             try:
                 yield
             finally:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # ------------------------------------------------------------------ read
     def _read_manifest(self, key: Key) -> dict | None:
@@ -140,7 +158,7 @@ class Cache:
             warnings.warn(f"cache entry {key!r}: unreadable manifest {path.name} ({exc}); refetching",
                           CacheWarning, stacklevel=3)
             return None
-        if not isinstance(m, dict) or not {"file", "sha256", "bytes"} <= set(m) or m.get("key") != list(_check_key(key)):
+        if not _manifest_ok(m) or m.get("key") != list(_check_key(key)):
             warnings.warn(f"cache entry {key!r}: manifest {path.name} does not describe this key; refetching",
                           CacheWarning, stacklevel=3)
             return None
@@ -215,24 +233,40 @@ class Cache:
                 p.unlink()
 
     def put(self, key: Key, frame: pd.DataFrame) -> Path:
-        """Store ``frame`` (atomic, locked, hashed); return the data file's path."""
+        """Store ``frame`` (atomic, locked, hashed); return the data file's path.
+
+        Raises
+        ------
+        DataError
+            When the cache cannot be written (full disk, read-only, permissions), naming the folder;
+            the previous entry, if any, is intact.
+        """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"cache entry {key!r}: can only store a DataFrame, got {type(frame).__name__}")
         with self.lock(key, exclusive=True):
-            return self._put_unlocked(key, frame)
+            try:
+                return self._put_unlocked(key, frame)
+            except OSError as exc:
+                raise DataError(f"cache {self.root}: {os_error_message(exc)}") from None
 
     def get_or_fetch(self, key: Key, fetch: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """Cached frame, or ``fetch()`` stored then returned.
 
         The exclusive lock is held across the fetch, so processes asking for the same key at once
-        fetch it once; a corrupted entry is refetched.
+        fetch it once; a corrupted entry is refetched. When the cache cannot be written (full disk,
+        read-only) the fetched frame is returned anyway, with a :class:`CacheWarning`: data already
+        fetched is never thrown away because the cache is full.
         """
         with self.lock(key, exclusive=True):
             hit = self._get_unlocked(key)
             if hit is not None:
                 return hit
             frame = fetch()
-            self._put_unlocked(key, frame)
+            try:
+                self._put_unlocked(key, frame)
+            except OSError as exc:
+                warnings.warn(f"cache entry {key!r} not stored ({os_error_message(exc)}); using the fetched data "
+                              "without caching it", CacheWarning, stacklevel=2)
             return frame
 
     def invalidate(self, key: Key) -> None:
@@ -242,6 +276,16 @@ class Cache:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(d / f"{name}.json")
             self._sweep(d, name, keep="")
+
+
+def _manifest_ok(m) -> bool:
+    """A manifest of the right shape and types (anything else is treated as a miss and refetched)."""
+    return (isinstance(m, dict)
+            and isinstance(m.get("file"), str) and re.fullmatch(r"[A-Za-z0-9._=-]+\.parquet", m["file"]) is not None
+            and isinstance(m.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", m["sha256"]) is not None
+            and isinstance(m.get("bytes"), int) and not isinstance(m.get("bytes"), bool) and m["bytes"] >= 0
+            and isinstance(m.get("attrs", {}), (dict, type(None)))
+            and isinstance(m.get("key"), list))
 
 
 def _jsonable(attrs: dict) -> dict:

@@ -245,8 +245,6 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
 
     cfg = cfg or StudyConfig()
     out = Path(out_dir)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    (out / "plots").mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
     def table(df: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
@@ -276,6 +274,7 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
         bar.advance(task)
 
         bar.update(task, description="tables and plots")
+        invalidate_study(out)
         etf_close = load_snapshot([cfg.etf]).series(cfg.etf)
         bench = load_snapshot(list(cfg.benchmarks))
         series = {f"{cfg.etf} ETF": etf_close, "STAR AI (reconstructed)": trk["index"]}
@@ -439,6 +438,33 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
 
 def _no_ranks(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in df.columns if str(c).startswith("rank_")])
+
+
+#: The files that mark a folder as a complete study; removed before the first new output is written.
+COMPLETION_MARKERS = ("manifest.json", "report.html")
+
+
+def invalidate_study(out: Path) -> None:
+    """Make an older study in ``out`` visibly incomplete before anything new is written into it.
+
+    The manifest (hashes of every output) and the report are removed first and written again only
+    after every table and plot: a run killed, or out of disk, half-way leaves no manifest or report
+    that could pass the mix of old and new tables off as one complete study.
+    """
+    import os
+
+    from aibt.errors import os_error_message
+
+    try:
+        for name in COMPLETION_MARKERS:
+            try:
+                os.unlink(out / name)
+            except FileNotFoundError:
+                pass
+        (out / "tables").mkdir(parents=True, exist_ok=True)
+        (out / "plots").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: {os_error_message(exc)}") from None
 
 
 def departure_paragraphs(text: str) -> tuple[str, ...]:

@@ -8,6 +8,12 @@ Rebuilds the index (only ``star-ai``, the STAR AI index 950180), measures how th
 - ``DIR/summary.json``: ``correlation``, ``tracking_error_annual``, ``tracking_difference_annual``, ``beta``
   (fractions), ``start``/``end``/``n_days`` (the dates used), the ETF-mode simulation with the gap
   decomposition, and the plain list of departures from the official index.
+
+The folder is checked before any work (empty name, a file, read-only, over-long name). Both files are
+first written in full beside their targets; then the old ``summary.json`` is removed, ``daily.csv``
+moved in, and ``summary.json`` moved in last. A run killed or out of disk at any point leaves either
+the old pair, or a ``daily.csv`` without ``summary.json`` (visibly incomplete), never a new
+``daily.csv`` next to an old ``summary.json``.
 """
 from __future__ import annotations
 
@@ -25,10 +31,38 @@ KNOWN_INDEXES = {"star-ai": "950180"}
 def _date(value: str | None, option: str) -> pd.Timestamp | None:
     if value is None:
         return None
+    from aibt.files import user_date
+
+    return user_date(value, option)
+
+
+def write_pair(folder: Path, daily: pd.DataFrame, summary: dict) -> None:
+    """Write ``daily.csv`` and ``summary.json`` so that no mix of old and new can be left behind."""
+    import os
+
+    from aibt.errors import os_error_message
+    from aibt.results.io import csv_text, json_text, write_bytes
+
+    daily_bytes = csv_text(daily, index=True).replace("\r\n", "\n").encode("utf-8")  # as write_csv
+    summary_bytes = json_text(summary).replace("\r\n", "\n").encode("utf-8")  # as write_json
+    stage = {name: folder / f".{name}.new" for name in ("daily.csv", "summary.json")}
     try:
-        return pd.Timestamp(value)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date (use YYYY-MM-DD)") from None
+        write_bytes(daily_bytes, stage["daily.csv"])
+        write_bytes(summary_bytes, stage["summary.json"])
+        try:
+            os.unlink(folder / "summary.json")
+        except FileNotFoundError:
+            pass
+        os.replace(stage["daily.csv"], folder / "daily.csv")
+        os.replace(stage["summary.json"], folder / "summary.json")
+    except OSError as exc:
+        raise ConfigError(f"--out {folder}: {os_error_message(exc)}") from None
+    finally:
+        for p in stage.values():
+            try:
+                p.unlink()
+            except OSError:
+                pass
 
 
 def _pct(x: float) -> str:
@@ -46,7 +80,7 @@ def _pct(x: float) -> str:
 def track(index_name: str, etf: str, start: str | None, end: str | None, out: str,
           constituents_file: str | None) -> None:
     """Rebuild INDEX (star-ai) and measure how an ETF tracks it: DIR/daily.csv and DIR/summary.json."""
-    from aibt.results.io import write_csv, write_json
+    from aibt.files import check_input, check_out_dir
     from aibt.strategies.tracking import check_tracking_etf, track_star_ai
 
     if index_name not in KNOWN_INDEXES:
@@ -54,14 +88,18 @@ def track(index_name: str, etf: str, start: str | None, end: str | None, out: st
     lo, hi = _date(start, "--start"), _date(end, "--end")
     if lo is not None and hi is not None and lo > hi:
         raise ConfigError(f"--start {lo.date()} is after --end {hi.date()}")
+    folder = check_out_dir(out, "--out")
+    if constituents_file is not None:
+        check_input(constituents_file, "--constituents file", kind="data", error=UniverseError)
     check_tracking_etf(etf)
     daily, summary = track_star_ai(etf, lo, hi, constituents_file)
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"--out {out} exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    write_csv(daily, folder / "daily.csv", index=True)
-    write_json(summary, folder / "summary.json")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from aibt.errors import os_error_message
+
+        raise ConfigError(f"--out {out}: {os_error_message(exc)}") from None
+    write_pair(folder, daily, summary)
 
     s = summary
     click.echo(f"{s['etf']} vs rebuilt {s['index']} ({s['constituents']} constituents), {s['start']} to {s['end']}, "
