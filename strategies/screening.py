@@ -513,12 +513,14 @@ def _step_from_dict(i: int, d) -> Filter | Rank | Top:
 
 def load_screen(path: str | Path) -> Screen:
     """Read a TOML screen config (see :func:`screen_from_config`)."""
+    from aibt.errors import one_line
+    from aibt.files import read_config_text
+
     p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        raise ConfigError(f"screen config {str(p)!r} not found")
     try:
-        with p.open("rb") as fh:
-            cfg = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"screen config {str(p)!r} not found") from None
+        cfg = tomllib.loads(read_config_text(p, "screen config"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"screen config {str(p)!r} is not valid TOML: {exc}") from None
+        raise ConfigError(f"screen config {str(p)!r} is not valid TOML: {one_line(str(exc), 200)}") from None
     return screen_from_config(cfg)

@@ -19,12 +19,14 @@ from typing import Mapping
 
 import numpy as np
 
-from aibt.errors import ConfigError, UniverseError
+from aibt.errors import ConfigError, UniverseError, one_line, short
 from aibt.universes import baskets, etfs, star_ai
 from aibt.universes.master import SecurityMaster, security_master, unknown_code_message
 
 FILE_KEYS = ("name", "description", "members", "weights")
 WEIGHT_TOL = 1e-6
+#: More members than any security master holds is a generated or broken file.
+MAX_MEMBERS = 20_000
 
 
 @dataclass(frozen=True)
@@ -103,18 +105,57 @@ def get_universe(name: str, master: SecurityMaster | None = None) -> Universe:
                         "(or a path to a .toml/.yaml universe file)")
 
 
+def _yaml_loader():
+    """A safe YAML loader for universe files: no anchors/aliases (a few hundred bytes of nested aliases
+    expand to gigabytes), and integers remember how they were written (``002463`` is octal 1331 in
+    YAML 1.1; the error then shows what the user typed)."""
+    import yaml
+
+    class Written(int):
+        text = ""
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise ConfigError(f"uses a YAML alias (*{event.anchor}) at line {event.start_mark.line + 1}; "
+                                  "anchors and aliases are not allowed in universe files: write the values out")
+            event = self.peek_event()
+            if getattr(event, "anchor", None):
+                raise ConfigError(f"uses a YAML anchor (&{event.anchor}) at line {event.start_mark.line + 1}; "
+                                  "anchors and aliases are not allowed in universe files: write the values out")
+            return super().compose_node(parent, index)
+
+    def construct_int(loader, node):
+        value = Written(yaml.SafeLoader.construct_yaml_int(loader, node))
+        value.text = node.value
+        return value
+
+    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    return Loader
+
+
 def _read_mapping(p: Path) -> dict:
+    from aibt.files import read_config_text
+
+    text = read_config_text(p, "universe file")
+    kind = "TOML" if p.suffix.lower() == ".toml" else "YAML"
     try:
-        if p.suffix.lower() == ".toml":
-            with p.open("rb") as fh:
-                return tomllib.load(fh)
-        import yaml
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
-        raise ConfigError(f"universe file {p} is not valid {p.suffix[1:].upper()}: {exc}") from None
+        if kind == "TOML":
+            data = tomllib.loads(text)
+        else:
+            import yaml
+
+            data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except ConfigError as exc:
+        raise ConfigError(f"universe file {p} {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"universe file {p} is not valid TOML: {one_line(str(exc), 200)}") from None
+    except RecursionError:
+        raise ConfigError(f"universe file {p} is nested too deeply to be a universe") from None
     except Exception as exc:  # yaml.YAMLError and friends
         if type(exc).__module__.startswith("yaml"):
-            raise ConfigError(f"universe file {p} is not valid YAML: {exc}".splitlines()[0]) from None
+            raise ConfigError(one_line(f"universe file {p} is not valid YAML: {str(exc).splitlines()[0]}", 300)) from None
         raise
     if not isinstance(data, dict):
         raise ConfigError(f"universe file {p} must be a mapping with keys {', '.join(FILE_KEYS)}")
@@ -122,8 +163,12 @@ def _read_mapping(p: Path) -> dict:
 
 
 def _code(value, p: Path, where: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and getattr(value, "text", ""):
+        typed = value.text
+        read = f" (YAML reads {typed} as the number {int(value)})" if typed.lstrip("+-") != str(int(value)) else ""
+        raise ConfigError(f"universe file {p}: {where} {typed} is unquoted{read}; codes must be quoted strings: '{typed}'")
     if not isinstance(value, str):
-        raise ConfigError(f"universe file {p}: {where} {value!r} must be a quoted string code "
+        raise ConfigError(f"universe file {p}: {where} {short(value)} must be a quoted string code "
                           "(unquoted numbers lose leading zeros)")
     return value.strip()
 
@@ -137,16 +182,19 @@ def load_universe_file(path, master: SecurityMaster | None = None) -> Universe:
     with close matches from the security master.
     """
     p = Path(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise UniverseError(f"universe file {p} does not exist")
     if p.suffix.lower() not in (".toml", ".yaml", ".yml"):
         raise ConfigError(f"universe file {p} must end in .toml, .yaml or .yml")
     data = _read_mapping(p)
     for key in data:
         if key not in FILE_KEYS:
-            close = difflib.get_close_matches(str(key), FILE_KEYS, n=1)
+            close = difflib.get_close_matches(str(key)[:100], FILE_KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"universe file {p}: unknown key {key!r} (allowed: {', '.join(FILE_KEYS)}){hint}")
+            if str(key).strip().isdigit():
+                hint += (f"; {key} looks like a security code: codes go in members = [\"{key}\", ...] and "
+                         "weights = { \"" + str(key) + "\" = 0.5, ... }, not as a [section] or key")
+            raise ConfigError(f"universe file {p}: unknown key {short(key)} (allowed: {', '.join(FILE_KEYS)}){hint}")
     for key in ("name", "members"):
         if key not in data:
             raise ConfigError(f"universe file {p}: missing key {key!r}")
@@ -156,10 +204,15 @@ def load_universe_file(path, master: SecurityMaster | None = None) -> Universe:
     raw_members = data["members"]
     if not isinstance(raw_members, list) or not raw_members:
         raise ConfigError(f"universe file {p}: members must be a non-empty list of codes")
+    if len(raw_members) > MAX_MEMBERS:
+        raise ConfigError(f"universe file {p}: {len(raw_members)} members, more than {MAX_MEMBERS}; "
+                          "a universe is a list of securities of the security master")
     members = tuple(_code(m, p, "member") for m in raw_members)
-    dup = [m for i, m in enumerate(members) if m in members[:i]]
-    if dup:
-        raise ConfigError(f"universe file {p}: member {dup[0]} is listed twice")
+    seen: set[str] = set()
+    for m in members:
+        if m in seen:
+            raise ConfigError(f"universe file {p}: member {short(m)} is listed twice")
+        seen.add(m)
     master = security_master() if master is None else master
     for m in members:
         if m not in master:
@@ -172,14 +225,14 @@ def load_universe_file(path, master: SecurityMaster | None = None) -> Universe:
         weights = {}
         for k, v in raw_w.items():
             code = _code(k, p, "weights key")
-            if code not in members:
-                close = difflib.get_close_matches(code, members, n=1)
+            if code not in seen:
+                close = difflib.get_close_matches(code, members[:2000], n=1)
                 hint = f"; did you mean {close[0]}?" if close else ""
                 raise ConfigError(f"universe file {p}: weight given for {code}, which is not a member{hint}")
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-                raise ConfigError(f"universe file {p}: weight of {code} must be a non-negative number, got {v!r}")
+                raise ConfigError(f"universe file {p}: weight of {code} must be a non-negative number, got {short(v)}")
             weights[code] = float(v)
-        lacking = [m for m in members if m not in weights]
+        lacking = [m for m in members if m not in weights][:1]
         if lacking:
             raise ConfigError(f"universe file {p}: no weight for member {lacking[0]}")
         total = sum(weights.values())

@@ -358,10 +358,21 @@ def weights_from_user_file(path, master=None, tol: float = 1e-6) -> pd.DataFrame
     """
     import difflib
 
+    import io
+
+    from aibt.files import decode_text, read_input_bytes
+
     p = Path(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise UniverseError(f"constituent file {p} does not exist")
-    df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    text = decode_text(read_input_bytes(p, "constituent file", error=UniverseError), f"constituent file {p}",
+                       UniverseError)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise UniverseError(f"constituent file {p} is empty") from None
+    except pd.errors.ParserError as exc:
+        raise UniverseError(f"constituent file {p} is not a readable CSV ({str(exc)[:150]})") from None
     cols = [c.strip() for c in df.columns]
     df.columns = cols
     for c in cols:
@@ -374,10 +385,17 @@ def weights_from_user_file(path, master=None, tol: float = 1e-6) -> pd.DataFrame
         raise UniverseError(f"{p}: missing column(s) {missing}")
     if df.empty:
         raise UniverseError(f"{p}: no rows")
-    dates = pd.to_datetime(df["effective_date"].str.strip(), errors="coerce")
-    if dates.isna().any():
-        row = int(np.flatnonzero(dates.isna())[0]) + 2
-        raise UniverseError(f"{p} line {row}: effective_date {df['effective_date'].iloc[row - 2]!r} is not a date")
+    from aibt.errors import short
+    from aibt.files import user_date
+
+    parsed = []
+    for i, v in enumerate(df["effective_date"].tolist()):
+        try:
+            parsed.append(user_date(v, "effective_date", error=UniverseError))
+        except UniverseError:
+            raise UniverseError(f"{p} line {i + 2}: effective_date {short(v)} is not a date (use YYYY-MM-DD, "
+                                "1990..2100)") from None
+    dates = pd.Series(pd.DatetimeIndex(parsed, dtype="datetime64[ns]"), index=df.index)
     weights = pd.to_numeric(df["weight"].str.strip(), errors="coerce")
     bad = ~np.isfinite(weights.to_numpy(dtype=np.float64)) | (weights.to_numpy(dtype=np.float64) < 0)
     if bad.any():

@@ -207,10 +207,9 @@ def screen(universe_or_etfs: str, as_of: str | None, top: int | None, as_json: b
     """Rank UNIVERSE_OR_ETFS (a universe name such as star-ai, optical, star-ai-etfs, or codes
     588790,588760) by liquidity, momentum, volatility, drawdown; ETFs by tracking quality and fees."""
     if as_of is not None:
-        try:
-            pd.Timestamp(as_of)
-        except (ValueError, TypeError):
-            raise ConfigError(f"--date {as_of!r} is not a date (use YYYY-MM-DD)") from None
+        from aibt.files import user_date
+
+        as_of = user_date(as_of, "--date").strftime("%Y-%m-%d")
     table = screen_table(universe_or_etfs, as_of, top, config, reference)
     if as_json:
         click.echo(json.dumps(table_to_json(table), ensure_ascii=False, indent=2))

@@ -62,10 +62,9 @@ def universe() -> None:
 def show(name: str, date: str | None, as_json: bool) -> None:
     """Members and weights of NAME (a built-in universe or a .toml/.yaml file) as of --date."""
     if date is not None:
-        try:
-            date = pd.Timestamp(date)
-        except ValueError:
-            raise UniverseError(f"--date {date!r} is not a date (use YYYY-MM-DD)") from None
+        from aibt.files import user_date
+
+        date = user_date(date, "--date", error=UniverseError)
     info = members_as_of(name, date)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
