@@ -172,6 +172,12 @@ def parse_dates(values: pd.Series, *, where: str) -> pd.Series:
         s = values.astype(str).str.strip().str.replace(_TZ_SUFFIX, "", regex=True)
         eight = s.str.fullmatch(r"\d{8}")
         shaped = eight | s.str.fullmatch(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?")
+        year = pd.to_numeric(s.str.slice(0, 4).where(shaped), errors="coerce")
+        off = np.flatnonzero(((year < int(FIRST_DATE[:4])) | (year > int(LAST_DATE[:4]))).to_numpy())
+        if off.size:  # before parsing: pandas cannot even hold years such as 9999 or 1677
+            i = int(off[0])
+            raise DataError(f"{where}: date {short(values.iloc[i])} on row {i + 1} is outside "
+                            f"{FIRST_DATE}..{LAST_DATE}")
         d = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         if eight.any():
             d[eight] = pd.to_datetime(s[eight], format="%Y%m%d", errors="coerce")
@@ -196,8 +202,6 @@ def read_raw(path: str | os.PathLike, *, encoding: str | None = None) -> pd.Data
     p = Path(path)
     from aibt.files import check_input
 
-    if not p.exists() and not p.is_symlink():
-        raise DataError(f"no such file {str(p)!r}")
     check_input(p, "input file", kind="data")
     suffix = p.suffix.lower()
     if suffix in (".parquet", ".pq"):

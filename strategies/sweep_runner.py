@@ -219,10 +219,16 @@ def _cached_setup(cfg_json: str):
 # ----------------------------------------------------------------------------- one chunk
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` atomically (temporary file in the same folder, fsync, rename)."""
+    from aibt.errors import fault_hint
+
     buf = io.BytesIO()
     frame.to_parquet(buf)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, lambda f: f.write(buf.getvalue()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, lambda f: f.write(buf.getvalue()))
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {fault_hint(exc)}; finished chunks are kept, rerun to "
+                        "resume") from None
 
 
 def run_chunk(cfg_json: str, index: int, out: str) -> str:
@@ -358,8 +364,13 @@ def _check_manifest(out: Path, plan: ChunkPlan, cfg: SweepConfig) -> None:
                 f"{plan.work_hash}); choose another [run] out / --out, or delete the folder")
     meta = {"work_hash": plan.work_hash, "snapshot_sha256": data_hash(), "n_combinations": plan.n_combinations,
             "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks, "config": json.loads(cfg.to_json())}
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(man, lambda f: f.write(json.dumps(meta, indent=2, sort_keys=True).encode("utf-8")))
+    from aibt.errors import fault_hint
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(man, lambda f: f.write(json.dumps(meta, indent=2, sort_keys=True).encode("utf-8")))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {man}: {fault_hint(exc)}") from None
 
 
 def merge_chunks(out: Path, plan: ChunkPlan) -> pd.DataFrame:
@@ -430,6 +441,33 @@ def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n
     from aibt.strategies.rotation import session_range
 
     session_range(_cached_setup(cfg_json).panel.dates, cfg.start, cfg.end)
+    from aibt.files import missing_dirs
+
+    created = missing_dirs(out)
+    try:
+        return _run_in(out, plan, cfg, cfg_json, scheduler, n_workers, client, task, on_chunk, t_begin)
+    except BaseException:
+        _remove_if_nothing_done(out, plan, created)
+        raise
+
+
+def _remove_if_nothing_done(out: Path, plan: ChunkPlan, created: list[Path]) -> None:
+    """A folder this run created, left without a single finished chunk, is removed (with its manifest)."""
+    if not created:
+        return
+    folder = Path(out) / CHUNK_FOLDER
+    with contextlib.suppress(OSError):
+        if any(n.endswith(".parquet") for n in os.listdir(folder)):
+            return
+    for p in (folder, Path(out) / MANIFEST_FILE):
+        with contextlib.suppress(OSError):
+            p.rmdir() if p.is_dir() else p.unlink()
+    from aibt.files import remove_if_empty
+
+    remove_if_empty(created)
+
+
+def _run_in(out, plan, cfg, cfg_json, scheduler, n_workers, client, task, on_chunk, t_begin) -> "SweepOutcome":
     _check_manifest(out, plan, cfg)
     finished = finished_chunks(out, plan)
     done = sorted(finished)

@@ -53,8 +53,15 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.Abort):
             raise
+        except click.ClickException as exc:  # a usage error: one line too, naming the option and --help
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = getattr(getattr(exc, "ctx", None), "command_path", "aibt")
+            hint = f" (see {where} --help)" if isinstance(exc, click.UsageError) else ""
+            click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            ctx.exit(exc.exit_code)
         except BaseException as exc:  # noqa: BLE001 - the top-level guard
             if isinstance(exc, SystemExit) or (ctx.obj and ctx.obj.get("debug")):
                 raise

@@ -76,3 +76,8 @@ def os_error_message(exc: OSError, what: str | None = None) -> str:
     }
     hint = hints.get(exc.errno, exc.strerror or type(exc).__name__)
     return one_line(f"cannot use {short(str(name), 200)}: {hint}")
+
+
+def fault_hint(exc: OSError) -> str:
+    """What went wrong and what to do, without the path (see :func:`os_error_message`)."""
+    return os_error_message(OSError(exc.errno, exc.strerror), "x").split(": ", 1)[1]

@@ -186,3 +186,21 @@ def check_out_dir(value, option: str = "--out") -> Path:
                               "another folder") from None
         raise ConfigError(f"{option} {short(text, 200)}: {os_error_message(exc, str(probe_in))}") from None
     return p
+
+
+def missing_dirs(path) -> list[Path]:
+    """The folders of ``path`` (itself included) that do not exist yet, deepest first."""
+    out, p = [], Path(path)
+    while not p.exists() and p.parent != p:
+        out.append(p)
+        p = p.parent
+    return out
+
+
+def remove_if_empty(dirs) -> None:
+    """Remove each folder of ``dirs`` (deepest first) that is empty; what cannot be removed stays."""
+    for d in dirs:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass

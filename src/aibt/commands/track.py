@@ -17,6 +17,7 @@ the old pair, or a ``daily.csv`` without ``summary.json`` (visibly incomplete), 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -36,11 +37,14 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
     return user_date(value, option)
 
 
-def write_pair(folder: Path, daily: pd.DataFrame, summary: dict) -> None:
-    """Write ``daily.csv`` and ``summary.json`` so that no mix of old and new can be left behind."""
-    import os
+def write_pair(folder: Path, daily: pd.DataFrame, summary: dict, created=()) -> None:
+    """Write ``daily.csv`` and ``summary.json`` so that no mix of old and new can be left behind.
 
-    from aibt.errors import os_error_message
+    ``created``: the folders this run created (deepest first); on a failure they are emptied of what
+    this run wrote and removed, so a fresh folder is left as if the run never happened.
+    """
+    from aibt.errors import AibtError, os_error_message
+    from aibt.files import remove_if_empty
     from aibt.results.io import csv_text, json_text, write_bytes
 
     daily_bytes = csv_text(daily, index=True).replace("\r\n", "\n").encode("utf-8")  # as write_csv
@@ -55,14 +59,22 @@ def write_pair(folder: Path, daily: pd.DataFrame, summary: dict) -> None:
             pass
         os.replace(stage["daily.csv"], folder / "daily.csv")
         os.replace(stage["summary.json"], folder / "summary.json")
-    except OSError as exc:
-        raise ConfigError(f"--out {folder}: {os_error_message(exc)}") from None
-    finally:
+    except (OSError, AibtError) as exc:
+        if created:  # a fresh folder: leave nothing
+            for name in ("daily.csv", "summary.json"):
+                try:
+                    os.unlink(folder / name)
+                except OSError:
+                    pass
         for p in stage.values():
             try:
                 p.unlink()
             except OSError:
                 pass
+        remove_if_empty(created)
+        if isinstance(exc, AibtError):
+            raise
+        raise ConfigError(f"--out {folder}: {os_error_message(exc)}") from None
 
 
 def _pct(x: float) -> str:
@@ -93,13 +105,17 @@ def track(index_name: str, etf: str, start: str | None, end: str | None, out: st
         check_input(constituents_file, "--constituents file", kind="data", error=UniverseError)
     check_tracking_etf(etf)
     daily, summary = track_star_ai(etf, lo, hi, constituents_file)
+    from aibt.files import missing_dirs, remove_if_empty
+
+    created = missing_dirs(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         from aibt.errors import os_error_message
 
+        remove_if_empty(created)
         raise ConfigError(f"--out {out}: {os_error_message(exc)}") from None
-    write_pair(folder, daily, summary)
+    write_pair(folder, daily, summary, created)
 
     s = summary
     click.echo(f"{s['etf']} vs rebuilt {s['index']} ({s['constituents']} constituents), {s['start']} to {s['end']}, "
