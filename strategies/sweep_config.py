@@ -251,6 +251,8 @@ def load_config(path) -> SweepConfig:
     """Read and validate a TOML sweep config; relative ``out`` folders are taken from the config's folder."""
     from aibt.files import read_config_text
 
+    if not str(path).strip():
+        raise ConfigError("sweep config: no file name given")
     p = Path(path)
     if not p.exists() and not p.is_symlink():
         raise ConfigError(f"sweep config {str(p)!r} not found")

@@ -10,7 +10,6 @@ Every error is a :class:`~aibt.errors.AibtError` subclass, so the CLI prints one
 """
 from __future__ import annotations
 
-import errno
 import os
 import re
 import stat
@@ -131,7 +130,7 @@ def user_date(value, what: str, error=ConfigError):
         ts = pd.Timestamp(text.replace("/", "-")) if len(text) != 8 else pd.Timestamp(
             f"{text[:4]}-{text[4:6]}-{text[6:]}")
     except (ValueError, OverflowError):
-        raise error(f"{what} {shown} is not a valid date (use YYYY-MM-DD)") from None
+        raise error(f"{what} {shown} is not a date (use YYYY-MM-DD)") from None
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
     ts = ts.normalize()
@@ -181,10 +180,10 @@ def check_out_dir(value, option: str = "--out") -> Path:
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise ConfigError(f"{option} {short(text, 200)}: the disk is full; free some space or choose "
-                              "another folder") from None
-        raise ConfigError(f"{option} {short(text, 200)}: {os_error_message(exc, str(probe_in))}") from None
+        from aibt.errors import fault_hint
+
+        raise ConfigError(f"{option} {short(text, 200)}: cannot create files in {short(str(probe_in), 200)}: "
+                          f"{fault_hint(exc)}") from None
     return p
 
 

@@ -230,6 +230,14 @@ def format_compare(rows: list[dict]) -> str:
     return _render(t)
 
 
+def _dates(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """--start/--end checked by the shared date parser (offsets dropped, 1990..2100, no numbers)."""
+    from aibt.files import user_date
+
+    return tuple(None if v is None else user_date(v, what).strftime("%Y-%m-%d")
+                 for v, what in ((start, "--start"), (end, "--end")))
+
+
 def _dump(obj) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
 
@@ -266,6 +274,7 @@ def stats(symbol: str | None, csv_path: str | None, start: str | None, end: str 
     if (symbol is None) == (csv_path is None):
         raise ConfigError("give either a SYMBOL or --csv FILE (exactly one)")
     _check_ppy(periods_per_year)
+    start, end = _dates(start, end)
     if csv_path:
         name, prices = csv_path, read_price_series(csv_path)
     else:
@@ -290,6 +299,7 @@ def compare(items: tuple[str, ...], start: str | None, end: str | None, periods_
         dup = next(i for i in items if items.count(i) > 1)
         raise ConfigError(f"{dup!r} is given twice")
     _check_ppy(periods_per_year)
+    start, end = _dates(start, end)
     series = dict(_load(i) for i in items)
     bname, bprices = _load(benchmark) if benchmark else (None, None)
     rows = compare_reports(series, start=start, end=end, periods_per_year=periods_per_year, risk_free=risk_free,
