@@ -237,9 +237,9 @@ class Cache:
 
         Raises
         ------
-        DataError
-            When the cache cannot be written (full disk, read-only, permissions), naming the folder;
-            the previous entry, if any, is intact.
+        OSError
+            When the cache cannot be written (full disk, read-only, permissions), with the cache
+            folder as its file name (the CLI prints it with the fix); the previous entry is intact.
         """
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"cache entry {key!r}: can only store a DataFrame, got {type(frame).__name__}")
@@ -247,7 +247,9 @@ class Cache:
             try:
                 return self._put_unlocked(key, frame)
             except OSError as exc:
-                raise DataError(f"cache {self.root}: {os_error_message(exc)}") from None
+                if exc.filename is not None:
+                    raise
+                raise OSError(exc.errno, exc.strerror, str(self.root)) from exc
 
     def get_or_fetch(self, key: Key, fetch: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """Cached frame, or ``fetch()`` stored then returned.
