@@ -28,17 +28,15 @@ import sys
 import threading
 import time
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from aibt.data.cache import atomic_write_bytes
 from aibt.errors import ConfigError, DataError, one_line
-from aibt.strategies.rotation import PARAM_COLUMNS, ParamGrid
 from aibt.strategies.sweep_config import SweepConfig, check_size, config_from_json
 
 CHUNK_FOLDER = "chunks"
@@ -95,62 +93,6 @@ def plan_for(cfg: SweepConfig) -> ChunkPlan:
 
 class SweepWarning(UserWarning):
     """A finished-looking chunk file was unreadable or incomplete and is computed again."""
-
-
-# ----------------------------------------------------------------------------- chunk combinations
-def grid_rows(grid: ParamGrid, first: int, stop: int) -> pd.DataFrame:
-    """Parameter rows of combinations ``[first, stop)``, derived arithmetically (mixed radix, the last
-    parameter varying fastest): the cost is that of the chunk, never of the whole grid.
-
-    Equal, row for row and dtype for dtype, to ``grid.table().iloc[first:stop]``.
-    """
-    axes = [getattr(grid, a) for a in ("lookbacks", "top_k", "periods", "weightings", "trend_windows")]
-    first = max(0, int(first))
-    stop = min(int(stop), grid.size)
-    if stop <= first:  # no rows, but the dtypes of the table
-        frame = grid_rows(grid, 0, 1).iloc[0:0]
-        frame.index = pd.RangeIndex(first, first)
-        return frame
-    idx = np.unravel_index(np.arange(first, stop, dtype=np.int64), [len(a) for a in axes])
-    rows = zip(*[[a[int(j)] for j in col] for a, col in zip(axes, idx)])
-    frame = pd.DataFrame(list(rows), columns=list(PARAM_COLUMNS))
-    frame.index = pd.RangeIndex(first, first + len(frame))
-    return frame
-
-
-class _Rows:
-    """``.iloc[first:stop]`` of the grid table, computed for those rows only (see :class:`ChunkGrid`)."""
-
-    def __init__(self, grid: ParamGrid) -> None:
-        self._grid = grid
-
-    @property
-    def iloc(self):
-        return self
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice) or key.step not in (None, 1):
-            raise TypeError("the chunk view of a grid table supports contiguous slices only")
-        first = 0 if key.start is None else int(key.start)
-        stop = self._grid.size if key.stop is None else int(key.stop)
-        return grid_rows(self._grid, first, stop)
-
-
-class ChunkGrid(ParamGrid):
-    """The same grid, whose ``table()`` builds only the rows a chunk asks for.
-
-    :func:`aibt.strategies.rotation.run_sweep` labels its results with
-    ``grid.table().iloc[first:stop]``; on a 10^6 grid building the whole table costs about 1 s per
-    chunk (a sweep's cost would grow with the square of its size). This view makes that slice cost
-    what the chunk costs. ``tests/test_reliability_sweeps.py`` checks it equals the full table.
-    """
-
-    def table(self):  # type: ignore[override]
-        return _Rows(self)
-
-    @classmethod
-    def of(cls, grid: ParamGrid) -> "ChunkGrid":
-        return cls(grid.lookbacks, grid.top_k, grid.periods, grid.weightings, grid.trend_windows)
 
 
 # ----------------------------------------------------------------------------- shared inputs
@@ -212,8 +154,8 @@ def _check_dates_against_data(cfg: SweepConfig, codes: list[str]) -> None:
 
 @lru_cache(maxsize=2)
 def _cached_setup(cfg_json: str):
-    setup = build_setup(config_from_json(cfg_json))
-    return replace(setup, grid=ChunkGrid.of(setup.grid))
+    # each chunk's parameter rows come from ParamGrid.table(first, stop), derived arithmetically
+    return build_setup(config_from_json(cfg_json))
 
 
 # ----------------------------------------------------------------------------- one chunk

@@ -2,8 +2,8 @@
 
 - a grid over the size limit is refused before anything is loaded, with the override named, and the
   override works; a chunk_size that would write too many files is refused the same way;
-- each chunk's parameter rows are derived arithmetically: equal to the full table's slice, at a cost
-  that does not grow with the grid;
+- each chunk's parameter rows are derived arithmetically (ParamGrid.table(first, stop)): equal to the
+  Cartesian product's slice, at a cost that does not grow with the grid;
 - a truncated or foreign chunk file on resume is computed again (never an ArrowInvalid traceback),
   and the merged table is byte-identical to an uninterrupted run's;
 - Ctrl-C during a real sweep (a subprocess) stops after the current chunk with one line and exit 130;
@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -19,7 +20,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,8 +27,7 @@ from hypothesis import strategies as st
 from aibt.errors import ConfigError
 from aibt.strategies.rotation import ParamGrid
 from aibt.strategies.sweep_config import config_from_dict
-from aibt.strategies.sweep_runner import (ChunkGrid, SweepWarning, finished_chunks, grid_rows, plan_for,
-                                          run_chunked_sweep)
+from aibt.strategies.sweep_runner import SweepWarning, finished_chunks, plan_for, run_chunked_sweep
 
 SMALL = {
     "universe": {"symbols": ["002463", "300308", "300394", "600183"]},
@@ -69,15 +68,14 @@ def test_too_many_chunk_files_and_too_long_axes_are_refused():
 
 @settings(max_examples=60, deadline=None)
 @given(sizes=st.tuples(*[st.integers(1, 4)] * 3), first=st.integers(0, 200), length=st.integers(0, 80))
-def test_chunk_rows_equal_the_full_tables_slice(sizes, first, length):
+def test_chunk_rows_equal_the_full_cartesian_product(sizes, first, length):
     grid = ParamGrid(tuple(range(1, sizes[0] + 1)), tuple(range(1, sizes[1] + 1)), tuple(range(5, 5 + sizes[2])),
                      ("equal", "inv_vol"), (0, 60))
     first = min(first, grid.size)
     stop = min(first + length, grid.size)
-    want = grid.table().iloc[first:stop]
-    got = grid_rows(grid, first, stop)
-    assert got.equals(want) and list(got.dtypes) == list(want.dtypes)
-    assert ChunkGrid.of(grid).table().iloc[first:stop].equals(want)
+    rows = list(itertools.product(grid.lookbacks, grid.top_k, grid.periods, grid.weightings, grid.trend_windows))
+    got = grid.table(first, stop)
+    assert [tuple(r) for r in got.itertuples(index=False)] == rows[first:stop]
 
 
 def test_chunk_rows_cost_does_not_grow_with_the_grid():
@@ -88,7 +86,7 @@ def test_chunk_rows_cost_does_not_grow_with_the_grid():
     def cost(grid):
         t0 = time.perf_counter()
         for _ in range(5):
-            grid_rows(grid, grid.size - 20, grid.size)
+            grid.table(grid.size - 20, grid.size)
         return time.perf_counter() - t0
 
     assert cost(huge) < 0.5 and cost(huge) < 20 * cost(small) + 0.05
