@@ -209,10 +209,10 @@ class RetryPolicy:
     jitter: float = 0.5
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
-    timeout: float | None = 30.0
+    timeout: float | None = 20.0
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    budget: float = 60.0
+    read_timeout: float = 15.0
+    budget: float = 40.0
     circuit: Circuit = field(default_factory=Circuit)
 
     def __post_init__(self) -> None:
