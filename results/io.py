@@ -247,11 +247,11 @@ def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise AibtError(f"cannot create folder {target.parent}: {fault_hint(exc)}") from exc
+        raise AibtError(f"cannot create folder {target.parent}: {exc.strerror or exc}; {fault_hint(exc)}") from exc
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise AibtError(f"cannot write {target}: {fault_hint(exc)}") from exc
+        raise AibtError(f"cannot write {target}: {exc.strerror or exc}; {fault_hint(exc)}") from exc
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -266,7 +266,7 @@ def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
         except FileNotFoundError:
             pass
         if isinstance(exc, OSError):
-            raise AibtError(f"cannot write {target}: {fault_hint(exc)}") from exc
+            raise AibtError(f"cannot write {target}: {exc.strerror or exc}; {fault_hint(exc)}") from exc
         raise
     _fsync_dir(target.parent)
     return target
