@@ -449,5 +449,53 @@ def read_price_series(path: str | os.PathLike, *, sessions: bool = True) -> pd.S
     stem = os.path.splitext(os.path.basename(src))[0]
     series = pd.Series(values, index=pd.DatetimeIndex(d), name=stem)
     if sessions:
-        check_sessions(pd.DataFrame({"date": series.index, "currency": "CNY", "symbol": "the series"}), where=src)
+        check_stray_dates(series.index, where=src)
     return series
+
+
+#: A daily exchange series with weekend dates has at most this share of them (a calendar-day series has 2/7).
+STRAY_SHARE = 0.2
+
+
+def check_stray_dates(dates: pd.DatetimeIndex, *, where: str) -> None:
+    """A few weekend or exchange-holiday rows in a daily exchange series are an error.
+
+    A price series may be daily on the XSHG or XHKG calendar, on every calendar day (NAVs, crypto),
+    weekly or monthly (the annualisation infers which from the dates). What is refused is the
+    mix that silently skews every statistic: a daily series whose dates are exchange sessions but for
+    a few weekend days, or weekdays on which neither Shanghai nor Hong Kong traded. ``read_file``
+    refuses the same rows for A-share bars.
+    """
+    if len(dates) < 3:
+        return
+    gaps = np.diff(dates.asi8) / 86_400e9
+    if np.median(gaps) > 4:  # weekly, monthly, quarterly ...: not a daily series
+        return
+    weekend = dates.dayofweek >= 5
+    if weekend.any():
+        if weekend.mean() <= STRAY_SHARE:
+            i = int(np.flatnonzero(weekend)[0])
+            raise DataError(f"{where}: {dates[i].date()} ({dates[i].day_name()}, line {i + 2}) is a weekend day in a "
+                            "series of trading days; remove the row (or give a value for every calendar day)")
+        return  # a calendar-day series
+    from aibt.data.calendar import calendar_bounds, xshg_sessions
+
+    lo, hi = calendar_bounds()
+    inside = (dates >= lo) & (dates <= hi)
+    if not inside.any():
+        return
+    off = inside & ~dates.isin(xshg_sessions(dates[inside].min(), dates[inside].max()))
+    if not off.any():
+        return
+    try:
+        import exchange_calendars as xcals
+
+        hk = pd.DatetimeIndex(xcals.get_calendar("XHKG").sessions_in_range(dates[inside].min(), dates[inside].max()))
+        hk = hk.tz_localize(None) if hk.tz is not None else hk
+        off &= ~dates.isin(hk)
+    except Exception:  # noqa: BLE001 - no Hong Kong calendar for these dates: judge by Shanghai alone
+        pass
+    if off.any():
+        i = int(np.flatnonzero(off)[0])
+        raise DataError(f"{where}: {dates[i].date()} ({dates[i].day_name()}, line {i + 2}) is not an XSHG trading "
+                        "session (an exchange holiday); remove the row")
