@@ -460,6 +460,8 @@ FS_CASES = [
      dict(size="16k"), ("disk is full",)),
     ("sweep-disk-fills-while-writing", ["sweep", "{tmp}/s.toml", "--out", "{mnt}/o"], dict(size="24k"),
      ("disk is full",)),
+    ("run-disk-fills-while-writing", ["run", "--no-progress", "--out", "{mnt}/o"], dict(size="256k"),
+     ("disk is full",)),
 ]
 
 
@@ -479,7 +481,7 @@ def test_filesystem_faults_on_real_mounts(case_id, argv, opts, expect, tmp_path,
             assert after == before
         else:  # what a fault half-way leaves must not pass for a result
             names = {Path(k).name for k in after}
-            assert "summary.json" not in names and "summary.parquet" not in names
+            assert not names & {"summary.json", "summary.parquet", "manifest.json", "report.html"}, after
             assert not any(n.endswith(".tmp") or n.endswith(".new") for n in names), after
 
 
@@ -568,6 +570,43 @@ def test_ctrl_c_during_stats_and_universe_is_one_line(tmp_path):
         assert "Traceback" not in text, text
 
 
+# ------------------------------------------------------------------------ random command lines
+ARG_VALUES = ["588790", "300308", "6088.HK", "950180", "star-ai", "optical", "star-ai-etfs", "", "-5", "0", "1e400",
+              "nan", "2024-01-02", "2024-13-01", "9999-01-01", "2024-01-02T00:00+08:00", "/dev/null", "/tmp",
+              "{tmp}/g.csv", "{tmp}/none.csv", "x" * 300, "中文", "588790,588760", "588790,,", "--json", "-1",
+              "1000000000", "inf"]
+ARG_OPTIONS = {"stats": ["--start", "--end", "--csv", "--periods-per-year", "--rf", "--benchmark", "--json"],
+               "compare": ["--start", "--end", "--json", "--periods-per-year", "--rf", "--benchmark"],
+               "universe show": ["--date", "--json"],
+               "screen": ["--date", "--top", "--json", "--config", "--reference"],
+               "data info": ["--json", "--kind"],
+               "concentration": ["--date", "--top", "--json"]}
+
+
+def test_random_command_lines_end_in_one_line_or_success(tmp_path, monkeypatch):
+    """150 seeded random command lines from real values and options: exit 0, or exit 2 with one line."""
+    import random
+
+    (tmp_path / "g.csv").write_text(GOOD)
+    monkeypatch.chdir(tmp_path)
+    rng = random.Random(11)
+    for _ in range(150):
+        cmd = rng.choice(list(ARG_OPTIONS))
+        argv = cmd.split()
+        for _ in range(rng.randint(0, 3)):
+            if rng.random() < 0.5:
+                argv.append(rng.choice(ARG_VALUES))
+            else:
+                opt = rng.choice(ARG_OPTIONS[cmd])
+                argv += [opt] if opt == "--json" else [opt, rng.choice(ARG_VALUES)]
+        argv = fill(argv, tmp_path)
+        res = invoke(argv)
+        lines = res.stderr.strip().splitlines()
+        assert res.exit_code in (0, 2), (argv, res.stderr[-500:])
+        assert "Traceback" not in res.output, argv
+        assert res.exit_code == 0 or len(lines) == 1 and lines[0].startswith("error: "), (argv, res.stderr[-500:])
+
+
 # ------------------------------------------------------------------------ the guard and the corpus' size
 def test_the_guard_turns_an_unexpected_exception_into_one_line(monkeypatch):
     import aibt.commands.universe as ucmd
@@ -621,6 +660,7 @@ def test_the_guard_sees_ctrl_c_inside_a_compiled_kernel(monkeypatch):
 def test_corpus_size_per_class():
     counts = {c: sum(1 for k in CASES if k.cls == c) for c in CLASSES}
     counts["fs"] += len(FS_CASES) + 2          # real mounts, the track pair, the study invalidation
+    counts["guard"] = 150 + 1 + 5 + 1           # random command lines, the guard and its mappings
     counts["interrupts"] += 2 + 2               # run, stats/universe here; guard mapping of Ctrl-C (2)
     counts["stale"] += 2
     print("corpus size per class:", json.dumps(counts))

@@ -59,10 +59,9 @@ def concentration_report(date=None, top: int = 10) -> dict:
 def concentration(date: str | None, top: int, as_json: bool) -> None:
     """Top-N weight of the STAR AI index (950180) on --date, weights drifted by prices since the review."""
     if date is not None:
-        try:
-            date = pd.Timestamp(date)
-        except (TypeError, ValueError):
-            raise ConfigError(f"--date {date!r} is not a date (use YYYY-MM-DD)") from None
+        from aibt.files import user_date
+
+        date = user_date(date, "--date")  # offsets dropped, 1990..2100, numbers refused
     rep = concentration_report(date, top)
     if as_json:
         click.echo(json.dumps(rep, indent=2, ensure_ascii=False))
