@@ -263,7 +263,8 @@ def finished_chunks(out: Path, plan: ChunkPlan) -> set[int]:
 
 @contextlib.contextmanager
 def stop_between_chunks():
-    """Turn the first Ctrl-C into "stop after the current chunk" (the second stops at once).
+    """Turn the first Ctrl-C into "stop after the current chunk" (the second stops at once; a notice
+    is printed if the chunk is still running a second later).
 
     Yields a callable that raises :class:`KeyboardInterrupt` if Ctrl-C was pressed; call it between
     chunks. A compiled kernel is never interrupted mid-call (Numba would report a ``SystemError``),
@@ -273,16 +274,26 @@ def stop_between_chunks():
         yield lambda: None
         return
     hits: list[int] = []
+    notice: list[threading.Timer] = []
+
+    def tell() -> None:
+        with contextlib.suppress(Exception):
+            print("stopping after the current chunk (Ctrl-C again to stop now)", file=sys.stderr, flush=True)
 
     def handler(signum, frame):
         hits.append(signum)
         if len(hits) > 1:
             raise KeyboardInterrupt
-        with contextlib.suppress(Exception):
-            print("\nstopping after the current chunk (Ctrl-C again to stop now)", file=sys.stderr, flush=True)
+        # say so only if the chunk takes a while: a quick stop stays one line (the CLI's "interrupted")
+        timer = threading.Timer(1.0, tell)
+        timer.daemon = True
+        timer.start()
+        notice.append(timer)
 
     def check() -> None:
         if hits:
+            for t in notice:
+                t.cancel()
             raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, handler)

@@ -136,6 +136,8 @@ def test_ctrl_c_stops_between_chunks_with_one_line_and_resumes_identically(tmp_p
     assert "Traceback" not in text and "SystemError" not in text
     errors = [line for line in text.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "interrupted" in errors[0] and "resumes" in errors[0]
+    others = [line for line in text.splitlines() if line.strip() and not line.startswith("error:")]
+    assert all(line.startswith("stopping after the current chunk") for line in others), text  # a slow chunk
     assert not (tmp_path / "o" / "summary.parquet").exists()
     n_done = len(os.listdir(chunks))
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=300)
