@@ -580,6 +580,8 @@ ARG_OPTIONS = {"stats": ["--start", "--end", "--csv", "--periods-per-year", "--r
                "universe show": ["--date", "--json"],
                "screen": ["--date", "--top", "--json", "--config", "--reference"],
                "data info": ["--json", "--kind"],
+               "data bars": ["--start", "--end", "--traded"],
+               "data actions": [],
                "concentration": ["--date", "--top", "--json"]}
 
 
@@ -597,8 +599,8 @@ def test_random_command_lines_end_in_one_line_or_success(tmp_path, monkeypatch):
             if rng.random() < 0.5:
                 argv.append(rng.choice(ARG_VALUES))
             else:
-                opt = rng.choice(ARG_OPTIONS[cmd])
-                argv += [opt] if opt == "--json" else [opt, rng.choice(ARG_VALUES)]
+                opt = rng.choice(ARG_OPTIONS[cmd] or ["--help"])
+                argv += [opt] if opt in ("--json", "--traded", "--help") else [opt, rng.choice(ARG_VALUES)]
         argv = fill(argv, tmp_path)
         res = invoke(argv)
         lines = res.stderr.strip().splitlines()

@@ -75,6 +75,10 @@ def _frame_csv(df) -> str:
 @click.option("--traded", is_flag=True, help="Traded (unadjusted, on the tick) prices instead of adjusted.")
 def bars(symbol: str, start: str | None, end: str | None, traded: bool) -> None:
     """Daily bars of SYMBOL as CSV (adjusted prices; --traded for the exchange's printed prices)."""
+    from aibt.files import user_date
+
+    start, end = (None if v is None else user_date(v, what).strftime("%Y-%m-%d")
+                  for v, what in ((start, "--start"), (end, "--end")))
     click.echo(_frame_csv(bars_frame(symbol, start, end, traded)), nl=False)
 
 
