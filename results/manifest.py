@@ -42,8 +42,10 @@ MANIFEST_SCHEMA = 2
 #: The subpackages whose files identify the code (the snapshot is identified by its own hash).
 SOURCE_PACKAGES = ("aibt", "aibt.commands", "aibt.universes", "aibt.data", "aibt.engine", "aibt.strategies",
                    "aibt.results")
-#: Files of a subpackage that count as source: Python modules and the packaged rule tables.
-SOURCE_PATTERNS = ("*.py", "tables/*.csv", "tables/*.toml")
+#: Files of a subpackage that count as source: Python modules, and the rule tables of the universes
+#: (``results/tables`` holds the published outputs, which are not code).
+SOURCE_PATTERNS = ("*.py",)
+RULE_TABLE_PATTERNS = ("tables/*.csv", "tables/*.toml")
 
 _PACKAGES = ("numpy", "pandas", "numba", "matplotlib")
 
@@ -158,7 +160,7 @@ def source_hash() -> tuple[str, int]:
     for name in SOURCE_PACKAGES:
         module = importlib.import_module(name)
         root = Path(module.__file__).resolve().parent
-        for pattern in SOURCE_PATTERNS:
+        for pattern in SOURCE_PATTERNS + (RULE_TABLE_PATTERNS if name == "aibt.universes" else ()):
             for f in sorted(root.glob(pattern)):
                 if f.is_file():
                     entries.append(f"{name}/{f.relative_to(root).as_posix()}\0{sha256_file(f)}")

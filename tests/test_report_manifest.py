@@ -126,14 +126,16 @@ def test_code_is_identified_without_git(tmp_path):
     m = build_manifest({}, "sha256:feed", ["aibt"], {}, git_dir=tmp_path)  # tmp_path: not a git checkout
     assert m["git_commit"] is None and m["git_dirty"] is None
     assert len(m["source_hash"]) == 64 and m["source_files"] > 50
-    # recomputed by hand from the files of the repository (this is an editable install)
-    repo = Path(__file__).resolve().parents[1]
-    dirs = {"aibt": repo / "src/aibt", "aibt.commands": repo / "src/aibt/commands", "aibt.universes": repo / "universes",
-            "aibt.data": repo / "data", "aibt.engine": repo / "engine", "aibt.strategies": repo / "strategies",
-            "aibt.results": repo / "results"}
+    # recomputed by hand from the installed package's folders (site-packages after `pip install .`, the
+    # checkout's folders in an editable install): its modules, and the universes' rule tables
+    import importlib
+
+    dirs = {name: Path(importlib.import_module(name).__file__).resolve().parent
+            for name in ("aibt", "aibt.commands", "aibt.universes", "aibt.data", "aibt.engine", "aibt.strategies",
+                         "aibt.results")}
     entries = []
     for name, root in dirs.items():
-        for pattern in ("*.py", "tables/*.csv", "tables/*.toml"):
+        for pattern in ("*.py",) + (("tables/*.csv", "tables/*.toml") if name == "aibt.universes" else ()):
             for f in root.glob(pattern):
                 entries.append(f"{name}/{f.relative_to(root).as_posix()}\0{hashlib.sha256(f.read_bytes()).hexdigest()}")
     assert m["source_hash"] == hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
