@@ -8,7 +8,6 @@ and a period shorter than a year is not annualised unless asked (``annualise_sho
 """
 from __future__ import annotations
 
-import difflib
 import math
 import os
 from typing import Any
@@ -412,66 +411,13 @@ _NAV_NAMES = ("nav", "单位净值", "净值")
 
 
 def read_price_csv(path: str | os.PathLike) -> pd.Series:
-    """Read a user's price CSV: a ``date`` column plus ``close`` (preferred) or ``nav``.
+    """Read a user's price CSV: a ``date`` column plus ``close`` (preferred) or ``nav``: the one shared
+    reader of the data layer, :func:`aibt.data.source_files.read_price_series` (encodings, separators,
+    decimal commas refused, dates with offsets, overflow, plausible price range; missing, zero,
+    negative, unsorted or duplicate values raise naming their file line)."""
+    from aibt.data.source_files import read_price_series
 
-    Handles UTF-8 with or without BOM and GBK/GB18030 encodings, ``1,234.56`` thousands separators,
-    ``YYYY-MM-DD`` / ``YYYY/MM/DD`` / ``YYYYMMDD`` dates, and the Chinese headers 日期, 收盘(价),
-    单位净值. Other columns are ignored. The series is validated (:func:`validate_prices`), so a
-    missing/zero/negative price or an unsorted/duplicate date raises with its file line.
-
-    Returns
-    -------
-    Series named after the file stem, float64, on a DatetimeIndex.
-
-    Raises
-    ------
-    DataError
-        Missing file, undecodable text, a missing or misspelt column (naming the closest header in
-        the file), an unreadable date or number, a percentage such as ``1.5%`` in the price column, or
-        bad prices.
-    """
-    from aibt.data.source_files import parse_dates, parse_numbers, read_raw
-
-    src = os.fspath(path)
-    frame = read_raw(src)
-    if frame.empty:
-        raise DataError(f"{src}: no data rows")
-    keys = {str(c).strip().lower(): c for c in frame.columns}
-
-    def find(names: tuple[str, ...]):
-        return next((keys[n] for n in names if n in keys), None)
-
-    date_col = find(_DATE_NAMES)
-    value_col = find(_CLOSE_NAMES) or find(_NAV_NAMES)
-    missing = []
-    if date_col is None:
-        missing.append("date")
-    if value_col is None:
-        missing.append("close")
-    if missing:
-        hints = []
-        for want in missing:
-            match = difflib.get_close_matches(want, list(keys), n=1, cutoff=0.5)
-            if not match and want == "close":
-                match = difflib.get_close_matches("nav", list(keys), n=1, cutoff=0.5)
-            if match:
-                hints.append(f"did you mean {keys[match[0]]!r} for {want!r}?")
-        need = " and ".join("'date'" if m == "date" else "'close' (or 'nav')" for m in missing)
-        raise DataError(f"{src}: missing column {need}; the file has {[str(c) for c in frame.columns]}"
-                        + (f"; {' '.join(hints)}" if hints else ""))
-    dates = parse_dates(frame[date_col], where=src)
-    raw = frame[value_col]
-    if not pd.api.types.is_numeric_dtype(raw.dtype):
-        pct = np.flatnonzero(raw.astype(str).str.strip().str.endswith("%").to_numpy())
-        if pct.size:
-            i = int(pct[0])
-            raise DataError(f"{src}: column {str(value_col)!r} on {dates.iloc[i].date()} (line {i + 2}) has "
-                            f"{raw.iloc[i]!r}, a percentage, not a price; give the close or NAV itself "
-                            "(is this a change-% column?)")
-    values = parse_numbers(raw, column=str(value_col), where=src, percent=False)
-    stem = os.path.splitext(os.path.basename(src))[0]
-    series = pd.Series(values, index=pd.DatetimeIndex(dates), name=stem)
-    return validate_prices(series, source=src, line_offset=2)
+    return read_price_series(path)
 
 
 # --------------------------------------------------------------------------- side by side
