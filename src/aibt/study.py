@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from aibt.errors import ConfigError
@@ -214,7 +213,7 @@ def key_metrics_table(strategy: pd.Series, benchmark: pd.Series, names: tuple[st
 
 def tracking_windows_table(etf: pd.Series, index_level: pd.Series) -> pd.DataFrame:
     """Daily tracking deviation and annualised tracking error over trailing windows (fund-report units)."""
-    from aibt.results.stats_report import daily_returns, stats_report
+    from aibt.results.stats_report import stats_report
 
     rep = stats_report(etf, benchmark=index_level, source=str(etf.name))
     rows = [{"window": k, **v} for k, v in rep["benchmark"]["tracking_windows"].items()]
