@@ -4,6 +4,11 @@ Built by ``scripts/build_snapshot.py`` from the offline raw dumps (see ``provena
 repairs and cross-checks). Files live in the package folder ``aibt/data/snapshot/`` and are read with
 :mod:`importlib.resources`, so the loader works from a wheel as well as an editable install.
 
+By default the loaders read the snapshot shipped in the package. :func:`set_data_dir` (the commands'
+``--data-dir DIR``) or the environment variable ``AIBT_DATA_DIR`` point them at a folder in the same
+layout instead: ``bars.parquet`` and ``securities.parquet`` (required), ``events.parquet``,
+``shares.parquet`` and ``provenance.json`` (optional), with the snapshot's schemas.
+
 Prices are ratio-adjusted (qfq as of each symbol's last date: the last close is the real traded price);
 ``adj_factor`` (piecewise constant, changing only on the ex-dates of :func:`load_events`) turns them back
 into traded prices, and ``traded_open/high/low/close`` are the traded prices on the tick (from the
@@ -12,11 +17,15 @@ public function returns fresh copies, so callers cannot corrupt the cache.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
 import json
+import os
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
+from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -29,7 +38,87 @@ _PACKAGE = "aibt.data"
 _FOLDER = "snapshot"
 
 
-def _read_bytes(name: str) -> bytes:
+#: environment variable naming a data folder to read instead of the embedded snapshot
+ENV_DATA_DIR = "AIBT_DATA_DIR"
+REQUIRED_FILES = ("bars.parquet", "securities.parquet")
+OPTIONAL_FILES = ("events.parquet", "shares.parquet", "provenance.json")
+SHARES_COLUMNS = ("symbol", "date", "raw_close", "total_mv", "circ_mv", "total_shares", "float_shares")
+_data_dir: Path | None = None  # set by set_data_dir; None = the environment variable, else the package
+
+
+def check_data_dir(path: str | os.PathLike) -> Path:
+    """``path`` as a data folder in the snapshot layout, or a DataError naming what is wrong and the fix."""
+    p = Path(path).expanduser()
+    if not str(path).strip():
+        raise DataError("data folder: the name is empty; give the folder that holds bars.parquet")
+    if not p.exists():
+        raise DataError(f"data folder {str(p)!r} does not exist; create it with `aibt data update "
+                        f"--data-dir {p}` or give a folder that holds bars.parquet and securities.parquet")
+    if not p.is_dir():
+        raise DataError(f"data folder {str(p)!r} is a file, not a folder; give the folder that holds "
+                        "bars.parquet and securities.parquet")
+    missing = [f for f in REQUIRED_FILES if not (p / f).is_file()]
+    if missing:
+        raise DataError(f"data folder {str(p)!r} has no {' or '.join(missing)}; it is not in aibt's data "
+                        f"layout (write it with `aibt data update --data-dir {p}`)")
+    return p.resolve()
+
+
+def set_data_dir(path: str | os.PathLike | None) -> Path | None:
+    """Read every loader's data from ``path`` (a folder in the snapshot layout); ``None`` restores the
+    default (``AIBT_DATA_DIR`` when set, else the embedded snapshot). Returns the folder now in use."""
+    global _data_dir
+    _data_dir = None if path is None else check_data_dir(path)
+    return data_dir()
+
+
+@contextlib.contextmanager
+def use_data_dir(path: str | os.PathLike | None) -> Iterator[Path | None]:
+    """Context manager form of :func:`set_data_dir`; the previous choice is restored on exit."""
+    global _data_dir
+    before = _data_dir
+    try:
+        yield set_data_dir(path)
+    finally:
+        _data_dir = before
+
+
+def data_dir() -> Path | None:
+    """The data folder the loaders read, or ``None`` for the snapshot embedded in the package."""
+    if _data_dir is not None:
+        return _data_dir
+    env = os.environ.get(ENV_DATA_DIR, "").strip()
+    if env:
+        try:
+            return check_data_dir(env)
+        except DataError as exc:
+            raise DataError(f"{ENV_DATA_DIR}: {exc}") from None
+    return None
+
+
+def data_source() -> str:
+    """A short description of the data in use: ``aibt snapshot`` or ``data folder PATH``."""
+    root = data_dir()
+    return "aibt snapshot" if root is None else f"data folder {root}"
+
+
+def _root_key() -> str:
+    root = data_dir()
+    return "" if root is None else str(root)
+
+
+def _read_bytes(name: str, root: str = "") -> bytes | None:
+    """The bytes of data file ``name`` under ``root`` ("" = the package); ``None`` for an absent
+    optional file of a data folder."""
+    if root:
+        path = Path(root) / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            if name in OPTIONAL_FILES:
+                return None
+            raise DataError(f"data folder {root!r} has no {name}; it is not in aibt's data layout "
+                            f"(write it with `aibt data update --data-dir {root}`)") from None
     path = resources.files(_PACKAGE).joinpath(_FOLDER, name)
     try:
         return path.read_bytes()
@@ -38,23 +127,48 @@ def _read_bytes(name: str) -> bytes:
                         "rebuild it with scripts/build_snapshot.py") from None
 
 
-def _read_parquet(name: str) -> pd.DataFrame:
+def _read_parquet(name: str, root: str | None = None) -> pd.DataFrame | None:
+    """Data file ``name`` of the data in use (or of ``root``); ``None`` for an absent optional file."""
     import io
 
-    return pd.read_parquet(io.BytesIO(_read_bytes(name)))
+    data = _read_bytes(name, _root_key() if root is None else root)
+    if data is None:
+        return None
+    try:
+        return pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        where = f"data folder {root or _root_key()!r}" if (root or _root_key()) else "the aibt package"
+        raise DataError(f"{name} in {where} is not a readable parquet file ({type(exc).__name__}); "
+                        "rewrite it (`aibt data update` or scripts/build_snapshot.py)") from None
 
 
-@lru_cache(maxsize=1)
 def _bars() -> pd.DataFrame:
-    df = _read_parquet("bars.parquet")
+    return _bars_at(_root_key())
+
+
+@lru_cache(maxsize=4)
+def _bars_at(root: str) -> pd.DataFrame:
+    df = _read_parquet("bars.parquet", root)
+    missing = [c for c in ("date", "symbol", *FIELDS) if c not in df.columns]
+    if missing:
+        raise DataError(f"bars.parquet of {root or 'the aibt package'!r} lacks column(s) {', '.join(missing)}; "
+                        "it is not in aibt's data layout")
     df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
     df["symbol"] = df["symbol"].astype(str)
     return df
 
 
-@lru_cache(maxsize=1)
 def _events() -> pd.DataFrame:
-    df = _read_parquet("events.parquet")
+    return _events_at(_root_key())
+
+
+@lru_cache(maxsize=4)
+def _events_at(root: str) -> pd.DataFrame:
+    df = _read_parquet("events.parquet", root)
+    if df is None:
+        from aibt.data.panel import empty_events
+
+        return empty_events()
     df["ex_date"] = pd.to_datetime(df["ex_date"]).astype("datetime64[ns]")
     for c in ("symbol", "confidence", "evidence"):
         df[c] = df[c].astype(str)
@@ -83,23 +197,49 @@ def load_events(symbols: Iterable[str] | str | None = None, start=None, end=None
     return df.reset_index(drop=True).copy()
 
 
-@lru_cache(maxsize=1)
 def _securities() -> pd.DataFrame:
-    df = _read_parquet("securities.parquet")
+    return _securities_at(_root_key())
+
+
+@lru_cache(maxsize=4)
+def _securities_at(root: str) -> pd.DataFrame:
+    df = _read_parquet("securities.parquet", root)
     return df.astype({c: str for c in df.columns})
 
 
-@lru_cache(maxsize=1)
 def _shares() -> pd.DataFrame:
-    df = _read_parquet("shares.parquet")
+    return _shares_at(_root_key())
+
+
+@lru_cache(maxsize=4)
+def _shares_at(root: str) -> pd.DataFrame:
+    df = _read_parquet("shares.parquet", root)
+    if df is None:
+        df = pd.DataFrame({c: pd.Series(dtype=object if c in ("symbol", "date") else "float64")
+                           for c in SHARES_COLUMNS})
     df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
     df["symbol"] = df["symbol"].astype(str)
     return df
 
 
-@lru_cache(maxsize=1)
 def _provenance() -> dict:
-    return json.loads(_read_bytes("provenance.json").decode("utf-8"))
+    return _provenance_at(_root_key())
+
+
+@lru_cache(maxsize=4)
+def _provenance_at(root: str) -> dict:
+    data = _read_bytes("provenance.json", root)
+    if data is None:  # a data folder without provenance: hash its files, the package's FX assumptions
+        h = hashlib.sha256()
+        for name in (*REQUIRED_FILES, *OPTIONAL_FILES[:2]):
+            h.update(name.encode() + b"\0" + (_read_bytes(name, root) or b""))
+        return {"snapshot_sha256": h.hexdigest(), "assumptions": _provenance_at("")["assumptions"],
+                "symbols": {}}
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"provenance.json of {root or 'the aibt package'!r} is not UTF-8 JSON ({exc}); "
+                        "rewrite it") from None
 
 
 def symbols() -> list[str]:
@@ -199,7 +339,7 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
     currency = tuple(_securities().set_index("symbol").loc[wanted, "currency"].tolist())
     events = load_events(wanted, sessions[0], sessions[-1])
     return Panel(sessions, tuple(wanted), fields, tradable, currency, fx_matrix(sessions, currency, load_fx()),
-                 {"source": "aibt snapshot", "snapshot_sha256": snapshot_hash()}, events)
+                 {"source": data_source(), "snapshot_sha256": snapshot_hash()}, events)
 
 
 def _check_bars(wanted: list[str], in_range: np.ndarray, whole: np.ndarray, dates: pd.DatetimeIndex,
@@ -219,12 +359,16 @@ def _check_bars(wanted: list[str], in_range: np.ndarray, whole: np.ndarray, date
                     "choose dates inside the bars or drop the symbol")
 
 
-@lru_cache(maxsize=1)
 def _wide() -> tuple[pd.DatetimeIndex, list[str], dict[str, np.ndarray]]:
     """All bars as [T, N] arrays on the snapshot's XSHG sessions (read-only; callers get copies)."""
-    bars = _bars()
+    return _wide_at(_root_key())
+
+
+@lru_cache(maxsize=4)
+def _wide_at(root: str) -> tuple[pd.DatetimeIndex, list[str], dict[str, np.ndarray]]:
+    bars = _bars_at(root)
     dates = xshg_sessions(bars["date"].min(), bars["date"].max())
-    syms = symbols()
+    syms = sorted(_securities_at(root)["symbol"].tolist())
     keep = bars["date"].isin(dates).to_numpy()  # HK bars on non-XSHG days are dropped here
     b = bars[keep]
     ti = dates.get_indexer(b["date"])
@@ -276,13 +420,35 @@ def snapshot_hash() -> str:
 
 
 def snapshot_info() -> pd.DataFrame:
-    """One row per symbol: ``symbol, name, kind, first, last, rows, sources, repairs``."""
-    prov = _provenance()["symbols"]
+    """One row per symbol: ``symbol, name, kind, currency, first, last, rows, sources, repairs, source_flags``.
+
+    From the provenance where it describes the symbol; otherwise (a data folder without provenance)
+    from the bars themselves, with no sources or repairs recorded.
+    """
+    prov = _provenance().get("symbols", {})
+    sec = _securities().set_index("symbol")
+    bars = _bars()
+    spans = bars.groupby("symbol")["date"].agg(["min", "max", "size"])
     rows = []
-    for s in sorted(prov):
-        p = prov[s]
-        rows.append({"symbol": s, "name": p["name"], "kind": p["kind"], "currency": p["currency"],
-                     "first": pd.Timestamp(p["first"]), "last": pd.Timestamp(p["last"]), "rows": int(p["rows"]),
-                     "sources": ",".join(p["sources"]), "repairs": len(p["repairs"]),
-                     "source_flags": len(p["source_flags"])})
+    for s in sorted(sec.index):
+        p = prov.get(s)
+        if p is not None:
+            rows.append({"symbol": s, "name": p["name"], "kind": p["kind"], "currency": p["currency"],
+                         "first": pd.Timestamp(p["first"]), "last": pd.Timestamp(p["last"]),
+                         "rows": int(p["rows"]), "sources": ",".join(p["sources"]), "repairs": len(p["repairs"]),
+                         "source_flags": len(p["source_flags"])})
+        elif s in spans.index:
+            r = sec.loc[s]
+            rows.append({"symbol": s, "name": r["name"], "kind": r["kind"], "currency": r["currency"],
+                         "first": spans.loc[s, "min"], "last": spans.loc[s, "max"], "rows": int(spans.loc[s, "size"]),
+                         "sources": "", "repairs": 0, "source_flags": 0})
     return pd.DataFrame(rows)
+
+
+def data_window() -> dict:
+    """``start``/``end`` of the data in use (the provenance's window, else the bars' first and last date)."""
+    w = _provenance().get("window")
+    if w:
+        return dict(w)
+    bars = _bars()
+    return {"start": bars["date"].min().strftime("%Y-%m-%d"), "end": bars["date"].max().strftime("%Y-%m-%d")}

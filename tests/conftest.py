@@ -11,3 +11,6 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# The suite tests the embedded snapshot unless a test points the loaders elsewhere itself.
+os.environ.pop("AIBT_DATA_DIR", None)

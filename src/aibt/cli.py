@@ -33,6 +33,32 @@ COMMANDS = {
 }
 
 
+def _set_data_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--data-dir DIR``: every loader reads DIR (the snapshot's layout) instead of the embedded data."""
+    if value is not None:
+        from aibt.data.snapshot import set_data_dir
+
+        set_data_dir(value)
+    return value
+
+
+def data_dir_option() -> click.Option:
+    return click.Option(["--data-dir"], metavar="DIR", expose_value=False, is_eager=True,
+                        callback=_set_data_dir,
+                        help="Read data from DIR (a folder in aibt's parquet layout, as `aibt data update` "
+                             "writes it) instead of the embedded snapshot; AIBT_DATA_DIR sets the default.")
+
+
+def with_data_dir(command: click.Command) -> click.Command:
+    """``command`` (and, for a group, each of its subcommands) accepting ``--data-dir``; one option for all."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_data_dir(sub)
+    elif not any(p.name == "data_dir" for p in command.params):
+        command.params.append(data_dir_option())
+    return command
+
+
 class _Group(click.Group):
     """Lazily loaded commands; AibtError becomes one line on stderr and exit code 2, unless --debug."""
 
@@ -48,9 +74,19 @@ class _Group(click.Group):
         module_name, attr = target.split(":")
         import importlib
 
-        return getattr(importlib.import_module(module_name), attr)
+        return with_data_dir(getattr(importlib.import_module(module_name), attr))
 
     def invoke(self, ctx: click.Context):
+        snap = sys.modules.get("aibt.data.snapshot")
+        before = getattr(snap, "_data_dir", None)
+        try:
+            return self._guarded_invoke(ctx)
+        finally:  # --data-dir holds for this command only (matters when the CLI runs in-process)
+            snap = sys.modules.get("aibt.data.snapshot")
+            if snap is not None:
+                snap._data_dir = before
+
+    def _guarded_invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort):
@@ -101,12 +137,15 @@ def describe(exc: BaseException) -> tuple[str, int]:
 
 @click.group(cls=_Group)
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--data-dir", metavar="DIR", default=None,
+              help="Read data from DIR (aibt's parquet layout) instead of the embedded snapshot, for every command.")
 @click.version_option(package_name="aibt")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, data_dir: str | None) -> None:
     """aibt: backtests and screens for the STAR AI index, its ETFs and the AI-interconnect baskets."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    _set_data_dir(ctx, None, data_dir)  # here, not as a parse callback: an error is one line (the guard)
     if not debug:
         _one_line_warnings()
 

@@ -14,7 +14,7 @@ __all__ = ["actions", "bars", "data", "info"]
 
 def info_records() -> dict:
     """The snapshot summary as plain JSON-ready data."""
-    from aibt.data.snapshot import provenance, snapshot_info
+    from aibt.data.snapshot import data_source, data_window, provenance, snapshot_info
 
     df = snapshot_info()
     prov = provenance()
@@ -22,9 +22,9 @@ def info_records() -> dict:
     for r in df.itertuples(index=False):
         rows.append({"symbol": r.symbol, "name": r.name, "kind": r.kind, "currency": r.currency,
                      "first": r.first.strftime("%Y-%m-%d"), "last": r.last.strftime("%Y-%m-%d"),
-                     "rows": int(r.rows), "sources": r.sources.split(","), "repairs": int(r.repairs),
+                     "rows": int(r.rows), "sources": [x for x in r.sources.split(",") if x], "repairs": int(r.repairs),
                      "source_flags": int(r.source_flags)})
-    return {"snapshot_sha256": prov["snapshot_sha256"], "window": prov["window"],
+    return {"data": data_source(), "snapshot_sha256": prov["snapshot_sha256"], "window": data_window(),
             "assumptions": prov["assumptions"], "symbols": rows}
 
 
@@ -48,7 +48,7 @@ def info(as_json: bool, kind: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"aibt snapshot {rec['snapshot_sha256'][:12]} "
+    table = Table(title=f"{rec['data']} {rec['snapshot_sha256'][:12]} "
                         f"({rec['window']['start']} .. {rec['window']['end']})")
     for col, just in (("symbol", "left"), ("name", "left"), ("kind", "left"), ("first", "left"),
                       ("last", "left"), ("rows", "right"), ("sources", "left"), ("repairs", "right"),
@@ -56,7 +56,7 @@ def info(as_json: bool, kind: str | None) -> None:
         table.add_column(col, justify=just)
     for r in rec["symbols"]:
         table.add_row(r["symbol"], r["name"], r["kind"], r["first"], r["last"], str(r["rows"]),
-                      ",".join(r["sources"]), str(r["repairs"]), str(r["source_flags"]))
+                      ",".join(r["sources"]) or "-", str(r["repairs"]), str(r["source_flags"]))
     console = Console(width=160)
     console.print(table)
     fx = rec["assumptions"]["fx"]
