@@ -49,7 +49,7 @@ def monthly_weights(panel: Panel, n_portfolios: int, seed: int = 0) -> np.ndarra
 
 
 def run_aibt(panel, w):
-    return simulate_many(panel, w, price="open", commission=0.001, summary_only=True).summary["final_value"]
+    return simulate_many(panel, w, rules="frictionless", price="open", commission=0.001, summary_only=True).summary["final_value"]
 
 
 def run_vbt(panel, w):

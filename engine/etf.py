@@ -86,7 +86,8 @@ class EtfResult:
 def _index_level(panel: Panel, weights: np.ndarray, index_level) -> np.ndarray:
     if index_level is None:
         # frictionless, fully invested basket, rebalanced on the same days: the index's total return
-        ref = simulate(panel, weights, schedule=None, init_cash=1.0, price="close", dividends="reinvest")
+        ref = simulate(panel, weights, rules="frictionless", schedule=None, init_cash=1.0, price="close",
+                       dividends="reinvest")
         return ref.equity.to_numpy()
     s = pd.Series(index_level).copy()
     s.index = pd.DatetimeIndex(pd.to_datetime(s.index))

@@ -60,6 +60,35 @@ def policy(carry_unfilled: bool, dividends: str) -> nb.Policy:
     return nb.Policy(bool(carry_unfilled), dividends == "reinvest")
 
 
+#: Values of ``rules`` besides a :class:`TradingRules`: ``"auto"`` (the default: the A-share rules when
+#: every symbol of the panel is in the security master, else frictionless, said in ``meta["rules"]``),
+#: ``"a-share"`` (the A-share rules; an unknown symbol is an error), ``"frictionless"`` (fractional
+#: shares, no lots, limits or taxes; ``None`` means the same).
+RULE_CHOICES = ("auto", "a-share", "frictionless")
+
+
+def resolve_rules(panel: Panel, rules) -> tuple[TradingRules | None, str]:
+    """The :class:`TradingRules` (or None for frictionless) that ``rules`` asks for, and its label."""
+    if isinstance(rules, TradingRules):
+        return rules, "given"
+    if rules is None or rules == "frictionless":
+        return None, "frictionless"
+    if not isinstance(rules, str) or rules not in RULE_CHOICES:
+        raise ConfigError(f"rules must be one of {RULE_CHOICES} or a TradingRules, got {rules!r}")
+    from aibt.universes.master import security_master
+    from aibt.universes.trading_rules import compile_rules
+
+    master = security_master()
+    unknown = [s for s in panel.symbols if s not in master]
+    if not unknown:
+        return compile_rules(panel.dates, panel.symbols), "a-share"
+    if rules == "a-share":
+        raise ConfigError(f"rules='a-share' needs every symbol in the security master; unknown: "
+                          f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} (pass "
+                          "rules='frictionless' or compiled TradingRules)")
+    return None, f"frictionless (not in the security master: {', '.join(unknown[:3])}{' ...' if len(unknown) > 3 else ''})"
+
+
 def market_for(panel: Panel, rules: TradingRules | None, price: str, volume_limit, dividend_tax: bool,
                hk_withholding: float, hk_pay_lag: int) -> tuple[nb.Market, int]:
     """The kernels' market arrays and the number of tax lots per symbol they need (0 without tax)."""
@@ -81,7 +110,7 @@ def simulate(
     panel: Panel,
     weights,
     *,
-    rules: TradingRules | None = None,
+    rules: TradingRules | str | None = "auto",
     price: str = "open",
     schedule=None,
     drift_band: float | None = None,
@@ -107,9 +136,11 @@ def simulate(
         Market data; prices adjusted, ``adj_factor`` gives the traded prices.
     weights : DataFrame (dates x symbols) or ndarray [T, N]
         Target weights decided at each close (see :func:`aibt.engine.targets.align_weights`).
-    rules : TradingRules, optional
-        From :func:`aibt.universes.trading_rules.compile_rules` for the panel's axes; None =
-        frictionless (fractional shares, no lots, limits or taxes).
+    rules : 'auto', 'a-share', 'frictionless' or TradingRules
+        Default 'auto': the A-share rules (:func:`aibt.universes.trading_rules.compile_rules` for the
+        panel's axes) when all its securities are in the security master, else frictionless;
+        ``meta["rules"]`` says which. 'frictionless' (or None) = fractional shares, no lots, limits
+        or taxes: an explicit choice.
     price : {'open', 'close', 'vwap'}
         Fill price on the session after the decision.
     schedule : None, 'daily', 'weekly', 'monthly', 'quarterly', 'never' or a list of dates
@@ -149,6 +180,7 @@ def simulate(
         raise ConfigError("the panel needs at least 2 sessions to simulate a decision and its fill")
     w, given = align_weights(panel, weights)
     mask = schedule_mask(panel.dates, schedule, given)
+    rules, rules_label = resolve_rules(panel, rules)
     pol = policy(carry_unfilled, dividends)
     mkt, lots = market_for(panel, rules, price, volume_limit, dividend_tax, hk_withholding, hk_pay_lag)
     cost = cost_params(commission, min_commission, slippage_bps)
@@ -177,7 +209,7 @@ def simulate(
         turnover=pd.Series(turnover, index=dates, name="turnover"),
         decisions=pd.Series(decided, index=dates, name="decision"),
         summary=summary_dict(summ, dates, periods_per_year),
-        meta={"price": price, "frictionless": rules is None, "carry_unfilled": bool(carry_unfilled),
+        meta={"price": price, "frictionless": rules is None, "rules": rules_label, "carry_unfilled": bool(carry_unfilled),
               "dividends": dividends, "dividend_tax": bool(dividend_tax) and lots > 0,
               "volume_limit": volume_limit},
         events=events_frame(evs, dates, panel.symbols),
@@ -199,7 +231,7 @@ def simulate_many(
     weights,
     *,
     names: Sequence | None = None,
-    rules: TradingRules | None = None,
+    rules: TradingRules | str | None = "auto",
     price: str = "open",
     schedule=None,
     schedules: Sequence | None = None,
@@ -284,6 +316,7 @@ def simulate_many(
             except AibtError as exc:  # name the portfolio
                 raise type(exc)(f"portfolio {labels[c]!r}: {exc}") from None
             mask_all[c] = schedule_mask(panel.dates, sc, given)
+    rules, _ = resolve_rules(panel, rules)
     pol = policy(carry_unfilled, dividends)
     mkt, lots = market_for(panel, rules, price, volume_limit, dividend_tax, hk_withholding, hk_pay_lag)
     cost = cost_params(commission, min_commission, slippage_bps)

@@ -3,8 +3,9 @@
 Figures are built with :class:`matplotlib.figure.Figure` on an Agg canvas (no pyplot, no global
 backend switch, nothing left open), under one fixed style (:data:`STYLE`: bundled DejaVu Sans font,
 fixed DPI, ``svg.hashsalt``; a CJK font from :data:`CJK_FONTS` when installed), and saved without the ``Software`` PNG tag or any timestamp. Each
-function takes pandas Series/DataFrames and a target path, writes the file atomically and returns
-the path.
+``plot_*`` function takes pandas Series/DataFrames and returns the :class:`~matplotlib.figure.Figure`
+(shown inline in a notebook); :func:`save_figure` writes it. Given a ``path``, the function saves at
+once and returns the path (the same bytes).
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ __all__ = [
     "plot_return_distribution",
     "plot_weights",
     "cjk_font",
+    "save_figure",
+    "figure_png",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -100,36 +103,65 @@ def _new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: PathLike) -> Path:
-    """Render ``fig`` to PNG bytes with no Software/time metadata and write them atomically."""
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None}, facecolor="white")
-    return write_bytes(buf.getvalue(), path)
+    return buf.getvalue()
 
 
-def _draw(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
-    # Start from matplotlib's defaults, not the process's rcParams: libraries such as quantstats or
-    # seaborn change global styles on import, which would make the bytes depend on what was imported.
-    import logging
-
-    fm_log = logging.getLogger("matplotlib.font_manager")
-    level = fm_log.level
-    fm_log.setLevel(logging.ERROR)  # WenQuanYi ships weight 500 only: matplotlib would warn per figure
-    try:
-        return _draw_styled(path, width, height, draw)
-    finally:
-        fm_log.setLevel(level)
+def _save(fig: Figure, path: PathLike) -> Path:
+    """Render ``fig`` to PNG bytes with no Software/time metadata and write them atomically."""
+    return write_bytes(_png(fig), path)
 
 
-def _draw_styled(path: PathLike, width: float, height: float, draw: Callable[[Figure], None]) -> Path:
-    with matplotlib.rc_context():
+def figure_png(fig: Figure) -> bytes:
+    """The PNG bytes :func:`save_figure` would write (for embedding a figure in a report)."""
+    with _Styled():
+        return _png(fig)
+
+
+class _Styled:
+    """The fixed style as a context: matplotlib's defaults (not the process's rcParams: libraries such
+    as quantstats or seaborn change global styles on import, which would make the bytes depend on what
+    was imported), then :data:`STYLE`, with font-manager warnings quietened (WenQuanYi ships weight 500
+    only: matplotlib would warn per figure). Drawing and saving both run inside it, so a figure saved
+    later renders exactly as one saved at once."""
+
+    def __enter__(self):
+        import logging
+
+        self._log = logging.getLogger("matplotlib.font_manager")
+        self._level = self._log.level
+        self._log.setLevel(logging.ERROR)
+        self._rc = matplotlib.rc_context()
+        self._rc.__enter__()
         matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
         matplotlib.rcParams["font.family"] = _font_family()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self._rc.__exit__(*exc)
+        finally:
+            self._log.setLevel(self._level)
+        return False
+
+
+def save_figure(fig: Figure, path: PathLike) -> Path:
+    """Write a figure returned by a ``plot_*`` function as a deterministic PNG (atomically; no
+    Software/time metadata): the same bytes as passing ``path`` to the plot function."""
+    with _Styled():
+        return _save(fig, path)
+
+
+def _draw(path: PathLike | None, width: float, height: float, draw: Callable[[Figure], None]) -> Figure | Path:
+    """The figure drawn in the fixed style; saved to ``path`` (returned) when one is given."""
+    with _Styled():
         fig = _new_figure(width, height)
         draw(fig)
         fig.tight_layout()
-        return _save(fig, path)
+        return fig if path is None else _save(fig, path)
 
 
 def _as_frame(data: pd.Series | pd.DataFrame, what: str) -> pd.DataFrame:
@@ -184,21 +216,21 @@ def _normalised(curves: pd.DataFrame, benchmark: pd.Series | None) -> tuple[pd.D
 
 def plot_equity(
     equity: pd.Series | pd.DataFrame,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     benchmark: pd.Series | None = None,
     benchmark_label: str | None = None,
     title: str = "Equity (normalised to 1)",
     log_scale: bool = False,
-) -> Path:
+) -> Figure | Path:
     """Plot equity curves against a benchmark, all rebased to 1 on their first common date.
 
     Parameters
     ----------
     equity : Series or DataFrame
         Equity or price levels (positive), dates as index; one line per column.
-    path : path-like
-        Target PNG.
+    path : path-like, optional
+        Target PNG; without one the figure is returned (save it with :func:`save_figure`).
     benchmark : Series, optional
         Benchmark level (e.g. the 950180 index), drawn dashed in grey.
     benchmark_label : str, optional
@@ -209,8 +241,8 @@ def plot_equity(
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    Figure, or pathlib.Path
+        The figure; ``path`` when one was given (the figure saved there).
 
     Raises
     ------
@@ -249,24 +281,24 @@ def _drawdown(levels: pd.DataFrame) -> pd.DataFrame:
 
 def plot_underwater(
     equity: pd.Series | pd.DataFrame,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     title: str = "Drawdown",
-) -> Path:
+) -> Figure | Path:
     """Plot the underwater curve ``equity / running maximum - 1`` (0 at new highs, negative below).
 
     Parameters
     ----------
     equity : Series or DataFrame
         Equity or price levels (positive), dates as index; one line per column, the first filled.
-    path : path-like
-        Target PNG.
+    path : path-like, optional
+        Target PNG; without one the figure is returned (save it with :func:`save_figure`).
     title : str
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    Figure, or pathlib.Path
+        The figure; ``path`` when one was given (the figure saved there).
     """
     levels = _as_frame(equity, "equity")
     if (levels <= 0).any(axis=None):
@@ -320,10 +352,10 @@ def _year_month_table(monthly: pd.Series | pd.DataFrame) -> pd.DataFrame:
 
 def plot_monthly_heatmap(
     monthly: pd.Series | pd.DataFrame,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     title: str = "Monthly returns",
-) -> Path:
+) -> Figure | Path:
     """Plot monthly returns as a year x month heatmap, each cell annotated in percent.
 
     Parameters
@@ -333,14 +365,14 @@ def plot_monthly_heatmap(
         :func:`aibt.results.tables.monthly_returns_table` builds it) or a Series of monthly returns
         with one date or monthly period per month. Values are fractions (0.05 = 5 %). A ``total``
         column is drawn as a 13th column "Year", on the same colour scale.
-    path : path-like
-        Target PNG.
+    path : path-like, optional
+        Target PNG; without one the figure is returned (save it with :func:`save_figure`).
     title : str
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    Figure, or pathlib.Path
+        The figure; ``path`` when one was given (the figure saved there).
 
     Notes
     -----
@@ -447,12 +479,12 @@ def rolling_tracking_error(
 def plot_rolling_tracking_error(
     returns: pd.Series | pd.DataFrame,
     benchmark_returns: pd.Series,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     window: int = 60,
     periods_per_year: float | None = None,
     title: str | None = None,
-) -> Path:
+) -> Figure | Path:
     """Plot the rolling annualised tracking error (:func:`rolling_tracking_error`) against a benchmark.
 
     Parameters
@@ -461,8 +493,8 @@ def plot_rolling_tracking_error(
         Simple returns of the tracker(s), dates as index; one line per column.
     benchmark_returns : Series
         Simple returns of the benchmark.
-    path : path-like
-        Target PNG.
+    path : path-like, optional
+        Target PNG; without one the figure is returned (save it with :func:`save_figure`).
     window : int, default 60
         Rolling window in periods (>= 2).
     periods_per_year : float, optional
@@ -472,8 +504,8 @@ def plot_rolling_tracking_error(
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    Figure, or pathlib.Path
+        The figure; ``path`` when one was given (the figure saved there).
     """
     te = rolling_tracking_error(returns, benchmark_returns, window=window, periods_per_year=periods_per_year)
     heading = title if title is not None else f"Rolling tracking error ({window}-day, annualised)"
@@ -549,13 +581,13 @@ def plot_sweep_heatmap(
     x: str,
     y: str,
     metric: str,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     aggfunc: Literal["mean", "median", "max", "min"] | None = None,
     title: str | None = None,
     higher_is_better: bool = True,
     annotate: bool | None = None,
-) -> Path:
+) -> Figure | Path:
     """Plot one metric of a parameter sweep as a heatmap over a pair of parameters.
 
     Parameters
@@ -566,8 +598,8 @@ def plot_sweep_heatmap(
         Parameter columns for the horizontal and vertical axes (sorted ascending).
     metric : str
         Column to colour by (e.g. ``"sharpe"``).
-    path : path-like
-        Target PNG.
+    path : path-like, optional
+        Target PNG; without one the figure is returned (save it with :func:`save_figure`).
     aggfunc : {"mean", "median", "max", "min"}, optional
         How to combine rows that share an (x, y) pair because other parameters vary. Required then;
         without it duplicated pairs raise.
@@ -580,8 +612,8 @@ def plot_sweep_heatmap(
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    Figure, or pathlib.Path
+        The figure; ``path`` when one was given (the figure saved there).
 
     Raises
     ------
@@ -641,12 +673,12 @@ def _tick(value: object) -> str:
 def plot_rolling_metrics(
     returns: pd.Series,
     benchmark_returns: pd.Series,
-    path: PathLike,
+    path: PathLike | None = None,
     *,
     window: int = 60,
     periods_per_year: float | None = None,
     title: str | None = None,
-) -> Path:
+) -> Figure | Path:
     """Three panels over a rolling window: Sharpe ratio, annualised volatility (of both series) and
     beta to the benchmark, each the plain metric on every window
     (:func:`aibt.results.metrics.rolling`)."""
@@ -685,7 +717,7 @@ def plot_rolling_metrics(
     return _draw(path, 10.0, 6.0, draw)
 
 
-def plot_yearly_returns(yearly: pd.DataFrame, path: PathLike, *, title: str = "Calendar-year returns") -> Path:
+def plot_yearly_returns(yearly: pd.DataFrame, path: PathLike | None = None, *, title: str = "Calendar-year returns") -> Figure | Path:
     """Grouped bars of calendar-year returns: one group per year (index), one bar per column."""
     if not isinstance(yearly, pd.DataFrame):
         raise DataError("yearly returns: need a DataFrame, years as index, one column per series")
@@ -710,8 +742,8 @@ def plot_yearly_returns(yearly: pd.DataFrame, path: PathLike, *, title: str = "C
     return _draw(path, 10.0, 3.6, draw)
 
 
-def plot_return_distribution(returns: pd.Series | pd.DataFrame, path: PathLike, *, bins: int = 60,
-                             title: str = "Distribution of daily returns") -> Path:
+def plot_return_distribution(returns: pd.Series | pd.DataFrame, path: PathLike | None = None, *, bins: int = 60,
+                             title: str = "Distribution of daily returns") -> Figure | Path:
     """Histogram (density) of daily returns, one outline per column, with the 5 % historical VaR of
     the first column marked."""
     frame = _as_frame(returns, "returns").astype("float64")
@@ -738,7 +770,7 @@ def plot_return_distribution(returns: pd.Series | pd.DataFrame, path: PathLike, 
     return _draw(path, 10.0, 3.4, draw)
 
 
-def plot_weights(weights: pd.DataFrame, path: PathLike, *, top: int = 10, title: str | None = None) -> Path:
+def plot_weights(weights: pd.DataFrame, path: PathLike | None = None, *, top: int = 10, title: str | None = None) -> Figure | Path:
     """Horizontal bars of the ``top`` largest index weights, labelled ``code name`` (Chinese names
     need a CJK font, :func:`cjk_font`), with the review weight as a tick.
 

@@ -88,8 +88,9 @@ class Section:
         Plain text paragraphs (HTML is escaped, not interpreted).
     tables : sequence of DataFrame/Series or (caption, DataFrame/Series)
         Tables in order; floats shown with :func:`format_display`.
-    images : sequence of path-like or (caption, path-like)
-        PNG, JPEG, GIF or SVG files to embed, in order, shown before the tables.
+    images : sequence of path-like or Figure, or (caption, either)
+        PNG, JPEG, GIF or SVG files, or matplotlib figures (the ``plot_*`` functions' return values,
+        embedded as the PNG :func:`aibt.results.plots.save_figure` writes), in order, before the tables.
     charts : sequence of str
         Interactive chart fragments (:func:`aibt.results.interactive.line_chart`), shown first;
         plotly.js is inlined once in the page when any section has one.
@@ -188,9 +189,16 @@ def _table_html(df: pd.DataFrame | pd.Series, caption: str | None, digits: int, 
 
 
 def _figure_html(path: PathLike, caption: str | None, where: str) -> str:
-    p = Path(path)
-    mime, data, size = _image_data(p, where)
-    alt = caption if caption else p.stem.replace("_", " ")
+    if hasattr(path, "savefig"):  # a matplotlib Figure returned by a plot function
+        from aibt.results.plots import figure_png
+
+        data = figure_png(path)
+        mime, size = "image/png", struct.unpack(">II", data[16:24])
+        alt = caption if caption else "figure"
+    else:
+        p = Path(path)
+        mime, data, size = _image_data(p, where)
+        alt = caption if caption else p.stem.replace("_", " ")
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
     uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     out = f'<figure><img src="{uri}" alt="{html.escape(alt)}"{dims}>'

@@ -28,23 +28,23 @@ def panel():
 def test_weights_summing_above_one_are_refused_naming_the_date(panel):
     w = pd.DataFrame({"A": [0.6], "B": [0.5]}, index=[panel.dates[3]])
     with pytest.raises(ConfigError, match=rf"{panel.dates[3].date()}.*sum to 1.1"):
-        simulate(panel, w)
+        simulate(panel, w, rules="frictionless")
 
 
 def test_negative_weight_is_refused(panel):
     w = pd.DataFrame({"A": [0.6], "B": [-0.1]}, index=[panel.dates[0]])
     with pytest.raises(ConfigError, match="weight of B .* >= 0"):
-        simulate(panel, w)
+        simulate(panel, w, rules="frictionless")
 
 
 def test_misaligned_dates_and_unknown_symbols_are_refused(panel):
     w = pd.DataFrame({"A": [0.5]}, index=[pd.Timestamp("2024-01-06")])  # a Saturday
     with pytest.raises(DataError, match="2024-01-06 is not a session"):
-        simulate(panel, w)
+        simulate(panel, w, rules="frictionless")
     with pytest.raises(DataError, match="'Z' is not a panel symbol"):
-        simulate(panel, pd.DataFrame({"Z": [0.5]}, index=[panel.dates[0]]))
+        simulate(panel, pd.DataFrame({"Z": [0.5]}, index=[panel.dates[0]]), rules="frictionless")
     with pytest.raises(DataError, match=r"shape \(3, 2\)"):
-        simulate(panel, np.zeros((3, 2)))
+        simulate(panel, np.zeros((3, 2)), rules="frictionless")
 
 
 def test_rules_for_other_dates_are_refused(panel):
@@ -59,27 +59,27 @@ def test_nan_or_negative_prices_are_refused(panel):
     close[5, 1] = -1.0
     bad = panel_from(close, panel.dates)
     with pytest.raises(DataError, match=rf"close price of B on {panel.dates[5].date()} is -1.0"):
-        simulate(bad, np.full(bad.shape, 0.5))
+        simulate(bad, np.full(bad.shape, 0.5), rules="frictionless")
     fields = dict(panel.fields)
     o = panel.fields["open"].copy()
     o[7, 0] = np.nan  # a tradable bar without an open
     fields["open"] = o
     bad2 = Panel(panel.dates, panel.symbols, fields, panel.tradable, panel.currency, panel.fx_to_cny)
     with pytest.raises(DataError, match=rf"open price of A on {panel.dates[7].date()} is nan"):
-        simulate(bad2, np.full(bad2.shape, 0.5), price="open")
-    simulate(bad2, np.full(bad2.shape, 0.5), price="close")  # fine when the open is not used
+        simulate(bad2, np.full(bad2.shape, 0.5), rules="frictionless", price="open")
+    simulate(bad2, np.full(bad2.shape, 0.5), rules="frictionless", price="close")  # fine when the open is not used
 
 
 def test_bad_costs_and_options(panel):
     w = np.full(panel.shape, 0.5)
     with pytest.raises(ConfigError, match="looks like a percent"):
-        simulate(panel, w, commission=0.25)
+        simulate(panel, w, rules="frictionless", commission=0.25)
     with pytest.raises(ConfigError, match="init_cash"):
-        simulate(panel, w, init_cash=0)
+        simulate(panel, w, rules="frictionless", init_cash=0)
     with pytest.raises(ConfigError, match="unknown fill price 'mid'"):
-        simulate(panel, w, price="mid")
+        simulate(panel, w, rules="frictionless", price="mid")
     with pytest.raises(ConfigError, match="unknown schedule 'hourly'"):
-        simulate(panel, w, schedule="hourly")
+        simulate(panel, w, rules="frictionless", schedule="hourly")
 
 
 def test_schedules_pick_last_session_of_period_and_review_dates():
@@ -101,11 +101,11 @@ def test_drift_band_rebalances_only_when_weights_drift(panel):
     p = panel_from(close)
     w = pd.DataFrame({"A": [0.5], "B": [0.5]}, index=[p.dates[0]])
     # band alone: all cash vs 50/50 targets is a drift of 0.5, so it invests, then waits for day 30
-    res = simulate(p, w, schedule="never", drift_band=0.1)
+    res = simulate(p, w, rules="frictionless", schedule="never", drift_band=0.1)
     dec = res.decisions[res.decisions].index
     assert list(dec) == [p.dates[0], p.dates[30]]
-    assert simulate(p, w, schedule="never").positions.to_numpy().sum() == 0.0
-    no_band = simulate(p, w, schedule=[p.dates[0]])
+    assert simulate(p, w, rules="frictionless", schedule="never").positions.to_numpy().sum() == 0.0
+    no_band = simulate(p, w, rules="frictionless", schedule=[p.dates[0]])
     assert no_band.weights.iloc[-1, 0] == pytest.approx(2 / 3)
     assert res.weights.iloc[31].tolist() == pytest.approx([0.5, 0.5])
     assert res.weights.iloc[30, 0] == pytest.approx(2 / 3)
@@ -114,11 +114,11 @@ def test_drift_band_rebalances_only_when_weights_drift(panel):
 def test_simulate_many_summary_matches_single_runs_and_full_equity(panel):
     rng = np.random.default_rng(4)
     ws = np.stack([rng.dirichlet(np.ones(2), 60) for _ in range(5)])
-    many = simulate_many(panel, ws, schedule="weekly", commission=0.001, summary_only=True)
+    many = simulate_many(panel, ws, rules="frictionless", schedule="weekly", commission=0.001, summary_only=True)
     assert many.equity is None
-    full = simulate_many(panel, ws, schedule="weekly", commission=0.001, summary_only=False)
+    full = simulate_many(panel, ws, rules="frictionless", schedule="weekly", commission=0.001, summary_only=False)
     for c in range(5):
-        one = simulate(panel, ws[c], schedule="weekly", commission=0.001)
+        one = simulate(panel, ws[c], rules="frictionless", schedule="weekly", commission=0.001)
         np.testing.assert_allclose(full.equity[c].to_numpy(), one.equity.to_numpy(), rtol=1e-12)
         s = many.summary.loc[c]
         eq = one.equity
@@ -138,7 +138,7 @@ def test_simulate_many_names_the_bad_portfolio(panel):
     good = np.full(panel.shape, 0.5)
     bad = np.full(panel.shape, 0.7)
     with pytest.raises(ConfigError, match="portfolio 'b'.*sum to 1.4"):
-        simulate_many(panel, [good, bad], names=["a", "b"])
+        simulate_many(panel, [good, bad], rules="frictionless", names=["a", "b"])
 
 
 def test_kernel_round_lots():

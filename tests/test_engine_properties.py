@@ -163,7 +163,7 @@ def test_fill_on_day_after_decision_uses_that_days_price():
     panel, _ = random_case(5, suspend=False)
     w = np.full((T, N), np.nan)
     w[3] = [0.5, 0.0, 0.0]
-    res = simulate(panel, w, price="open")
+    res = simulate(panel, w, rules="frictionless", price="open")
     f = res.fills.iloc[0]
     assert f["date"] == panel.dates[4]
     assert f["price"] == panel.fields["open"][4, 0] * panel.fields["adj_factor"][4, 0]  # frictionless: no tick

@@ -243,7 +243,7 @@ def test_insufficient_cash_cuts_the_last_buy_to_what_cash_covers_with_costs():
 
 def test_slippage_moves_fill_price_and_is_reported():
     p = make_panel([[10.0]] * 3)
-    res = simulate(p, one_buy_weights(p, [0.5]), init_cash=10_000.0, slippage_bps=10.0)
+    res = simulate(p, one_buy_weights(p, [0.5]), rules="frictionless", init_cash=10_000.0, slippage_bps=10.0)
     f = res.fills.iloc[0]
     assert f["price"] == pytest.approx(10.01)
     assert f["slippage"] == pytest.approx(f["filled"] * 0.01)
@@ -310,7 +310,7 @@ def test_vwap_fill_is_amount_over_volume_with_typical_price_fallback():
     fields["amount"] = np.array([[1e7], [1e7], [2.06e7]])  # vwap 10.30 on day 2
     p = Panel(p0.dates, p0.symbols, fields, p0.tradable, p0.currency, p0.fx_to_cny)
     w = one_buy_weights(p, [0.5], day=1)
-    assert simulate(p, w, price="vwap").fills["price"].iloc[0] == pytest.approx(10.30)
+    assert simulate(p, w, rules="frictionless", price="vwap").fills["price"].iloc[0] == pytest.approx(10.30)
     fields["amount"] = np.array([[1e7], [1e7], [np.nan]])  # no amount: (H + L + C) / 3
     p2 = Panel(p.dates, p.symbols, fields, p.tradable, p.currency, p.fx_to_cny)
-    assert simulate(p2, w, price="vwap").fills["price"].iloc[0] == pytest.approx((10.6 + 10.0 + 10.4) / 3)
+    assert simulate(p2, w, rules="frictionless", price="vwap").fills["price"].iloc[0] == pytest.approx((10.6 + 10.0 + 10.4) / 3)

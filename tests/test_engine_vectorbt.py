@@ -75,7 +75,7 @@ def suspension_free(panel: Panel) -> Panel:
 def test_equity_matches_vectorbt_to_1e9(panel, price, fees):
     p = suspension_free(panel.select(symbols=SYMBOLS[:6]))
     w = random_monthly_weights(p, seed=7)
-    ours = simulate(p, w, price=price, commission=fees, init_cash=1_000_000.0)
+    ours = simulate(p, w, rules="frictionless", price=price, commission=fees, init_cash=1_000_000.0)
     ref = vbt_equity(p, w, price, fees, 1_000_000.0)
     np.testing.assert_allclose(ours.equity.to_numpy(), ref, rtol=1e-9, atol=0)
     assert ours.equity.iloc[-1] != pytest.approx(1_000_000.0, rel=1e-3)  # the run really moved
@@ -87,7 +87,7 @@ def test_equity_matches_vectorbt_with_partial_cash_and_all_eight_symbols(panel):
     # 688041 / 688521 have suspended sessions: compared on the longest run where all eight trade
     p = suspension_free(panel)
     w = random_monthly_weights(p, seed=11, cash_share=0.2)
-    ours = simulate(p, w, price="open", commission=0.0005, init_cash=500_000.0)
+    ours = simulate(p, w, rules="frictionless", price="open", commission=0.0005, init_cash=500_000.0)
     ref = vbt_equity(p, w, "open", 0.0005, 500_000.0)
     assert len(p.dates) > 250
     np.testing.assert_allclose(ours.equity.to_numpy(), ref, rtol=1e-9, atol=0)
@@ -109,7 +109,7 @@ def test_inferred_cash_dividends_keep_value_like_vectorbt_on_adjusted_prices(pan
     p2 = Panel.from_long(long, dates=p.dates)
     assert len(p2.events) == n and (p2.events["confidence"] == "inferred").all()
     w = pd.DataFrame([[0.25] * n], index=p.dates[:1], columns=list(p.symbols))
-    res = simulate(p2, w, price="close")  # one rebalance on the first row, then hold
+    res = simulate(p2, w, rules="frictionless", price="close")  # one rebalance on the first row, then hold
     ours = res.equity.to_numpy()
     ref = vbt_equity(p, w, "close", 0.0, 1_000_000.0)
     np.testing.assert_allclose(ours[:first_ex], ref[:first_ex], rtol=1e-9)
@@ -124,7 +124,7 @@ def test_inferred_cash_dividends_keep_value_like_vectorbt_on_adjusted_prices(pan
 def test_simulate_many_equals_vectorbt_for_each_portfolio(panel):
     p = suspension_free(panel.select(symbols=SYMBOLS[:5]))
     ws = [random_monthly_weights(p, seed=s) for s in range(4)]
-    many = simulate_many(p, ws, price="close", commission=0.001, summary_only=False)
+    many = simulate_many(p, ws, rules="frictionless", price="close", commission=0.001, summary_only=False)
     for c, w in enumerate(ws):
         ref = vbt_equity(p, w, "close", 0.001, 1_000_000.0)
         np.testing.assert_allclose(many.equity[c].to_numpy(), ref, rtol=1e-9, atol=0)

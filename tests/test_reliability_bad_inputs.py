@@ -106,7 +106,7 @@ API_CASES = [
     ("engine-nan-price-on-tradable-bar", lambda: simulate(
         Panel(DATES, ("A", "B"), {"open": CLOSE, "close": np.where(CLOSE > 20.6, np.nan, CLOSE),
                                   "adj_factor": np.ones_like(CLOSE)},
-              np.ones((5, 2), dtype=bool), ("CNY", "CNY"), np.ones((5, 2))), weights([[0.5, 0.5]])),
+              np.ones((5, 2), dtype=bool), ("CNY", "CNY"), np.ones((5, 2))), weights([[0.5, 0.5]]), rules="frictionless"),
      DataError, ["close price of B", "2024-01-04", "nan"]),
     # --- dates: duplicate, unsorted, holidays, unreadable
     ("csv-duplicate-dates", lambda: read_price_csv(fx("duplicate_dates.csv")), DataError,
@@ -142,7 +142,7 @@ API_CASES = [
     ("series-empty", lambda: stats_report(pd.Series([], index=pd.DatetimeIndex([]), dtype=float, name="e")),
      DataError, ["e:", "at least 2", "got 0"]),
     ("long-no-rows", lambda: Panel.from_long(long_frame().iloc[:0]), DataError, ["no rows"]),
-    ("engine-one-session", lambda: simulate(small_panel().select(end=DATES[0]), np.zeros((1, 2))), ConfigError,
+    ("engine-one-session", lambda: simulate(small_panel().select(end=DATES[0]), np.zeros((1, 2)), rules="frictionless"), ConfigError,
      ["at least 2 sessions"]),
     # --- CSV columns: missing, extra, misspelt
     ("csv-missing-close", lambda: read_price_csv(fx("missing_close.csv")), DataError,
@@ -193,21 +193,21 @@ API_CASES = [
     ("weights-file-unknown-code", lambda: weights_from_user_file(fx("weights_unknown_code.csv"), security_master()),
      UniverseError, ["weights_unknown_code.csv", "'999999'"]),
     ("engine-weights-unknown-symbol", lambda: simulate(small_panel(), pd.DataFrame([[0.5, 0.5]], index=DATES[:1],
-                                                                                  columns=["A", "C"])),
+                                                                                  columns=["A", "C"]), rules="frictionless"),
      DataError, ["weights column 'C'"]),
     # --- weights: negative, NaN, over 1
-    ("engine-negative-weight", lambda: simulate(small_panel(), weights([[0.5, -0.1]])), ConfigError,
+    ("engine-negative-weight", lambda: simulate(small_panel(), weights([[0.5, -0.1]]), rules="frictionless"), ConfigError,
      ["weight of B", "2024-01-02", "-0.1", ">= 0"]),
-    ("engine-infinite-weight", lambda: simulate(small_panel(), weights([[0.5, np.inf]])), ConfigError,
+    ("engine-infinite-weight", lambda: simulate(small_panel(), weights([[0.5, np.inf]]), rules="frictionless"), ConfigError,
      ["weight of B", "2024-01-02", "infinite"]),
-    ("engine-weights-over-one", lambda: simulate(small_panel(), weights([[0.5, 0.5], [0.6, 0.5]])), ConfigError,
+    ("engine-weights-over-one", lambda: simulate(small_panel(), weights([[0.5, 0.5], [0.6, 0.5]]), rules="frictionless"), ConfigError,
      ["2024-01-03", "sum to 1.1 > 1"]),
-    ("engine-weights-wrong-shape", lambda: simulate(small_panel(), np.zeros((4, 2))), DataError,
+    ("engine-weights-wrong-shape", lambda: simulate(small_panel(), np.zeros((4, 2)), rules="frictionless"), DataError,
      ["shape (4, 2)", "expected (5, 2)"]),
-    ("engine-weights-series", lambda: simulate(small_panel(), pd.Series([1.0] * 5)), ConfigError, ["not a Series"]),
-    ("engine-weights-text", lambda: simulate(small_panel(), weights([["0.5", "x"]])), ConfigError,
+    ("engine-weights-series", lambda: simulate(small_panel(), pd.Series([1.0] * 5), rules="frictionless"), ConfigError, ["not a Series"]),
+    ("engine-weights-text", lambda: simulate(small_panel(), weights([["0.5", "x"]]), rules="frictionless"), ConfigError,
      ["weight", "'x'", "of B", "2024-01-02"]),
-    ("engine-panel-without-adj-factor", lambda: simulate(small_panel(with_adj=False), weights([[0.5, 0.5]])),
+    ("engine-panel-without-adj-factor", lambda: simulate(small_panel(with_adj=False), weights([[0.5, 0.5]]), rules="frictionless"),
      DataError, ["adj_factor"]),
     ("universe-file-negative-weight", lambda: load_universe_file(fx("universe_negative_weight.toml")), ConfigError,
      ["universe_negative_weight.toml", "weight of 300502", "-0.2"]),
@@ -246,7 +246,7 @@ API_CASES = [
     ("snapshot-unreadable-start", lambda: load_snapshot("300308", start="2024-13-01"), DataError,
      ["start", "2024-13-01"]),
     ("engine-weights-date-outside-panel", lambda: simulate(small_panel(), pd.DataFrame(
-        [[0.5, 0.5]], index=[pd.Timestamp("2023-01-03")], columns=["A", "B"])),
+        [[0.5, 0.5]], index=[pd.Timestamp("2023-01-03")], columns=["A", "B"]), rules="frictionless"),
      DataError, ["weights date 2023-01-03", "not a session", "2024-01-02 to 2024-01-08"]),
     ("panel-select-outside", lambda: small_panel().select(start="2025-01-01"), DataError,
      ["no dates", "2024-01-02 to 2024-01-08"]),
@@ -316,7 +316,7 @@ def test_the_good_twins_parse(tmp_path):
     assert read_price_csv(bom).tolist() == [10.0, 12.5]
     assert stats_report(series([1.0, 1.1, 1.21]))["total_return"] == pytest.approx(0.21)
     # NaN inside a row with targets is weight 0 (documented), an all-NaN row is "no target": not errors
-    r = simulate(small_panel(), weights([[0.5, np.nan], [np.nan, np.nan]]), price="close")
+    r = simulate(small_panel(), weights([[0.5, np.nan], [np.nan, np.nan]]), rules="frictionless", price="close")
     assert r.positions["B"].eq(0).all()
     assert r.positions["A"].iloc[-1] == pytest.approx(0.5e6 / 10.5)
 

@@ -144,7 +144,7 @@ def test_sweep_rows_equal_a_simulation_of_reference_targets(cfg, direct):
         row = table.loc[combo]
         li = cfg.grid.lookbacks.index(int(row["lookback"]))
         w = _reference_equal_weights(setup, li, int(row["top_k"]), int(row["period"]), t0, t1)[t0:t1]
-        ref = simulate(sub, pd.DataFrame(w, index=sub.dates, columns=list(sub.symbols)), schedule=None,
+        ref = simulate(sub, pd.DataFrame(w, index=sub.dates, columns=list(sub.symbols)), rules="frictionless", schedule=None,
                        price="open", commission=0.001, init_cash=cfg.init_cash)
         assert row["final_value"] == pytest.approx(ref.equity.iloc[-1], rel=1e-9)
         assert row["max_drawdown"] == pytest.approx(ref.summary["max_drawdown"], rel=1e-9)

@@ -1,0 +1,203 @@
+"""The Python front door: ``aibt.load`` (data into a Panel) and ``aibt.backtest`` (a Panel and
+target weights, or a strategy, into a :class:`~aibt.results.backtest.Result`).
+
+>>> import aibt
+>>> panel = aibt.load(["300308", "300502"], start="2024-01-02", end="2024-12-31")
+>>> result = aibt.backtest(panel, {"300308": 0.5, "300502": 0.5}, schedule="monthly", commission=0.00025)
+>>> result.stats()["total_return"]  # doctest: +SKIP
+
+This module loads data (it sits beside the commands, above every layer); strategies below it take
+the Panel it gives them and never load data themselves.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from aibt.errors import ConfigError, DataError
+
+__all__ = ["load", "backtest", "resolve_strategy", "strategy_weights"]
+
+#: Files of the snapshot's parquet layout (a folder holding ``bars.parquet`` is read as one).
+SNAPSHOT_LAYOUT = ("bars.parquet", "events.parquet", "shares.parquet", "securities.parquet", "provenance.json")
+
+
+def _is_snapshot_dir(p: Path) -> bool:
+    return p.is_dir() and (p / "bars.parquet").is_file()
+
+
+def load(source=None, symbols: Iterable[str] | str | None = None, start=None, end=None, *,
+         volume_unit: str = "shares", currency: str | None = None):
+    """Market data into a :class:`~aibt.data.panel.Panel`.
+
+    Parameters
+    ----------
+    source : None, a folder, a file, or a list of files
+        None (or a list/str of symbols given as ``symbols``): the embedded snapshot. A folder in the
+        snapshot's parquet layout (``bars.parquet``, ``events.parquet``, ``shares.parquet``,
+        ``securities.parquet``, ``provenance.json``, as ``aibt data`` adapters write it). A folder of
+        ``<symbol>.csv`` / ``<symbol>.parquet`` files, one CSV/parquet file (one symbol, named by
+        the file, or a long file with a symbol column) or a list of such files (read by
+        :mod:`aibt.data.source_files`: English or Chinese column names, UTF-8 or GBK).
+    symbols : codes to keep (default all); for the snapshot, the codes to load. A first argument that
+        is neither a path nor None is taken as ``symbols`` (``aibt.load("588790")``).
+    start, end : inclusive date bounds.
+    volume_unit, currency : for files (``"lots"`` when volume counts 手; currency default CNY, HKD for ``.HK``).
+    """
+    if source is not None and not isinstance(source, (os.PathLike, list, tuple)) and not (
+            isinstance(source, str) and (os.path.exists(source) or source.lower().endswith((".csv", ".parquet")))):
+        if symbols is not None:
+            raise ConfigError(f"aibt.load: {source!r} is not a file or folder (give symbols= for the snapshot)")
+        source, symbols = None, source
+    if isinstance(source, (list, tuple)) and source and all(
+            isinstance(s, str) and not os.path.exists(s) and not s.lower().endswith((".csv", ".parquet"))
+            for s in source):
+        source, symbols = None, list(source)
+    if isinstance(symbols, str):
+        symbols = [symbols]
+    if source is None:
+        from aibt.data.snapshot import load_snapshot
+
+        return load_snapshot(symbols, start=start, end=end)
+    if isinstance(source, (list, tuple)):
+        return _load_files([Path(s) for s in source], symbols, start, end, volume_unit, currency)
+    p = Path(source)
+    if not p.exists():
+        raise DataError(f"aibt.load: {p} does not exist (give a data folder, a CSV/parquet file, or None for "
+                        "the embedded snapshot)")
+    if _is_snapshot_dir(p):
+        return _load_snapshot_dir(p, symbols, start, end)
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.suffix.lower() in (".csv", ".parquet"))
+        if not files:
+            raise DataError(f"aibt.load: {p} has neither bars.parquet (the snapshot layout) nor .csv/.parquet files")
+        return _load_files(files, symbols, start, end, volume_unit, currency)
+    return _load_files([p], symbols, start, end, volume_unit, currency)
+
+
+def _load_snapshot_dir(p: Path, symbols, start, end):
+    """A folder in the snapshot's layout, read by the snapshot loader itself."""
+    from aibt.data import snapshot
+
+    reader = getattr(snapshot, "load_snapshot_from", None)
+    if reader is not None:
+        return reader(p, symbols, start=start, end=end)
+    root = getattr(snapshot, "snapshot_root", None)
+    if root is not None:  # a context manager that points the loader at another folder
+        with root(p):
+            return snapshot.load_snapshot(symbols, start=start, end=end)
+    raise DataError(f"aibt.load: reading a snapshot-layout folder ({p}) needs aibt.data.snapshot with a "
+                    "configurable root; pass CSV/parquet files instead")
+
+
+def _load_files(files: list[Path], symbols, start, end, volume_unit: str, currency: str | None):
+    from aibt.data.calendar import xshg_sessions
+    from aibt.data.panel import Panel
+    from aibt.data.source_files import read_file
+
+    frames = []
+    for f in files:
+        frames.append(read_file(f, None, currency=currency, volume_unit=volume_unit))
+    long = pd.concat(frames, ignore_index=True)
+    if symbols is not None:
+        wanted = [str(s) for s in symbols]
+        missing = sorted(set(wanted) - set(long["symbol"]))
+        if missing:
+            raise DataError(f"aibt.load: no data for {', '.join(missing[:5])} in the given files")
+        long = long[long["symbol"].isin(wanted)]
+    if start is not None:
+        long = long[long["date"] >= pd.Timestamp(start)]
+    if end is not None:
+        long = long[long["date"] <= pd.Timestamp(end)]
+    if long.empty:
+        raise DataError("aibt.load: no rows between the given dates")
+    cur = dict(zip(long["symbol"], long["currency"]))
+    dates = None
+    if all(c == "CNY" for c in cur.values()):
+        dates = xshg_sessions(long["date"].min(), long["date"].max())
+    cols = [c for c in long.columns if c != "currency"]
+    return Panel.from_long(long[cols], currency=cur, dates=dates)
+
+
+# ----------------------------------------------------------------------------- strategies
+def resolve_strategy(spec) -> Callable:
+    """A strategy callable from ``"module:function"`` (or ``"path/to/file.py:function"``), or ``spec``
+    itself when it is callable."""
+    if callable(spec):
+        return spec
+    if not isinstance(spec, str) or ":" not in spec:
+        raise ConfigError(f"strategy {spec!r}: give a callable or 'module:function' (e.g. 'mystrats:momentum')")
+    mod_name, _, attr = spec.rpartition(":")
+    try:
+        if mod_name.endswith(".py"):
+            import importlib.util
+
+            path = Path(mod_name)
+            if not path.is_file():
+                raise ConfigError(f"strategy {spec!r}: file {path} not found")
+            mspec = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(mspec)
+            mspec.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            module = importlib.import_module(mod_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"strategy {spec!r}: module {exc.name!r} not found (is it on PYTHONPATH?)") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise ConfigError(f"strategy {spec!r}: {mod_name} has no function {attr!r}")
+    return fn
+
+
+def strategy_weights(panel, strategy, params: Mapping[str, Any] | None = None):
+    """Target weights from ``strategy``: a weights DataFrame / [T, N] array as is; a mapping
+    ``{symbol: weight}`` held as constant targets; a callable or ``"module:function"`` called as
+    ``f(panel, **params)``."""
+    if isinstance(strategy, (pd.DataFrame, np.ndarray)):
+        if params:
+            raise ConfigError("params are for a strategy function, not for a weights table")
+        return strategy
+    if isinstance(strategy, Mapping):
+        unknown = [s for s in strategy if str(s) not in panel.symbols]
+        if unknown:
+            raise ConfigError(f"weights name {unknown[0]!r}, which the panel does not have")
+        row = {s: float(strategy.get(s, 0.0)) for s in panel.symbols}
+        return pd.DataFrame([row] * len(panel.dates), index=panel.dates, columns=list(panel.symbols))
+    fn = resolve_strategy(strategy)
+    out = fn(panel, **dict(params or {}))
+    if not isinstance(out, (pd.DataFrame, np.ndarray)):
+        raise ConfigError(f"strategy {getattr(fn, '__name__', fn)!r} returned {type(out).__name__}; it must return "
+                          "target weights (a dates x symbols DataFrame or a [T, N] array)")
+    return out
+
+
+def backtest(panel, weights_or_strategy, *, rules="auto", params: Mapping[str, Any] | None = None,
+             name: str | None = None, **options):
+    """Backtest target weights (or a strategy) on ``panel``; returns a :class:`~aibt.results.backtest.Result`.
+
+    Parameters
+    ----------
+    panel : Panel (see :func:`load`).
+    weights_or_strategy : DataFrame (dates x symbols) or [T, N] array of target weights; a mapping
+        ``{symbol: weight}`` of constant targets; or a strategy: a callable / ``"module:function"``
+        called as ``f(panel, **params)`` that returns target weights.
+    rules : 'auto' (default: the A-share rules when all the panel's securities are in the security
+        master), 'a-share', 'frictionless' (an explicit choice) or compiled TradingRules.
+    params : keyword arguments for a strategy function.
+    name : label in tables, plots and reports (default the strategy's name).
+    options : passed to :func:`aibt.engine.simulate.simulate` (``schedule``, ``price``, ``commission``,
+        ``min_commission``, ``slippage_bps``, ``init_cash``, ``drift_band``, ``dividends`` ...).
+    """
+    from aibt.engine.simulate import simulate
+    from aibt.results.backtest import as_result
+
+    weights = strategy_weights(panel, weights_or_strategy, params)
+    if name is None:
+        name = getattr(weights_or_strategy, "__name__", None) or (
+            weights_or_strategy.rpartition(":")[2] if isinstance(weights_or_strategy, str) else "strategy")
+    sim = simulate(panel, weights, rules=rules, **options)
+    return as_result(sim, name, data_hash=str(panel.meta.get("snapshot_sha256", "")))
