@@ -1,4 +1,9 @@
-"""Chunked, resumable rotation sweeps, in-process or on a Dask cluster.
+"""Chunked, resumable sweeps (the rotation grid, or a user strategy's parameters), in-process or on Dask.
+
+The caller loads the data and passes the Panel; nothing here reads the snapshot. A sweep is a *job*:
+a :class:`~aibt.strategies.sweep_config.SweepConfig` (the rotation) or a
+:class:`~aibt.strategies.study_sweep.UserSweep` (a user strategy of a study file), both with
+``grid.size``, ``chunk_size``, ``work_hash(data_hash)`` and ``to_json()``.
 
 The grid's combinations ``0 .. C-1`` are cut into chunks of ``chunk_size`` consecutive ids. Chunk
 ``i`` of ``n`` has the deterministic id ``chunk-{i:06d}-of-{n:06d}-{work_hash}`` and its summary (one
@@ -13,9 +18,10 @@ and the parquet round trip of float64 columns is exact.
 
 Schedulers: ``"local"`` runs the chunks one after another in this process (each chunk already uses
 every core through the kernel's ``prange``); ``"dask"`` starts a ``distributed.LocalCluster``;
-anything else is a scheduler address (``tcp://host:8786``) for ``distributed.Client``. Workers need
-aibt installed and the same snapshot; they write the chunk files themselves, so ``out`` must be a
-folder every worker can reach (a shared file system) when the cluster spans machines.
+anything else is a scheduler address (``tcp://host:8786``) for ``distributed.Client``. The Panel is
+scattered to the workers once; they need aibt installed (and a user strategy's module importable)
+and write the chunk files themselves, so ``out`` must be a folder every worker can reach (a shared
+file system) when the cluster spans machines.
 """
 from __future__ import annotations
 
@@ -29,7 +35,6 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -75,20 +80,40 @@ class ChunkPlan:
         return Path(out) / CHUNK_FOLDER / f"{self.chunk_id(index)}.parquet"
 
 
-def data_hash() -> str:
-    """Content hash of the embedded snapshot (part of every work hash)."""
-    from aibt.data.snapshot import snapshot_hash
+def data_hash(panel) -> str:
+    """Content hash of the data a sweep runs on (part of every work hash): the snapshot's hash the
+    Panel was loaded with, else a hash of its dates, symbols and fields."""
+    h = panel.meta.get("snapshot_sha256") if panel is not None else None
+    if h:
+        return str(h)
+    import hashlib
 
-    return snapshot_hash()
+    import numpy as np
+
+    d = hashlib.sha256()
+    d.update(np.asarray(panel.dates.asi8).tobytes())
+    d.update("|".join(panel.symbols).encode("utf-8"))
+    for name in sorted(panel.fields):
+        d.update(name.encode("utf-8"))
+        d.update(np.ascontiguousarray(panel.fields[name]).tobytes())
+    return d.hexdigest()
 
 
-def plan_for(cfg: SweepConfig) -> ChunkPlan:
-    """The chunk plan of ``cfg`` (work hash includes the snapshot's content hash).
+def _check_job_size(cfg) -> None:
+    if hasattr(cfg, "check_size"):
+        cfg.check_size()
+    else:
+        check_size(cfg)
+
+
+def plan_for(cfg, panel=None) -> ChunkPlan:
+    """The chunk plan of ``cfg`` (its work hash includes the content hash of ``panel``'s data; without
+    a panel, for checking a grid's size before anything is loaded, the hash of no data).
 
     Raises ConfigError when the grid exceeds ``cfg.max_combinations`` or the chunk count its limit.
     """
-    check_size(cfg)
-    return ChunkPlan(cfg.grid.size, cfg.chunk_size, cfg.work_hash(data_hash()))
+    _check_job_size(cfg)
+    return ChunkPlan(cfg.grid.size, cfg.chunk_size, cfg.work_hash(data_hash(panel) if panel is not None else ""))
 
 
 class SweepWarning(UserWarning):
@@ -96,8 +121,8 @@ class SweepWarning(UserWarning):
 
 
 # ----------------------------------------------------------------------------- shared inputs
-def _symbols(cfg: SweepConfig) -> tuple[list[str], dict[str, tuple[str, ...]]]:
-    """Codes to load and, in basket mode, the baskets' members."""
+def sweep_symbols(cfg: SweepConfig) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """Codes a rotation sweep needs (for the caller to load) and, in basket mode, the baskets' members."""
     if cfg.sleeves == "baskets":
         from aibt.universes import get_universe
 
@@ -111,51 +136,52 @@ def _symbols(cfg: SweepConfig) -> tuple[list[str], dict[str, tuple[str, ...]]]:
     return list(get_universe(cfg.name).members), {}
 
 
-def build_setup(cfg: SweepConfig):
-    """Load the snapshot and build the :class:`~aibt.strategies.rotation.RotationSetup` of ``cfg``
-    (signals, market arrays and costs shared by all combinations)."""
-    from aibt.data.snapshot import load_snapshot
+def build_setup(cfg, panel):
+    """The shared inputs of every chunk of ``cfg`` on ``panel``: for the rotation the
+    :class:`~aibt.strategies.rotation.RotationSetup` (signals, market arrays and costs shared by all
+    combinations); a user sweep builds its own (``cfg.build_setup``)."""
+    if hasattr(cfg, "build_setup"):
+        return cfg.build_setup(panel)
     from aibt.strategies.rotation import asset_sleeves, build_sleeves, prepare
 
-    codes, baskets = _symbols(cfg)
-    _check_dates_against_data(cfg, codes)
-    panel = load_snapshot(codes, end=cfg.end)
-    sleeves = build_sleeves(panel, baskets) if cfg.sleeves == "baskets" else asset_sleeves(panel)
+    codes, baskets = sweep_symbols(cfg)
+    missing = [c for c in codes if c not in panel.symbols]
+    if missing:
+        raise DataError(f"the sweep's data lack {', '.join(missing[:5])}; load every symbol of the sweep's universe")
+    sub = panel.select(codes) if tuple(codes) != panel.symbols else panel
+    sleeves = build_sleeves(sub, baskets) if cfg.sleeves == "baskets" else asset_sleeves(sub)
     rules = None
     if cfg.rules:
         from aibt.universes import compile_rules
 
-        rules = compile_rules(panel.dates, list(panel.symbols))
-    return prepare(panel, sleeves, cfg.grid, rules, price=cfg.price, commission=cfg.commission,
+        rules = compile_rules(sub.dates, list(sub.symbols))
+    return prepare(sub, sleeves, cfg.grid, rules, price=cfg.price, commission=cfg.commission,
                    min_commission=cfg.min_commission, slippage_bps=cfg.slippage_bps,
                    init_cash=cfg.init_cash, vol_window=cfg.vol_window)
 
 
-def _check_dates_against_data(cfg: SweepConfig, codes: list[str]) -> None:
-    """Name the real problem when ``[dates]`` miss the data: an end before every listing, a start
-    after the last bar (instead of "start after end" about a date the user never wrote)."""
-    from aibt.data.snapshot import snapshot_info
+def job_from_json(text: str):
+    """A job from its JSON (a rotation :class:`SweepConfig`, or a user sweep)."""
+    if '"job":"user"' in text:
+        from aibt.strategies.study_sweep import UserSweep
 
-    info = snapshot_info().set_index("symbol")
-    known = [c for c in codes if c in info.index]
-    if not known:
-        return  # unknown codes: load_snapshot names them
-    first = info.loc[known, "first"]
-    last = info.loc[known, "last"]
-    if cfg.end is not None and pd.Timestamp(cfg.end) < first.min():
-        code = first.idxmin()
-        raise ConfigError(f"[dates] end {cfg.end} is before the first bar of every symbol (the earliest, "
-                          f"{code}, starts {first.min().date()}, at its listing or the snapshot's start); "
-                          "choose a later end")
-    if cfg.start is not None and pd.Timestamp(cfg.start) > last.max():
-        raise ConfigError(f"[dates] start {cfg.start} is after the last bar of the data ({last.max().date()}); "
-                          "choose an earlier start")
+        return UserSweep.from_json(text)
+    return config_from_json(text)
 
 
-@lru_cache(maxsize=2)
-def _cached_setup(cfg_json: str):
-    # each chunk's parameter rows come from ParamGrid.table(first, stop), derived arithmetically
-    return build_setup(config_from_json(cfg_json))
+_SETUPS: dict = {}  # (job json, id(panel)) -> setup; the panel is kept alive with its setup
+
+
+def _cached_setup(cfg_json: str, panel):
+    # each chunk's parameter rows come from the job's grid table(first, stop), derived arithmetically
+    key = (cfg_json, id(panel))
+    hit = _SETUPS.get(key)
+    if hit is None or hit[0] is not panel:
+        if len(_SETUPS) >= 2:
+            _SETUPS.pop(next(iter(_SETUPS)))
+        hit = (panel, build_setup(job_from_json(cfg_json), panel))
+        _SETUPS[key] = hit
+    return hit[1]
 
 
 # ----------------------------------------------------------------------------- one chunk
@@ -173,27 +199,30 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
                         "resume") from None
 
 
-def run_chunk(cfg_json: str, index: int, out: str) -> str:
-    """Simulate chunk ``index`` of the sweep ``cfg_json`` and write its summary; skip if done.
+def run_chunk(cfg_json: str, index: int, out: str, panel) -> str:
+    """Simulate chunk ``index`` of the sweep ``cfg_json`` on ``panel`` and write its summary; skip if done.
 
     Runs on a Dask worker as well as in-process: the shared inputs are built once per process
-    (cached by config) and the kernel is called for this chunk's combinations only.
+    (cached by job and panel) and the kernel is called for this chunk's combinations only.
 
     Returns
     -------
     str
         The chunk file's path.
     """
-    cfg = config_from_json(cfg_json)
-    plan = plan_for(cfg)
+    cfg = job_from_json(cfg_json)
+    plan = plan_for(cfg, panel)
     path = plan.path(Path(out), index)
     if path.exists() and chunk_is_complete(path, plan, index):
         return str(path)
-    from aibt.strategies.rotation import run_sweep
-
-    setup = _cached_setup(cfg_json)
+    setup = _cached_setup(cfg_json, panel)
     with _KERNEL_LOCK:
-        table, _ = run_sweep(setup, cfg.start, cfg.end, combos=plan.bounds(index))
+        if hasattr(cfg, "run_chunk"):
+            table = cfg.run_chunk(setup, *plan.bounds(index))
+        else:
+            from aibt.strategies.rotation import run_sweep
+
+            table, _ = run_sweep(setup, cfg.start, cfg.end, combos=plan.bounds(index))
     write_parquet(table, path)
     return str(path)
 
@@ -303,7 +332,7 @@ def stop_between_chunks():
         signal.signal(signal.SIGINT, previous)
 
 
-def _check_manifest(out: Path, plan: ChunkPlan, cfg: SweepConfig) -> None:
+def _check_manifest(out: Path, plan: ChunkPlan, cfg, panel) -> None:
     """Refuse an output folder that holds another sweep; write this sweep's manifest."""
     man = out / MANIFEST_FILE
     if man.exists():
@@ -315,7 +344,7 @@ def _check_manifest(out: Path, plan: ChunkPlan, cfg: SweepConfig) -> None:
             raise ConfigError(
                 f"output folder {str(out)!r} holds another sweep (work hash {old.get('work_hash')}, this one "
                 f"{plan.work_hash}); choose another [run] out / --out, or delete the folder")
-    meta = {"work_hash": plan.work_hash, "snapshot_sha256": data_hash(), "n_combinations": plan.n_combinations,
+    meta = {"work_hash": plan.work_hash, "snapshot_sha256": data_hash(panel), "n_combinations": plan.n_combinations,
             "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks, "config": json.loads(cfg.to_json())}
     from aibt.errors import fault_hint
 
@@ -354,30 +383,33 @@ def merge_chunks(out: Path, plan: ChunkPlan) -> pd.DataFrame:
     return table.sort_index(kind="mergesort")
 
 
-def _run_dask(client, task: Callable, cfg_json: str, pending: list[int], out: Path,
+def _run_dask(client, task: Callable, cfg_json: str, pending: list[int], out: Path, panel,
               on_chunk: Callable[[int], None] | None = None) -> None:
     from distributed import as_completed
 
-    futures = client.map(task, [cfg_json] * len(pending), pending, [str(out)] * len(pending), pure=False)
+    shared = client.scatter(panel, broadcast=True)  # one copy per worker, not one per task
+    futures = client.map(task, [cfg_json] * len(pending), pending, [str(out)] * len(pending),
+                         [shared] * len(pending), pure=False)
     for future in as_completed(futures):
         future.result()  # raises the task's error, if any
         if on_chunk is not None:
             on_chunk(1)
 
 
-def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n_workers: int = 2,
-                      client=None, task: Callable[[str, int, str], str] = run_chunk,
+def run_chunked_sweep(cfg, out=None, *, panel, scheduler: str = "local", n_workers: int = 2,
+                      client=None, task: Callable[[str, int, str, object], str] = run_chunk,
                       on_chunk: Callable[[int], None] | None = None) -> SweepOutcome:
-    """Run (or resume) the sweep ``cfg`` chunk by chunk and merge the chunk summaries.
+    """Run (or resume) the sweep ``cfg`` on ``panel`` chunk by chunk and merge the chunk summaries.
 
     Parameters
     ----------
-    cfg : SweepConfig
+    cfg : SweepConfig (the rotation) or a user sweep (:class:`~aibt.strategies.study_sweep.UserSweep`)
+    panel : Panel, the data (loaded by the caller: ``aibt sweep`` loads the snapshot or ``--data-dir``)
     out : folder for ``chunks/``, ``summary.parquet`` and ``sweep.json`` (default ``cfg.out``).
     scheduler : ``"local"`` (in-process, no Dask), ``"dask"`` (a ``LocalCluster`` of ``n_workers``
         single-threaded worker processes) or a Dask scheduler address such as ``tcp://10.0.0.5:8786``.
     client : an existing ``distributed.Client`` to use instead of ``scheduler``.
-    task : the function that runs one chunk, ``task(cfg_json, index, out) -> path`` (default
+    task : the function that runs one chunk, ``task(cfg_json, index, out, panel) -> path`` (default
         :func:`run_chunk`; other callables wrap it, e.g. to instrument a run).
     on_chunk : called with 1 each time a chunk finishes (progress bars).
 
@@ -387,18 +419,18 @@ def run_chunked_sweep(cfg: SweepConfig, out=None, *, scheduler: str = "local", n
     """
     t_begin = time.perf_counter()
     out = Path(out if out is not None else cfg.out)
-    plan = plan_for(cfg)
+    plan = plan_for(cfg, panel)
     cfg_json = cfg.to_json()
     # validate everything (symbols, universe, dates, costs) before the first file is written, so a
     # bad config leaves nothing behind; the shared inputs are cached for the in-process chunks
     from aibt.strategies.rotation import session_range
 
-    session_range(_cached_setup(cfg_json).panel.dates, cfg.start, cfg.end)
+    session_range(_cached_setup(cfg_json, panel).panel.dates, cfg.start, cfg.end)
     from aibt.files import missing_dirs
 
     created = missing_dirs(out)
     try:
-        return _run_in(out, plan, cfg, cfg_json, scheduler, n_workers, client, task, on_chunk, t_begin)
+        return _run_in(out, plan, cfg, cfg_json, panel, scheduler, n_workers, client, task, on_chunk, t_begin)
     except BaseException:
         _remove_if_nothing_done(out, plan, created)
         raise
@@ -420,18 +452,19 @@ def _remove_if_nothing_done(out: Path, plan: ChunkPlan, created: list[Path]) -> 
     remove_if_empty(created)
 
 
-def _run_in(out, plan, cfg, cfg_json, scheduler, n_workers, client, task, on_chunk, t_begin) -> "SweepOutcome":
-    _check_manifest(out, plan, cfg)
+def _run_in(out, plan, cfg, cfg_json, panel, scheduler, n_workers, client, task, on_chunk,
+            t_begin) -> "SweepOutcome":
+    _check_manifest(out, plan, cfg, panel)
     finished = finished_chunks(out, plan)
     done = sorted(finished)
     pending = [i for i in range(plan.n_chunks) if i not in finished]
     if pending:
         if client is not None:
-            _run_dask(client, task, cfg_json, pending, out, on_chunk)
+            _run_dask(client, task, cfg_json, pending, out, panel, on_chunk)
         elif scheduler == "local":
             with stop_between_chunks() as check_interrupt:
                 for i in pending:
-                    task(cfg_json, i, str(out))
+                    task(cfg_json, i, str(out), panel)
                     if on_chunk is not None:
                         on_chunk(1)
                     check_interrupt()
@@ -444,14 +477,14 @@ def _run_in(out, plan, cfg, cfg_json, scheduler, n_workers, client, task, on_chu
             if scheduler == "dask":
                 with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, Client(cluster) as c:
-                    _run_dask(c, task, cfg_json, pending, out, on_chunk)
+                    _run_dask(c, task, cfg_json, pending, out, panel, on_chunk)
             else:
                 try:
                     c = Client(scheduler, timeout="20s")
                 except (OSError, TimeoutError) as exc:
                     raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
                 with c:
-                    _run_dask(c, task, cfg_json, pending, out, on_chunk)
+                    _run_dask(c, task, cfg_json, pending, out, panel, on_chunk)
     table = merge_chunks(out, plan)
     write_parquet(table, out / SUMMARY_FILE)
     return SweepOutcome(table, tuple(pending), tuple(done), plan, out, time.perf_counter() - t_begin)

@@ -93,16 +93,19 @@ def test_chunk_rows_cost_does_not_grow_with_the_grid():
 
 
 def test_a_truncated_or_damaged_chunk_is_computed_again_identically(tmp_path):
+    from aibt.commands.sweep import load_sweep_panel
+
     cfg = config_from_dict(SMALL)
     out = tmp_path / "o"
-    first = run_chunked_sweep(cfg, out)
+    panel = load_sweep_panel(cfg)
+    first = run_chunked_sweep(cfg, out, panel=panel)
     reference = (out / "summary.parquet").read_bytes()
     plan = first.plan
     chunk = plan.path(out, 1)
     chunk.write_bytes(chunk.read_bytes()[:50])  # truncated: a full disk, a copy that stopped
     plan.path(out, 2).write_bytes(b"")          # empty
     with pytest.warns(SweepWarning, match="computing it again"):
-        again = run_chunked_sweep(cfg, out)
+        again = run_chunked_sweep(cfg, out, panel=panel)
     assert sorted(again.ran) == [1, 2]
     assert (out / "summary.parquet").read_bytes() == reference
     assert finished_chunks(out, plan) == set(range(plan.n_chunks))

@@ -13,6 +13,7 @@ distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
 
 from aibt.strategies.sweep_config import config_from_dict  # noqa: E402
+from aibt.commands.sweep import load_sweep_panel  # noqa: E402
 from aibt.strategies.sweep_runner import run_chunk, run_chunked_sweep  # noqa: E402
 
 RAW = {
@@ -28,13 +29,13 @@ RAW = {
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
-def die_once_then_run(cfg_json: str, index: int, out: str, marker: str, victim: int) -> str:
+def die_once_then_run(cfg_json: str, index: int, out: str, panel, marker: str, victim: int) -> str:
     """Kill the worker process running chunk ``victim`` the first time (marker file), else run it."""
     if index == victim and not os.path.exists(marker):
         with open(marker, "w") as f:
             f.write(str(os.getpid()))
         os._exit(1)  # the worker process dies mid-task, like a lost machine
-    return run_chunk(cfg_json, index, out)
+    return run_chunk(cfg_json, index, out, panel)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,13 @@ def cfg():
 
 
 @pytest.fixture(scope="module")
-def local_table(cfg, tmp_path_factory):
-    return run_chunked_sweep(replace(cfg, chunk_size=1000), tmp_path_factory.mktemp("local")).table
+def panel(cfg):
+    return load_sweep_panel(cfg)  # loaded here once, scattered to the workers by the runner
+
+
+@pytest.fixture(scope="module")
+def local_table(cfg, panel, tmp_path_factory):
+    return run_chunked_sweep(replace(cfg, chunk_size=1000), tmp_path_factory.mktemp("local"), panel=panel).table
 
 
 @pytest.fixture(scope="module")
@@ -54,21 +60,21 @@ def cluster():
         yield c
 
 
-def test_two_workers_equal_in_process_and_kill_a_worker_mid_run(cfg, local_table, cluster, tmp_path):
+def test_two_workers_equal_in_process_and_kill_a_worker_mid_run(cfg, panel, local_table, cluster, tmp_path):
     assert len(local_table) == 32
     with distributed.Client(cluster) as client:
         client.wait_for_workers(2)
         pids = set(client.run(os.getpid).values())
-        two = run_chunked_sweep(cfg, tmp_path / "two", client=client)
+        two = run_chunked_sweep(cfg, tmp_path / "two", panel=panel, client=client)
         assert two.ran == tuple(range(7))
         pd.testing.assert_frame_equal(two.table, local_table, check_exact=True)
 
         marker = tmp_path / "killed"
 
-        def task(cfg_json, index, out):
-            return die_once_then_run(cfg_json, index, out, str(marker), victim=3)
+        def task(cfg_json, index, out, data):
+            return die_once_then_run(cfg_json, index, out, data, str(marker), victim=3)
 
-        killed = run_chunked_sweep(cfg, tmp_path / "killed-run", client=client, task=task)
+        killed = run_chunked_sweep(cfg, tmp_path / "killed-run", panel=panel, client=client, task=task)
         assert marker.exists()
         assert int(marker.read_text()) in pids  # a real worker process ran the chunk and died
         assert killed.ran == tuple(range(7))
@@ -77,15 +83,15 @@ def test_two_workers_equal_in_process_and_kill_a_worker_mid_run(cfg, local_table
         assert set(client.run(os.getpid).values()) != pids  # the nanny replaced the dead worker
 
 
-def test_one_worker_cluster_equals_in_process(cfg, local_table, tmp_path):
+def test_one_worker_cluster_equals_in_process(cfg, panel, local_table, tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as c, distributed.Client(c) as client:
-        one = run_chunked_sweep(replace(cfg, chunk_size=3), tmp_path, client=client)
+        one = run_chunked_sweep(replace(cfg, chunk_size=3), tmp_path, panel=panel, client=client)
     assert one.plan.n_chunks == 11
     pd.testing.assert_frame_equal(one.table, local_table, check_exact=True)
 
 
-def test_scheduler_dask_starts_its_own_cluster(cfg, local_table, tmp_path):
-    res = run_chunked_sweep(replace(cfg, chunk_size=16), tmp_path, scheduler="dask", n_workers=2)
+def test_scheduler_dask_starts_its_own_cluster(cfg, panel, local_table, tmp_path):
+    res = run_chunked_sweep(replace(cfg, chunk_size=16), tmp_path, panel=panel, scheduler="dask", n_workers=2)
     assert res.ran == (0, 1)
     pd.testing.assert_frame_equal(res.table, local_table, check_exact=True)

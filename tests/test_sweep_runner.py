@@ -14,6 +14,7 @@ from aibt.cli import cli
 from aibt.errors import ConfigError
 from aibt.strategies.rotation import ParamGrid, run_sweep
 from aibt.strategies.sweep_config import config_from_dict, config_from_json, load_config
+from aibt.commands.sweep import load_sweep_panel
 from aibt.strategies.sweep_runner import build_setup, plan_for, run_chunk, run_chunked_sweep
 
 SYMBOLS = ["002463", "300308", "300394", "300476", "300502", "300570", "600183", "603228"]
@@ -33,16 +34,21 @@ def cfg():
 
 
 @pytest.fixture(scope="module")
-def direct(cfg):
-    table, _ = run_sweep(build_setup(cfg), cfg.start, cfg.end)
+def panel(cfg):
+    return load_sweep_panel(cfg)  # the command loads; the runner takes the Panel
+
+
+@pytest.fixture(scope="module")
+def direct(cfg, panel):
+    table, _ = run_sweep(build_setup(cfg, panel), cfg.start, cfg.end)
     return table
 
 
-def test_chunk_sizes_7_50_and_all_give_the_same_table(cfg, direct, tmp_path):
+def test_chunk_sizes_7_50_and_all_give_the_same_table(cfg, panel, direct, tmp_path):
     assert cfg.grid.size == 48
     tables = {}
     for size in (7, 50, 48):
-        res = run_chunked_sweep(replace(cfg, chunk_size=size), tmp_path / f"c{size}")
+        res = run_chunked_sweep(replace(cfg, chunk_size=size), tmp_path / f"c{size}", panel=panel)
         assert res.plan.n_chunks == -(-48 // size)
         assert res.ran == tuple(range(res.plan.n_chunks)) and res.skipped == ()
         tables[size] = res.table
@@ -65,9 +71,9 @@ def test_chunk_ids_are_deterministic_and_carry_the_work_hash(cfg):
     assert config_from_json(cfg.to_json()) == cfg
 
 
-def test_rerun_skips_finished_chunks_and_recomputes_only_missing_ones(cfg, direct, tmp_path):
+def test_rerun_skips_finished_chunks_and_recomputes_only_missing_ones(cfg, panel, direct, tmp_path):
     out = tmp_path / "resume"
-    first = run_chunked_sweep(cfg, out)
+    first = run_chunked_sweep(cfg, out, panel=panel)
     plan = first.plan
     mtimes = {i: plan.path(out, i).stat().st_mtime_ns for i in range(plan.n_chunks)}
     for i in (2, 5):
@@ -75,12 +81,12 @@ def test_rerun_skips_finished_chunks_and_recomputes_only_missing_ones(cfg, direc
     (out / "summary.parquet").unlink()
     calls = []
 
-    def counting(cfg_json, index, out_dir):
+    def counting(cfg_json, index, out_dir, data):
         calls.append(index)
-        return run_chunk(cfg_json, index, out_dir)
+        return run_chunk(cfg_json, index, out_dir, data)
 
     ticks = []
-    again = run_chunked_sweep(cfg, out, task=counting, on_chunk=ticks.append)
+    again = run_chunked_sweep(cfg, out, panel=panel, task=counting, on_chunk=ticks.append)
     assert calls == [2, 5]
     assert ticks == [1, 1]  # the progress callback hears of each chunk run, not of the skipped ones
     assert again.ran == (2, 5) and again.skipped == (0, 1, 3, 4, 6)
@@ -88,14 +94,14 @@ def test_rerun_skips_finished_chunks_and_recomputes_only_missing_ones(cfg, direc
         assert plan.path(out, i).stat().st_mtime_ns == mtimes[i]
     pd.testing.assert_frame_equal(again.table, direct, check_exact=True)
     calls.clear()
-    third = run_chunked_sweep(cfg, out, task=counting)
+    third = run_chunked_sweep(cfg, out, panel=panel, task=counting)
     assert calls == [] and third.ran == ()
 
 
-def test_an_output_folder_of_another_sweep_is_refused(cfg, tmp_path):
-    run_chunked_sweep(replace(cfg, grid=ParamGrid((20,), (1,), (21,), ("equal",), (0,))), tmp_path)
+def test_an_output_folder_of_another_sweep_is_refused(cfg, panel, tmp_path):
+    run_chunked_sweep(replace(cfg, grid=ParamGrid((20,), (1,), (21,), ("equal",), (0,))), tmp_path, panel=panel)
     with pytest.raises(ConfigError, match="holds another sweep"):
-        run_chunked_sweep(cfg, tmp_path)
+        run_chunked_sweep(cfg, tmp_path, panel=panel)
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -130,10 +136,10 @@ def _reference_equal_weights(setup, lookback_i, top_k, period, t0, t1):
     return w
 
 
-def test_sweep_rows_equal_a_simulation_of_reference_targets(cfg, direct):
+def test_sweep_rows_equal_a_simulation_of_reference_targets(cfg, panel, direct):
     from aibt.engine import simulate
 
-    setup = build_setup(cfg)
+    setup = build_setup(cfg, panel)
     panel = setup.panel
     dates = panel.dates
     t0 = int(dates.searchsorted(pd.Timestamp(cfg.start)))
@@ -180,7 +186,7 @@ def test_basket_sleeves_need_no_symbol_list_and_equal_a_direct_run(tmp_path):
     raw = {**RAW, "universe": {"sleeves": "baskets", "baskets": ["optical", "copper", "pcb"]},
            "costs": {"commission": 0.00025, "min_commission": 5.0, "rules": True}}
     cfg = config_from_dict(raw)
-    outcome = run_chunked_sweep(cfg, tmp_path / "baskets")
+    outcome = run_chunked_sweep(cfg, tmp_path / "baskets", panel=load_sweep_panel(cfg))
     baskets = {b: list(BASKETS[b]) for b in ("optical", "copper", "pcb")}
     codes = list(dict.fromkeys(c for m in baskets.values() for c in m))
     panel = load_snapshot(codes, end=cfg.end)

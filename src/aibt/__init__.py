@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "load", "backtest"]
+__all__ = ["__version__", "load", "backtest", "compare"]
 
 
 def load(*args, **kwargs):
@@ -30,3 +30,10 @@ def backtest(*args, **kwargs):
     from aibt.api import backtest as _backtest
 
     return _backtest(*args, **kwargs)
+
+
+def compare(*args, **kwargs):
+    """A strategy comparison from a study file: see :func:`aibt.api.compare`."""
+    from aibt.api import compare as _compare
+
+    return _compare(*args, **kwargs)

@@ -11,17 +11,15 @@ the Panel it gives them and never load data themselves.
 """
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from aibt.errors import ConfigError, DataError
 
-__all__ = ["load", "backtest", "resolve_strategy", "strategy_weights"]
+__all__ = ["load", "backtest", "compare", "study_inputs", "resolve_strategy", "strategy_weights"]
 
 #: Files of the snapshot's parquet layout (a folder holding ``bars.parquet`` is read as one).
 SNAPSHOT_LAYOUT = ("bars.parquet", "events.parquet", "shares.parquet", "securities.parquet", "provenance.json")
@@ -81,18 +79,11 @@ def load(source=None, symbols: Iterable[str] | str | None = None, start=None, en
 
 
 def _load_snapshot_dir(p: Path, symbols, start, end):
-    """A folder in the snapshot's layout, read by the snapshot loader itself."""
+    """A folder in the snapshot's layout, read by the snapshot loader itself (as ``--data-dir``)."""
     from aibt.data import snapshot
 
-    reader = getattr(snapshot, "load_snapshot_from", None)
-    if reader is not None:
-        return reader(p, symbols, start=start, end=end)
-    root = getattr(snapshot, "snapshot_root", None)
-    if root is not None:  # a context manager that points the loader at another folder
-        with root(p):
-            return snapshot.load_snapshot(symbols, start=start, end=end)
-    raise DataError(f"aibt.load: reading a snapshot-layout folder ({p}) needs aibt.data.snapshot with a "
-                    "configurable root; pass CSV/parquet files instead")
+    with snapshot.use_data_dir(p):
+        return snapshot.load_snapshot(symbols, start=start, end=end)
 
 
 def _load_files(files: list[Path], symbols, start, end, volume_unit: str, currency: str | None):
@@ -124,55 +115,7 @@ def _load_files(files: list[Path], symbols, start, end, volume_unit: str, curren
     return Panel.from_long(long[cols], currency=cur, dates=dates)
 
 
-# ----------------------------------------------------------------------------- strategies
-def resolve_strategy(spec) -> Callable:
-    """A strategy callable from ``"module:function"`` (or ``"path/to/file.py:function"``), or ``spec``
-    itself when it is callable."""
-    if callable(spec):
-        return spec
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ConfigError(f"strategy {spec!r}: give a callable or 'module:function' (e.g. 'mystrats:momentum')")
-    mod_name, _, attr = spec.rpartition(":")
-    try:
-        if mod_name.endswith(".py"):
-            import importlib.util
-
-            path = Path(mod_name)
-            if not path.is_file():
-                raise ConfigError(f"strategy {spec!r}: file {path} not found")
-            mspec = importlib.util.spec_from_file_location(path.stem, path)
-            module = importlib.util.module_from_spec(mspec)
-            mspec.loader.exec_module(module)  # type: ignore[union-attr]
-        else:
-            module = importlib.import_module(mod_name)
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"strategy {spec!r}: module {exc.name!r} not found (is it on PYTHONPATH?)") from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise ConfigError(f"strategy {spec!r}: {mod_name} has no function {attr!r}")
-    return fn
-
-
-def strategy_weights(panel, strategy, params: Mapping[str, Any] | None = None):
-    """Target weights from ``strategy``: a weights DataFrame / [T, N] array as is; a mapping
-    ``{symbol: weight}`` held as constant targets; a callable or ``"module:function"`` called as
-    ``f(panel, **params)``."""
-    if isinstance(strategy, (pd.DataFrame, np.ndarray)):
-        if params:
-            raise ConfigError("params are for a strategy function, not for a weights table")
-        return strategy
-    if isinstance(strategy, Mapping):
-        unknown = [s for s in strategy if str(s) not in panel.symbols]
-        if unknown:
-            raise ConfigError(f"weights name {unknown[0]!r}, which the panel does not have")
-        row = {s: float(strategy.get(s, 0.0)) for s in panel.symbols}
-        return pd.DataFrame([row] * len(panel.dates), index=panel.dates, columns=list(panel.symbols))
-    fn = resolve_strategy(strategy)
-    out = fn(panel, **dict(params or {}))
-    if not isinstance(out, (pd.DataFrame, np.ndarray)):
-        raise ConfigError(f"strategy {getattr(fn, '__name__', fn)!r} returned {type(out).__name__}; it must return "
-                          "target weights (a dates x symbols DataFrame or a [T, N] array)")
-    return out
+from aibt.strategies.user import resolve_strategy, strategy_weights  # noqa: E402,F401 - re-exported
 
 
 def backtest(panel, weights_or_strategy, *, rules="auto", params: Mapping[str, Any] | None = None,
@@ -201,3 +144,48 @@ def backtest(panel, weights_or_strategy, *, rules="auto", params: Mapping[str, A
             weights_or_strategy.rpartition(":")[2] if isinstance(weights_or_strategy, str) else "strategy")
     sim = simulate(panel, weights, rules=rules, **options)
     return as_result(sim, name, data_hash=str(panel.meta.get("snapshot_sha256", "")))
+
+
+# ----------------------------------------------------------------------------- comparison
+def study_inputs(study) -> dict:
+    """Load what a study's strategies need: the Panel (its symbols from ``history_start``, or
+    ``start``, to ``end``), the rebuilt STAR AI index and its reviews when a strategy uses them,
+    share counts for cap weights, and the ETF-mode simulation of each ``etf_tracking`` strategy."""
+    from aibt.data.snapshot import load_shares, load_snapshot
+
+    codes = study.symbols()
+    index_level = constituents = None
+    if study.needs_index:
+        from aibt.strategies.star_ai_index import star_ai_constituents, star_ai_index
+
+        constituents = star_ai_constituents()
+        index_level = star_ai_index(constituents=constituents)
+        if any(s.kind == "rotation" and "star-ai" in s.options["sleeves"] for s in study.strategies):
+            codes = list(dict.fromkeys(codes + sorted(set(constituents["code"]))))
+    if not codes:  # only index strategies: a panel for the session axis
+        codes = ["000688"]
+    panel = load_snapshot(codes, start=study.history_start or study.start, end=study.end, require_bars=False)
+    shares = load_shares()["float_shares"].to_dict()
+    tracked = {}
+    for s in study.strategies:
+        if s.kind == "etf_tracking":
+            from aibt.strategies.tracking import simulate_tracking_etf
+
+            tracked[s.name] = simulate_tracking_etf(s.options["etf"], start=study.start, end=study.end,
+                                                    constituents=constituents, index_level=index_level)
+    return {"panel": panel, "index_level": index_level, "constituents": constituents, "shares": shares,
+            "tracked": tracked}
+
+
+def compare(study, panel=None):
+    """Run a strategy comparison: ``study`` a study file path (TOML, see
+    :mod:`aibt.strategies.study_file`) or a parsed :class:`~aibt.strategies.study_file.Study`.
+    Returns the :class:`~aibt.strategies.study_file.Comparison` (``.table``, ``.equity``) that
+    ``aibt compare --study FILE`` writes. ``panel`` replaces the loaded market data (its symbols must
+    cover the study's)."""
+    from aibt.strategies.study_file import Study, load_study, run_comparison
+
+    if not isinstance(study, Study):
+        study = load_study(study)
+    inputs = study_inputs(study) if panel is None else {"panel": panel}
+    return run_comparison(study, **inputs)

@@ -287,14 +287,43 @@ def stats(symbol: str | None, csv_path: str | None, start: str | None, end: str 
 
 
 @click.command("compare")
-@click.argument("items", nargs=-1, required=True)
+@click.argument("items", nargs=-1, required=False)
+@click.option("--study", "study_file", default=None, metavar="FILE",
+              help="Compare the strategies of a TOML study file (see examples/) instead of ITEMS.")
+@click.option("--out", "out", default=None, metavar="DIR",
+              help="With --study: write tables/, plots/ and report.html here (default: print the table only).")
+@click.option("--sweep", "sweep_name", default=None, metavar="NAME",
+              help="With --study: sweep the [strategy.sweep] grid of the python strategy NAME (summary mode, "
+                   "chunked, resumable) into --out.")
+@click.option("--scheduler", default="local", show_default=True,
+              help="With --sweep: 'local', 'dask' (a LocalCluster) or a Dask scheduler address.")
+@click.option("--workers", type=int, default=2, show_default=True, help="With --sweep --scheduler dask: workers.")
+@click.option("--chunk-size", type=int, default=None, help="With --sweep: combinations per chunk (default 100).")
 @click.option("--start", default=None, help="First date (YYYY-MM-DD), inclusive.")
 @click.option("--end", default=None, help="Last date (YYYY-MM-DD), inclusive.")
 @_common_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions, not percents).")
-def compare(items: tuple[str, ...], start: str | None, end: str | None, periods_per_year: float | None,
-            risk_free: float, benchmark: str | None, annualise_short: bool, as_json: bool) -> None:
-    """Compare symbols and/or price CSV files (ITEMS ending in .csv) side by side over common dates."""
+def compare(items: tuple[str, ...], study_file: str | None, out: str | None, sweep_name: str | None,
+            scheduler: str, workers: int, chunk_size: int | None, start: str | None, end: str | None,
+            periods_per_year: float | None, risk_free: float, benchmark: str | None, annualise_short: bool,
+            as_json: bool) -> None:
+    """Compare symbols and/or price CSV files (ITEMS ending in .csv) side by side over common dates,
+    or the strategies of a study file (--study FILE) on the same data, rules and costs."""
+    if study_file is not None:
+        if items:
+            raise ConfigError("give either ITEMS or --study FILE, not both")
+        from aibt.commands.compare_study import run_compare_study, run_study_sweep
+
+        if sweep_name is not None:
+            run_study_sweep(study_file, sweep_name, out, scheduler=scheduler, workers=workers,
+                            chunk_size=chunk_size, as_json=as_json, echo=click.echo)
+        else:
+            run_compare_study(study_file, out, as_json=as_json, echo=click.echo)
+        return
+    if not items:
+        raise ConfigError("give symbols or CSV files to compare, or --study FILE")
+    if out is not None or sweep_name is not None:
+        raise ConfigError("--out and --sweep go with --study FILE")
     if len(set(items)) != len(items):
         dup = next(i for i in items if items.count(i) > 1)
         raise ConfigError(f"{dup!r} is given twice")

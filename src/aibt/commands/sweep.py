@@ -1,6 +1,7 @@
 """``aibt sweep CONFIG [--scheduler local|dask|ADDRESS]``: a resumable, chunked rotation sweep.
 
-Thin: read the TOML config (:func:`aibt.strategies.sweep_config.load_config`), call
+Thin: read the TOML config (:func:`aibt.strategies.sweep_config.load_config`), load its symbols
+(:func:`load_sweep_panel`: the embedded snapshot or ``--data-dir``), call
 :func:`aibt.strategies.sweep_runner.run_chunked_sweep`, print what ran and the best combinations
 (or JSON with ``--json``). Rerunning the same command resumes: finished chunks are skipped.
 """
@@ -15,6 +16,40 @@ from aibt.errors import ConfigError
 
 SHOW_COLUMNS = ("lookback", "top_k", "period", "weighting", "trend_window", "total_return", "cagr", "sharpe",
                 "max_drawdown", "turnover_annual")
+
+
+def load_sweep_panel(cfg):
+    """The Panel a rotation sweep runs on: its universe's symbols from the data in use (the embedded
+    snapshot or ``--data-dir``) up to ``[dates] end``, checked against the data's dates first."""
+    from aibt.data.snapshot import load_snapshot
+    from aibt.strategies.sweep_runner import sweep_symbols
+
+    codes, _ = sweep_symbols(cfg)
+    check_dates_against_data(cfg, codes)
+    return load_snapshot(codes, end=cfg.end)
+
+
+def check_dates_against_data(cfg, codes: list[str]) -> None:
+    """Name the real problem when ``[dates]`` miss the data: an end before every listing, a start
+    after the last bar (instead of "start after end" about a date the user never wrote)."""
+    import pandas as pd
+
+    from aibt.data.snapshot import snapshot_info
+
+    info = snapshot_info().set_index("symbol")
+    known = [c for c in codes if c in info.index]
+    if not known:
+        return  # unknown codes: load_snapshot names them
+    first = info.loc[known, "first"]
+    last = info.loc[known, "last"]
+    if cfg.end is not None and pd.Timestamp(cfg.end) < first.min():
+        code = first.idxmin()
+        raise ConfigError(f"[dates] end {cfg.end} is before the first bar of every symbol (the earliest, "
+                          f"{code}, starts {first.min().date()}, at its listing or the snapshot's start); "
+                          "choose a later end")
+    if cfg.start is not None and pd.Timestamp(cfg.start) > last.max():
+        raise ConfigError(f"[dates] start {cfg.start} is after the last bar of the data ({last.max().date()}); "
+                          "choose an earlier start")
 
 
 def _num(x):
@@ -63,7 +98,7 @@ def sweep(config: str, scheduler: str, workers: int, out: str | None, chunk_size
     with Progress(TextColumn("sweep chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=as_json, transient=True) as bar:
         task = bar.add_task("chunks", total=total)
-        res = run_chunked_sweep(cfg, out, scheduler=scheduler, n_workers=workers,
+        res = run_chunked_sweep(cfg, out, panel=load_sweep_panel(cfg), scheduler=scheduler, n_workers=workers,
                                 on_chunk=lambda k: bar.advance(task, k))
     table = res.table
     best = table.sort_values("sharpe", ascending=False, kind="mergesort", na_position="last").head(max(top, 0))
