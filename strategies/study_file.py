@@ -406,6 +406,41 @@ def basket_weights(panel, members, weighting: str = "equal", vol_window: int = 6
     return w
 
 
+def with_first_session(dates: pd.DatetimeIndex, schedule: str) -> list:
+    """The decision dates of a named schedule plus the first session (a basket is bought at the start,
+    not at the first period end)."""
+    from aibt.engine.schedule import schedule_mask
+
+    mask = schedule_mask(dates, schedule)
+    mask[0] = True
+    return list(dates[mask])
+
+
+def passive_sleeves(panel, sleeves, rules, *, start, end, schedule: str = "monthly", price: str = "open",
+                    init_cash: float = 10_000_000.0, **costs) -> dict:
+    """Each rotation sleeve held passively on ``[start, end]``: its member weights (equal over listed
+    names for a basket, the review weights for an index sleeve) bought on the first session and
+    rebalanced on ``schedule``, under ``rules`` and ``costs`` (the rotation's). Returns name -> SimResult."""
+    from aibt.engine.simulate import simulate
+
+    t0 = int(panel.dates.searchsorted(pd.Timestamp(start)))
+    t1 = int(panel.dates.searchsorted(pd.Timestamp(end), side="right"))
+    sub = panel.select(start=panel.dates[t0], end=panel.dates[t1 - 1])
+    sub_rules = rules
+    if rules is not None and not isinstance(rules, str):
+        from aibt.universes import compile_rules
+
+        sub_rules = compile_rules(sub.dates, sub.symbols)
+    days = with_first_session(sub.dates, schedule)
+    out = {}
+    for s, name in enumerate(sleeves.names):
+        w = np.asarray(sleeves.member_w[t0:t1, s, :], dtype=float)
+        out[name] = simulate(sub, pd.DataFrame(w, index=sub.dates, columns=list(sub.symbols)),
+                             rules=sub_rules if sub_rules is not None else "frictionless", price=price,
+                             schedule=days, init_cash=init_cash, **costs)
+    return out
+
+
 # ----------------------------------------------------------------------------- running
 @dataclass(frozen=True, eq=False)
 class Comparison:
@@ -473,7 +508,8 @@ def run_strategy(study: Study, spec: StrategySpec, panel, *, index_level: pd.Ser
         return res.equity, res
     if spec.kind == "basket":
         w = basket_weights(panel, o["members"], o["weighting"], o["vol_window"], shares)[t0:t1]
-        res = _simulate(study, sub, pd.DataFrame(w, index=sub.dates, columns=list(sub.symbols)), o["schedule"])
+        res = _simulate(study, sub, pd.DataFrame(w, index=sub.dates, columns=list(sub.symbols)),
+                        with_first_session(sub.dates, o["schedule"]))
         return res.equity, res
     if spec.kind == "weights_csv":
         from aibt.strategies.index_reconstruction import weights_matrix

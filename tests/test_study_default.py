@@ -42,9 +42,14 @@ def test_manifest_hashes_every_output(study_dir):
 
 def test_report_has_every_section(study_dir):
     html = (study_dir / "report.html").read_text(encoding="utf-8")
-    for section in ("key-metrics", "summary", "tracking", "rolling", "etf-stats", "rotation", "screens"):
+    for section in ("key-metrics", "summary", "tracking", "rolling", "etf-stats", "rotation", "rotation-vs-passive",
+                    "screens"):
         assert f'id="{section}"' in html
-    assert html.count("<img src=\"data:image/png;base64,") == 11
+    assert html.count("<img src=\"data:image/png;base64,") == 12
+    # the rotation against its own sleeves held passively, and which won by how much
+    assert ("optical held passively (monthly) won: total return 2,014.08% against 932.13% for rotation "
+            "walk-forward (out-of-sample) (1,081.95 percentage points; 2.05x the final value), from 2022-01-24 "
+            "to 2026-05-08.") in html
     # every study table is in the report (monthly_rotation_walk_forward was missing once)
     assert "Walk-forward: monthly returns" in html and "Walk-forward: deepest drawdowns" in html
     # key metrics first, the manifest readable with the raw JSON folded away

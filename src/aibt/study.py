@@ -42,6 +42,7 @@ class StudyConfig:
     sweep_heatmap: tuple = ("lookback", "period", "sharpe")
     benchmarks: tuple = ("000688", "000300")
     top_sweep_rows: int = 20
+    passive_schedule: str = "monthly"  # the rotation's sleeves held passively, rebalanced on this schedule
 
 
 # ----------------------------------------------------------------------------- steps
@@ -78,8 +79,40 @@ def rotation_step(cfg: StudyConfig, index_level: pd.Series, constituents: pd.Dat
     best = int(ranked.index[0])
     _, best_eq = run_sweep(setup, combos=(best, best + 1), keep_equity=True)
     folds, oos = walk_forward(setup, cfg.walk_forward_train, cfg.walk_forward_test, metric=cfg.walk_forward_metric)
+    from aibt.strategies.study_file import passive_sleeves
+
+    passive = passive_sleeves(panel, sleeves, rules, start=oos.index[0], end=oos.index[-1],
+                              schedule=cfg.passive_schedule, price=cfg.fill_price, init_cash=cfg.init_cash,
+                              commission=cfg.commission, min_commission=cfg.min_commission,
+                              slippage_bps=cfg.slippage_bps)
     return {"sweep": sweep, "ranked": ranked, "best": best, "best_equity": best_eq[best].rename("rotation_best_in_sample"),
-            "walk_forward": folds, "oos": oos, "sleeves": sleeves.prices}
+            "walk_forward": folds, "oos": oos, "sleeves": sleeves.prices, "passive": passive}
+
+
+def passive_comparison(rot: dict, cfg: "StudyConfig", benchmarks: dict[str, pd.Series]) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """The rotation (walk-forward, out of sample) against each of its sleeves held passively under the
+    same rules and costs, and the benchmarks, over the sessions all share: the table, the sentence
+    saying which won and by how much, and the sleeve levels' own returns (daily rebalanced at the
+    close, no costs) over the same sessions."""
+    from aibt.strategies.study_file import winner_sentence
+
+    oos = rot["oos"]
+    series = {"rotation walk-forward (out-of-sample)": oos}
+    for name, sim in rot["passive"].items():
+        series[f"{name} held passively ({cfg.passive_schedule})"] = sim.equity
+    series.update(benchmarks)
+    perf = performance_table(series)
+    tab = perf.rename(columns={"name": "strategy"})
+    tab["kind"] = ["benchmark" if n in benchmarks else "strategy" for n in tab["strategy"]]
+    passive_rows = tab.iloc[1:len(rot["passive"]) + 1]
+    best = passive_rows.loc[passive_rows["total_return"].idxmax(), "strategy"]
+    sentence = winner_sentence(tab, "rotation walk-forward (out-of-sample)", best)
+    levels = rot["sleeves"].loc[perf["start"].iloc[0]:perf["end"].iloc[0]]
+    lv = pd.DataFrame([{"sleeve": c, "start": str(levels[c].dropna().index[0].date()),
+                        "end": str(levels[c].dropna().index[-1].date()),
+                        "total_return": float(levels[c].dropna().iloc[-1] / levels[c].dropna().iloc[0] - 1.0)}
+                       for c in levels.columns if levels[c].notna().sum() > 1])
+    return perf, sentence, lv
 
 
 def screens_step() -> dict:
@@ -284,6 +317,10 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
                       "rotation best (in-sample)": rot["best_equity"],
                       **{b: bench.series(b) for b in cfg.benchmarks}}
         perf_rot = table(performance_table(rot_series), "performance_rotation")
+        vs_passive, passive_sentence, sleeve_levels = passive_comparison(
+            rot, cfg, {b: bench.series(b) for b in cfg.benchmarks})
+        table(vs_passive, "rotation_vs_passive_sleeves")
+        table(sleeve_levels, "sleeve_levels_no_costs")
         peers = table(with_names(trk["peers"], "code"), "tracking_etfs")
         sim = trk["etf_sim"]
         table(sim.decomposition.rename_axis("component").reset_index(), f"tracking_{cfg.etf}_decomposition")
@@ -320,6 +357,11 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
         p_te = plot(plots.plot_rolling_tracking_error, "rolling_tracking_error", rets.iloc[:, 0], rets.iloc[:, 1])
         x, y, metric = cfg.sweep_heatmap
         p_sweep = plot(plots.plot_sweep_heatmap, "sweep_heatmap", rot["sweep"], x, y, metric, aggfunc="median")
+        p_passive = plot(plots.plot_equity, "rotation_vs_passive_sleeves",
+                         pd.concat({"rotation walk-forward": rot["oos"],
+                                    **{f"{n} held passively": sim.equity for n, sim in rot["passive"].items()}},
+                                   axis=1, sort=True).dropna(),
+                         title="Rotation (out of sample) against its sleeves held passively", log_scale=True)
         p_rot = plot(plots.plot_equity, "rotation_equity",
                      pd.concat({"best in-sample": rot["best_equity"], "walk-forward OOS": rot["oos"]}, axis=1, sort=True),
                      benchmark=bench.series("000300"), benchmark_label="CSI 300 (000300)",
@@ -421,6 +463,26 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
                             ("Walk-forward: deepest drawdowns", dd_rot),
                             ("Walk-forward: monthly returns", monthly_rot.set_index("year"))),
                     images=(("Sweep heatmap", p_sweep), ("Rotation equity", p_rot))),
+            Section("rotation-vs-passive", "Rotation against its sleeves held passively",
+                    paragraphs=(passive_sentence,
+                                f"Each sleeve is bought on the first out-of-sample session and rebalanced "
+                                f"{cfg.passive_schedule} to its member weights (equal weight over the names "
+                                "listed by then for a basket; the review weights for STAR AI, in cash before "
+                                "its first review), under the rotation's rules, costs and fill price. The "
+                                "sleeve levels the rotation ranks (equal weight rebalanced daily at the close, "
+                                "no costs) returned "
+                                + ", ".join(f"{r.sleeve} {r.total_return * 100:,.2f}%"
+                                            + ("" if r.start == vs_passive["start"].iloc[0] else f" (from {r.start})")
+                                            for r in sleeve_levels.itertuples())
+                                + f" from {vs_passive['start'].iloc[0]} to {vs_passive['end'].iloc[0]}. Costs "
+                                f"paid by the passive sleeves to {rot['oos'].index[-1].date()}: "
+                                + ", ".join(f"{n} {sim.summary['total_costs']:,.0f} CNY"
+                                            for n, sim in rot["passive"].items()) + ".",
+                                "`aibt compare --study FILE` runs such comparisons for any strategies "
+                                "(examples/supplier_baskets.toml)."),
+                    tables=(("Rotation and the passive sleeves (out-of-sample sessions)", vs_passive),
+                            ("Sleeve levels without costs", sleeve_levels)),
+                    images=(("Growth of 1 (log scale)", p_passive),)),
             Section("screens", "Screens as of the last date",
                     paragraphs=("The per-factor ranks behind each score are in the CSV tables "
                                 "(screen_*.csv, columns rank_*).",),
