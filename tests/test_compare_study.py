@@ -201,3 +201,23 @@ def test_cli_study_error_is_one_line_exit_2(tmp_path):
     bad.write_text('start = "2024-01-02"\n[[strategy]]\nkind = "python"\nfunction = "no_such_module_x:f"\n')
     r = CliRunner().invoke(cli, ["compare", "--study", str(bad)])
     assert r.exit_code == 2 and r.output.count("\n") == 1 and "no_such_module_x" in r.output
+
+
+def test_a_weights_csv_strategy_rebalances_on_its_effective_dates(tmp_path):
+    (tmp_path / "w.csv").write_text("effective_date,code,weight\n2024-01-02,300476,0.6\n2024-01-02,603228,0.4\n"
+                                    "2024-07-01,300476,0.2\n2024-07-01,603228,0.8\n", encoding="utf-8")
+    (tmp_path / "s.toml").write_text('start = "2024-01-02"\nend = "2024-12-31"\nrules = "frictionless"\n'
+                                     'init_cash = 1000000\n[[strategy]]\nname = "mine"\nkind = "weights_csv"\n'
+                                     'path = "w.csv"\n', encoding="utf-8")
+    comp = aibt.compare(tmp_path / "s.toml")
+    res = comp.results["mine"]
+    decided = list(res.decisions[res.decisions].index.strftime("%Y-%m-%d"))
+    assert decided == ["2024-01-02", "2024-06-28"]  # the start, and the close before 2024-07-01
+    # frictionless: filled at 2024-07-01's open at the review's targets, then drifted with the prices
+    panel = aibt.load(["300476", "603228"], start="2024-07-01", end="2024-07-03")
+    grow = {c: panel.traded("close")[-1, panel.column(c)] / panel.traded("open")[0, panel.column(c)]
+            for c in ("300476", "603228")}
+    w = res.weights.loc["2024-07-03"]
+    assert w["300476"] / (w["300476"] + w["603228"]) == pytest.approx(
+        0.2 * grow["300476"] / (0.2 * grow["300476"] + 0.8 * grow["603228"]), rel=1e-9)
+    assert comp.table.loc[0, "total_return"] == pytest.approx(res.summary["total_return"], rel=1e-12)
