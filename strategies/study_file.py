@@ -644,6 +644,9 @@ def run_comparison(study: Study, panel, *, index_level: pd.Series | None = None,
         out.append(flat)
     table = pd.DataFrame(out)
     table = table[[c for c in TABLE_COLUMNS if c in table.columns]]
+    for c in ("n_filled", "n_refused"):  # counts, blank where a strategy has no engine run
+        if c in table.columns:
+            table[c] = pd.array([None if v is None or v != v else int(v) for v in table[c]], dtype="Int64")
     equity = pd.concat(curves, axis=1, sort=True)
     return Comparison(study, table, equity, blevel, results)
 

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+
 from aibt.errors import ConfigError
 
 SHOW = ("strategy", "total_return", "cagr", "volatility_annual", "sharpe", "max_drawdown", "beta", "alpha",
@@ -20,6 +22,8 @@ SHOW = ("strategy", "total_return", "cagr", "volatility_annual", "sharpe", "max_
 
 
 def _num(x):
+    if x is None or x is pd.NA:
+        return None
     if hasattr(x, "item"):
         x = x.item()
     return None if isinstance(x, float) and not math.isfinite(x) else x
@@ -36,7 +40,7 @@ def format_table(table) -> str:
     if "total_costs" in shown.columns:
         shown["total_costs"] = shown["total_costs"].map(lambda v: "" if v is None or v != v else f"{v:,.0f}")
     if "n_refused" in shown.columns:
-        shown["n_refused"] = shown["n_refused"].map(lambda v: "" if v is None or v != v else f"{int(v)}")
+        shown["n_refused"] = shown["n_refused"].map(lambda v: "" if pd.isna(v) else f"{int(v)}")
     return shown.to_string(index=False)
 
 
