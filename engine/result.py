@@ -1,5 +1,9 @@
 """Result types of the simulation: :class:`SimResult` (one portfolio, per day) and the per-portfolio
-summary table of :func:`aibt.engine.simulate.simulate_many`."""
+summary table of :func:`aibt.engine.simulate.simulate_many`.
+
+``aibt.backtest`` returns :class:`aibt.results.backtest.Result`, a SimResult with ``.stats()``,
+``.plot()`` and ``.report(path)``: it lives in the results layer because the engine never imports
+``results`` (the layers point one way)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -306,9 +306,14 @@ def _path(study: Study, rel: str) -> Path:
 
 def weights_table(study: Study, spec: StrategySpec) -> pd.DataFrame:
     """The ``effective_date, code, weight`` rows of a ``weights_csv`` strategy."""
+    from aibt.errors import AibtError
     from aibt.universes.star_ai import weights_from_user_file
 
-    return weights_from_user_file(_path(study, spec.options["path"]))
+    try:
+        return weights_from_user_file(_path(study, spec.options["path"]))
+    except AibtError as exc:
+        raise type(exc)(f"strategy {spec.name!r} (weights_csv): {str(exc).replace('constituent file', 'weights file')}") \
+            from None
 
 
 def strategy_function(study: Study, spec: StrategySpec) -> Callable:
