@@ -147,7 +147,7 @@ def backtest(panel, weights_or_strategy, *, rules="auto", params: Mapping[str, A
 
 
 # ----------------------------------------------------------------------------- comparison
-def study_inputs(study) -> dict:
+def study_inputs(study, panel=None) -> dict:
     """Load what a study's strategies need: the Panel (its symbols from ``history_start``, or
     ``start``, to ``end``), the rebuilt STAR AI index and its reviews when a strategy uses them,
     share counts for cap weights, and the ETF-mode simulation of each ``etf_tracking`` strategy."""
@@ -162,9 +162,14 @@ def study_inputs(study) -> dict:
         index_level = star_ai_index(constituents=constituents)
         if any(s.kind == "rotation" and "star-ai" in s.options["sleeves"] for s in study.strategies):
             codes = list(dict.fromkeys(codes + sorted(set(constituents["code"]))))
-    if not codes:  # only index strategies: a panel for the session axis
-        codes = ["000688"]
-    panel = load_snapshot(codes, start=study.history_start or study.start, end=study.end, require_bars=False)
+    if panel is None:
+        if not codes:  # only index strategies: a panel for the session axis
+            codes = ["000688"]
+        panel = load_snapshot(codes, start=study.history_start or study.start, end=study.end, require_bars=False)
+    else:
+        missing = [c for c in codes if c not in panel.symbols]
+        if missing:
+            raise DataError(f"the panel lacks {', '.join(missing[:5])}, which the study's strategies need")
     shares = load_shares()["float_shares"].to_dict()
     tracked = {}
     for s in study.strategies:
@@ -182,10 +187,9 @@ def compare(study, panel=None):
     :mod:`aibt.strategies.study_file`) or a parsed :class:`~aibt.strategies.study_file.Study`.
     Returns the :class:`~aibt.strategies.study_file.Comparison` (``.table``, ``.equity``) that
     ``aibt compare --study FILE`` writes. ``panel`` replaces the loaded market data (its symbols must
-    cover the study's)."""
+    cover the study's; the rebuilt index and share counts still come from the data in use)."""
     from aibt.strategies.study_file import Study, load_study, run_comparison
 
     if not isinstance(study, Study):
         study = load_study(study)
-    inputs = study_inputs(study) if panel is None else {"panel": panel}
-    return run_comparison(study, **inputs)
+    return run_comparison(study, **study_inputs(study, panel))
