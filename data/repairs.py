@@ -64,6 +64,7 @@ SOURCES = {
 ANCHOR_SOURCES = ("tushare_r11", "tushare_r11_data", "tushare_lyh", "baostock", "nolan", "qb", "luciusneo")
 RECENT = pd.Timestamp("2025-08-01")  # qb's subtractive qfq distorts returns before this date
 PRICE_COLS = ("open", "high", "low", "close")
+UPDATE_PRIORITY = {"store": 0, "eastmoney": 1, "csindex": 1, "yahoo": 1}  # see source_priority
 BAR_COLS = ("open", "high", "low", "close", "volume", "amount", "adj_factor",
             "traded_open", "traded_high", "traded_low", "traded_close")
 
@@ -311,7 +312,13 @@ def unit_from_overlap(df, ref_df, ref_unit: float, ref: str):
 
 # ---------------------------------------------------------------------------------------------- stitching
 def source_priority(symbol: str, key: str, date: pd.Timestamp) -> int | None:
-    """Lower is better; None = never a price source (raw/unadjusted or anchor-only)."""
+    """Lower is better; None = never a price source (raw/unadjusted or anchor-only).
+
+    ``store`` (bars already in a data store) outranks fresh bars (``eastmoney``, ``csindex``, ``yahoo``,
+    from :mod:`aibt.data.update`) on the dates it holds; the raw dumps never use these names.
+    """
+    if key in UPDATE_PRIORITY:
+        return UPDATE_PRIORITY[key]
     kind = kind_of(symbol)
     if kind == "index":
         return {"chenzt": 0, "qb": 1}.get(key)

@@ -80,3 +80,156 @@ def _write_text(path: Path, text: str) -> None:
         with open(p, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
     _atomic(path, w)
+
+
+# ---------------------------------------------------------------------------------------------- the store
+BASE_TABLES = ("bars", "events", "shares", "securities")
+#: Tables the updater adds; each optional for readers.
+EXTRA_TABLES = ("nav", "index_levels", "index_weights", "fx", "fund_shares")
+ENV = "AIBT_DATA_DIR"
+_DATE_COLS = {"bars": "date", "events": "ex_date", "shares": "date", "nav": "date", "index_levels": "date",
+              "index_weights": "date", "fx": "date", "fund_shares": "date"}
+_SORT = {"bars": ["symbol", "date"], "events": ["symbol", "ex_date"], "shares": ["symbol"],
+         "securities": ["symbol"], "nav": ["symbol", "date"], "index_levels": ["symbol", "date"],
+         "index_weights": ["index", "date", "symbol"], "fx": ["currency", "date"],
+         "fund_shares": ["symbol", "date"]}
+
+
+def default_dir() -> Path:
+    """``$AIBT_DATA_DIR`` if set, else the user data directory (platformdirs), else ``~/.local/share/aibt``."""
+    env = os.environ.get(ENV)
+    if env:
+        return Path(env).expanduser()
+    try:
+        import platformdirs
+    except ImportError:
+        return Path.home() / ".local" / "share" / "aibt"
+    return Path(platformdirs.user_data_dir("aibt", appauthor=False))
+
+
+def is_store(root: Path) -> bool:
+    """A folder holding a store (its provenance.json names the tables)."""
+    return (Path(root) / "provenance.json").is_file()
+
+
+def _old(root: Path) -> Path:
+    return root.parent / f".{root.name}.old"
+
+
+def recover(root: Path) -> None:
+    """Finish or undo a swap a killed writer left: the previous store comes back when the new one
+    never arrived; leftover temp folders are removed."""
+    root = Path(root)
+    old = _old(root)
+    if old.is_dir() and not root.exists():
+        os.replace(old, root)
+    elif old.is_dir():
+        import shutil
+
+        shutil.rmtree(old, ignore_errors=True)
+    if root.parent.is_dir():
+        import shutil
+
+        for p in root.parent.glob(f".{root.name}.tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def normalise(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A table as read back: dates datetime64[ns], text columns Python str, sorted."""
+    df = df.copy()
+    for c in df.columns:
+        v = df[c]
+        if c == _DATE_COLS.get(name):
+            df[c] = pd.to_datetime(v).astype("datetime64[ns]")
+        elif not (pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v)):
+            df[c] = v.astype(str).astype(object)
+    return df.sort_values(_SORT[name], kind="mergesort").reset_index(drop=True) if name in _SORT else df
+
+
+def read_tables(root: Path | None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Every table and the provenance of the store at ``root`` (None: the embedded snapshot)."""
+    import io
+    import json
+    from importlib import resources
+
+    out: dict[str, pd.DataFrame] = {}
+    if root is None:
+        base = resources.files("aibt.data").joinpath("snapshot")
+        for name in BASE_TABLES:
+            out[name] = normalise(name, pd.read_parquet(io.BytesIO(base.joinpath(f"{name}.parquet").read_bytes())))
+        return out, json.loads(base.joinpath("provenance.json").read_bytes().decode("utf-8"))
+    root = Path(root)
+    prov = json.loads((root / "provenance.json").read_text(encoding="utf-8"))
+    for name in BASE_TABLES + EXTRA_TABLES:
+        p = root / f"{name}.parquet"
+        if p.is_file():
+            out[name] = normalise(name, pd.read_parquet(p))
+    return out, prov
+
+
+def table_hashes(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, str], str]:
+    """``content_sha256`` per table and the store hash over the sorted ``table:hash`` lines."""
+    hashes = {k: content_hash(v) for k, v in sorted(tables.items())}
+    total = hashlib.sha256("\n".join(f"{k}:{v}" for k, v in sorted(hashes.items())).encode()).hexdigest()
+    return hashes, total
+
+
+def write_store(root: Path, tables: dict[str, pd.DataFrame], provenance: dict) -> dict:
+    """Write ``tables`` and ``provenance`` (hashes filled in) as the store at ``root``, atomically.
+
+    Everything goes to a temp folder beside ``root`` (fsynced), then the old store is renamed away,
+    the new one renamed in, the old removed. A writer killed before the second rename leaves the old
+    store in place (:func:`recover` puts it back if it was renamed away already); nothing half-written
+    is ever at ``root``. Returns the provenance written.
+    """
+    import json
+    import shutil
+
+    root = Path(root)
+    recover(root)
+    if root.exists() and not root.is_dir():
+        raise OSError(f"{root} is a file, not a data folder")
+    if root.is_dir() and not is_store(root) and any(root.iterdir()):
+        from aibt.errors import DataError
+
+        raise DataError(f"{root} is not an aibt data store (no provenance.json) and not empty; "
+                        "choose a new or empty folder for --data-dir")
+    tables = {k: normalise(k, v) for k, v in tables.items()}
+    hashes, total = table_hashes(tables)
+    prov = dict(provenance)
+    prov["content_sha256"] = hashes
+    prov["snapshot_sha256"] = total
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.tmp-"))
+    try:
+        for name, df in sorted(tables.items()):
+            write_parquet(df, tmp / f"{name}.parquet")
+        _write_text(tmp / "provenance.json", json.dumps(prov, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        for p in tmp.iterdir():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o755)
+        old = _old(root)
+        if root.is_dir():
+            os.replace(root, old)
+        os.replace(tmp, root)
+        _fsync_dir(root.parent)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return prov
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -109,3 +109,58 @@ def actions(symbol: str) -> None:
     df = load_events([symbol])
     df["ex_date"] = df["ex_date"].dt.strftime("%Y-%m-%d")
     click.echo(_frame_csv(df), nl=False)
+
+
+@data.command("update")
+@click.argument("symbols", nargs=-1)
+@click.option("--universe", "universe", default=None, help="Update the members of a universe (e.g. star-ai).")
+@click.option("--all", "all_", is_flag=True, help="Every symbol in the store, plus 950180's levels and weights.")
+@click.option("--since", default=None, help="Refetch from this date (YYYY-MM-DD); default: the store's last session.")
+@click.option("--end", default=None, help="Last date to fetch (YYYY-MM-DD); default today.")
+@click.option("--data-dir", "data_dir", default=None, type=click.Path(file_okay=False),
+              help="Store folder (default $AIBT_DATA_DIR or the user data directory).")
+def update(symbols: tuple[str, ...], universe: str | None, all_: bool, since: str | None, end: str | None,
+           data_dir: str | None) -> None:
+    """Fetch fresh bars, events, NAVs, official index levels and FX into the local store.
+
+    The store starts as a copy of the embedded snapshot and uses its layout. Only sessions after the
+    store's last one are fetched; a rerun without new data changes nothing; an interrupted update
+    leaves the store as it was, and the rerun reuses what was already fetched.
+    """
+    from pathlib import Path
+
+    from aibt.data.cache import Cache
+    from aibt.data.store import default_dir, is_store, read_tables
+    from aibt.data.update import OFFICIAL_INDICES, Fetcher
+    from aibt.data.update import update as run_update
+    from aibt.errors import DataError, SourceError
+    from aibt.files import user_date
+
+    root = Path(data_dir).expanduser() if data_dir else default_dir()
+    wanted = list(symbols)
+    if universe:
+        from aibt.universes.registry import get_universe
+
+        wanted += list(get_universe(universe).members)
+    if all_:
+        tables, _ = read_tables(root if is_store(root) else None)
+        wanted += sorted(tables["securities"]["symbol"].tolist()) + list(OFFICIAL_INDICES)
+    if not wanted:
+        raise DataError("aibt data update: name symbols (e.g. 300308 588790), --universe NAME or --all")
+    since_ts = user_date(since, "--since") if since else None
+    end_ts = user_date(end, "--end") if end else None
+    fetcher = Fetcher(cache=Cache())
+    rep = run_update(root, wanted, since=since_ts, end=end_ts, fetcher=fetcher,
+                     progress=lambda line: click.echo(line))
+    failed = rep.failed
+    if failed and len(failed) == len(rep.results) and fetcher.retry.circuit.open_reason:
+        first = failed[0].detail
+        source = first.split(" failed for")[0].split(" skipped for")[0] if " for " in first else "the source"
+        raise SourceError(f"aibt data update: {source} cannot be reached: {fetcher.retry.circuit.open_reason}; "
+                          f"nothing was changed in {root}; retry when online")
+    where = f"{root} (store {rep.store_sha256[:12]})"
+    click.echo(("wrote " if rep.written else "unchanged: ") + where)
+    if failed:
+        names = ", ".join(r.symbol for r in failed[:5]) + (" ..." if len(failed) > 5 else "")
+        raise SourceError(f"aibt data update: {len(failed)} of {len(rep.results)} symbol(s) failed ({names}); "
+                          f"the others were updated in {root}: {failed[0].detail}")

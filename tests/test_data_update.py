@@ -1,0 +1,241 @@
+"""`aibt data update` end to end against fakes of akshare's / yfinance's functions (never the network).
+
+The fakes (tests/fake_market.py) answer with frames built the way the installed akshare 1.19.5 builds
+them (tests/akshare_shapes.py). Expected values are worked by hand from the fixture prices and the
+exchange's ex-rights rule: reference price = (previous close - cash) / (1 + bonus/transfer shares).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+from click.testing import CliRunner
+
+from aibt.cli import cli
+from aibt.data.store import content_hash, read_tables
+from fake_market import STOCK, STOCK_CASH, STOCK_EX, FakeMarket
+
+
+def files(d: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(d).iterdir())}
+
+
+@pytest.fixture
+def market(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIBT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("aibt.data.retry.time.sleep", lambda s: None)
+    return FakeMarket().install(monkeypatch)
+
+
+def run(*args):
+    res = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return res.exit_code, res.output
+
+
+def test_update_300308_and_588790_end_to_end(market, tmp_path):
+    d = tmp_path / "store"
+    code, out = run("data", "update", "300308", "588790", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 0, out
+    assert "300308: updated (+6 sessions)" in out and "588790: updated (+21 sessions)" in out
+    tables, prov = read_tables(d)
+    b = tables["bars"].set_index(["symbol", "date"])
+    s = b.loc["300308"]
+    # traded prices are the exchange's (the fixture's), on the tick
+    assert s.loc["2026-06-05", "traded_close"] == 1241.00 and s.loc["2026-05-29", "traded_close"] == 1210.50
+    assert s.index.max() == pd.Timestamp("2026-06-05") and (s["source"].loc["2026-05-29":] == "eastmoney").all()
+    # volume in shares: akshare's 成交量 is in lots, the shared unit check found 100
+    assert s.loc["2026-05-29", "volume"] == (250000 + 1000) * 100
+    # the dividend: hand-worked factor and reference price
+    ev = tables["events"]
+    e = ev[(ev["symbol"] == "300308") & (ev["ex_date"] == pd.Timestamp(STOCK_EX))].iloc[0]
+    prev = STOCK["2026-06-02"][1]
+    assert e["cash"] == STOCK_CASH and e["shares"] == 0.0
+    assert e["ref_price"] == pytest.approx(round(prev - STOCK_CASH, 2))  # 1224.80
+    assert e["factor"] == pytest.approx(prev / (prev - STOCK_CASH), rel=1e-12)
+    assert e["confidence"] == "two_sources"  # Eastmoney's hfq ratio steps by the same factor
+    # adj_factor: 1.0 from the ex-date on, the factor on every earlier row (old rows rescaled, traded kept)
+    assert s.loc["2026-06-03":, "adj_factor"].eq(1.0).all()
+    assert s.loc[:"2026-06-02", "adj_factor"].to_numpy() == pytest.approx(e["factor"] * np.ones(len(s.loc[:"2026-06-02"])) *
+                                                                          _old_adj("300308"), rel=1e-12)
+    assert s.loc["2026-05-28", "traded_close"] == 1197.99
+    np.testing.assert_allclose(s["close"], s["traded_close"] / s["adj_factor"], rtol=1e-14)
+    # the ETF: bars, NAV, units outstanding (Shanghai)
+    assert b.loc["588790"].index.max() == pd.Timestamp("2026-06-05")
+    nav = tables["nav"]
+    assert set(nav["symbol"]) == {"588790"} and nav["date"].max() == pd.Timestamp("2026-06-05")
+    fs = tables["fund_shares"]
+    assert (fs["symbol"] == "588790").all() and fs["date"].iloc[0] == pd.Timestamp("2026-05-07")
+    assert fs["shares"].iloc[1] == pytest.approx((800000 + 2000 * 1) * 1e4)  # SSE 万份 x 10000 (akshare) = units
+    # provenance: hashes of what is on disk, per-symbol record of the update
+    for name, df in tables.items():
+        assert prov["content_sha256"][name] == content_hash(df), name
+    up = prov["symbols"]["300308"]["updates"][-1]
+    assert up["rows_added"] == 6 and up["anchor"]["traded_close"] == up["anchor"]["source_close"] == 1241.0
+    assert prov["window"]["end"] == "2026-06-05"
+
+
+def _old_adj(symbol):
+    """The snapshot's adj_factor on its rows of ``symbol`` up to 2026-06-02 (the new rows: 1.0)."""
+    tables, _ = read_tables(None)
+    b = tables["bars"]
+    old = b.loc[b["symbol"] == symbol, "adj_factor"].to_numpy()
+    return np.concatenate([old, np.ones(3)])
+
+
+def test_a_rerun_changes_nothing_and_the_merge_rebuilds_byte_identically(market, tmp_path, monkeypatch):
+    d1, d2 = tmp_path / "a", tmp_path / "b"
+    assert run("data", "update", "300308", "588790", "--data-dir", str(d1), "--end", "2026-06-05")[0] == 0
+    first = files(d1)
+    code, out = run("data", "update", "300308", "588790", "--data-dir", str(d1), "--end", "2026-06-05")
+    assert code == 0 and "unchanged: " in out, out
+    assert files(d1) == first
+    # the same inputs into a new folder, through a new cache: the same bytes
+    monkeypatch.setenv("AIBT_CACHE_DIR", str(tmp_path / "cache2"))
+    assert run("data", "update", "300308", "588790", "--data-dir", str(d2), "--end", "2026-06-05")[0] == 0
+    assert files(d2) == first
+
+
+def test_incremental_only_new_sessions_are_fetched(market, tmp_path):
+    d = tmp_path / "store"
+    assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")[0] == 0
+    market.last = pd.Timestamp("2026-06-09")
+    market.calls.clear()
+    code, out = run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-09")
+    assert code == 0 and "300308: updated (+2 sessions)" in out, out
+    starts = {c[2] for c in market.calls if c[0] == "stock_zh_a_hist"}
+    assert starts == {"20260605"}  # from the store's last session (the overlap check) on
+    tables, _ = read_tables(d)
+    s = tables["bars"][tables["bars"]["symbol"] == "300308"].set_index("date")
+    assert s.loc["2026-06-09", "traded_close"] == 1248.00 and not s.index.duplicated().any()
+
+
+def test_a_partial_history_then_the_rest(market, tmp_path):
+    d = tmp_path / "store"
+    market.last = pd.Timestamp("2026-06-01")  # the vendor has not published the later sessions yet
+    assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")[0] == 0
+    tables, _ = read_tables(d)
+    assert tables["bars"].loc[tables["bars"]["symbol"] == "300308", "date"].max() == pd.Timestamp("2026-06-01")
+    market.last = pd.Timestamp("2026-06-05")
+    assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")[0] == 0
+    tables, _ = read_tables(d)
+    ev = tables["events"]
+    assert ((ev["symbol"] == "300308") & (ev["ex_date"] == pd.Timestamp(STOCK_EX))).sum() == 1
+
+
+def test_a_failing_source_is_reported_per_symbol_and_the_others_are_updated(market, tmp_path):
+    d = tmp_path / "store"
+    resp = requests.Response()
+    resp.status_code = 429
+    market.fail[("fund_etf_hist_em", "588790")] = requests.exceptions.HTTPError("429 Too Many Requests", response=resp)
+    code, out = run("data", "update", "300308", "588790", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 2
+    assert "300308: updated" in out and "588790: failed" in out
+    last = out.strip().splitlines()[-1]
+    assert "1 of 2 symbol(s) failed (588790)" in last and "fund_etf_hist_em" in last
+    tries = [c for c in market.calls if c[0] == "fund_etf_hist_em"]
+    assert len(tries) == 3  # transient: retried, bounded
+    tables, _ = read_tables(d)
+    assert tables["bars"].loc[tables["bars"]["symbol"] == "300308", "date"].max() == pd.Timestamp("2026-06-05")
+    assert tables["bars"].loc[tables["bars"]["symbol"] == "588790", "date"].max() == pd.Timestamp("2026-05-07")
+
+
+def test_a_timeout_mid_update_then_a_resumed_update_refetches_nothing_it_had(market, tmp_path):
+    d = tmp_path / "store"
+    market.fail[("fund_etf_fund_info_em", "588790")] = requests.exceptions.ReadTimeout("read timed out")
+    code, out = run("data", "update", "300308", "588790", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 2 and "588790: failed" in out
+    market.fail.clear()
+    market.calls.clear()
+    code, out = run("data", "update", "300308", "588790", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 0, out
+    fetched = {c[0] for c in market.calls}
+    assert "stock_zh_a_hist" not in fetched and "stock_fhps_detail_em" not in fetched  # merged already
+    assert "fund_etf_fund_info_em" in fetched
+
+
+def test_an_update_killed_while_fetching_resumes_from_what_it_fetched(market, tmp_path):
+    d = tmp_path / "store"
+    market.fail[("fund_etf_hist_em", "588790")] = KeyboardInterrupt()  # killed on the second symbol
+    code, out = run("data", "update", "300308", "588790", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 130 and "300308: updated" in out
+    assert not d.exists()  # nothing written
+    market.fail.clear()
+    market.calls.clear()
+    code, out = run("data", "update", "300308", "588790", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 0 and "300308: updated (+6 sessions)" in out, out
+    fetched = {c[0] for c in market.calls}
+    assert "stock_zh_a_hist" not in fetched and "stock_fhps_detail_em" not in fetched  # from the fetch cache
+    assert "fund_etf_hist_em" in fetched
+
+
+def test_a_killed_write_leaves_the_store_as_it_was(market, tmp_path, monkeypatch):
+    d = tmp_path / "store"
+    assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-01")[0] == 0
+    before = files(d)
+    import aibt.data.store as store
+
+    real = store.write_parquet
+    n = {"k": 0}
+
+    def dying(df, path):
+        n["k"] += 1
+        if n["k"] == 3:
+            raise KeyboardInterrupt  # the process is stopped in the middle of writing the new store
+        real(df, path)
+
+    monkeypatch.setattr(store, "write_parquet", dying)
+    with pytest.raises(KeyboardInterrupt):
+        from aibt.data.update import update
+        update(d, ["300308"], end="2026-06-05")
+    assert files(d) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".store")) == []
+    # a kill between the two renames: the old store is put back by the next run
+    import os
+    os.replace(d, tmp_path / ".store.old")
+    monkeypatch.setattr(store, "write_parquet", real)
+    assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")[0] == 0
+    tables, _ = read_tables(d)
+    assert tables["bars"].loc[tables["bars"]["symbol"] == "300308", "date"].max() == pd.Timestamp("2026-06-05")
+
+
+def test_shapes_empty_and_renamed_columns(market, tmp_path):
+    d = tmp_path / "store"
+    market.empty.add(("stock_zh_a_hist", "300308"))
+    code, out = run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 2 and "eastmoney returned no bars for 300308 from 2026-05-28 to 2026-06-05" in out
+    market.empty.clear()
+    market.renamed["stock_zh_a_hist"] = {"收盘": "收盘价"}
+    code, out = run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 2 and "missing column(s) '收盘' (closest: '收盘价')" in out
+
+
+def test_official_index_levels_weights_hk_and_fx(market, tmp_path):
+    d = tmp_path / "store"
+    code, out = run("data", "update", "950180", "6088.HK", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 0, out
+    tables, prov = read_tables(d)
+    lv = tables["index_levels"]
+    assert set(lv["symbol"]) == {"950180"} and lv["date"].max() == pd.Timestamp("2026-06-05")
+    w = tables["index_weights"]
+    assert w["weight"].sum() == pytest.approx(1.0) and w["symbol"].tolist() == ["688008", "688041", "688256"]
+    assert w["name"].tolist() == ["澜起科技", "海光信息", "寒武纪"]
+    fx = tables["fx"]
+    assert set(fx["currency"]) == {"HKD"} and fx["cny_per_unit"].iloc[0] == pytest.approx(0.915)
+    hk = tables["bars"][tables["bars"]["symbol"] == "6088.HK"]
+    assert hk["date"].max() == pd.Timestamp("2026-06-05") and hk["source"].iloc[-1] == "yahoo"
+
+
+def test_store_layout_is_the_snapshots(market, tmp_path):
+    d = tmp_path / "store"
+    assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")[0] == 0
+    snap = Path(__file__).resolve().parents[1] / "data" / "snapshot"
+    for name in ("bars", "events", "shares", "securities"):
+        a, b = pd.read_parquet(snap / f"{name}.parquet"), pd.read_parquet(d / f"{name}.parquet")
+        assert list(a.columns) == list(b.columns) and list(a.dtypes) == list(b.dtypes), name
+    prov = json.loads((d / "provenance.json").read_text(encoding="utf-8"))
+    assert set(prov) >= {"snapshot_sha256", "content_sha256", "window", "assumptions", "symbols"}
