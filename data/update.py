@@ -82,10 +82,11 @@ class Fetcher:
 
         from aibt.data.retry import Circuit
 
-        # offline must fail in seconds: 3 tries (5 s connect timeout each, 1 s + 2 s pauses) fit in the
-        # 25 s budget of one symbol, and one timed-out symbol opens the circuit for all the others
-        self.retry = retry or RetryPolicy(attempts=3, base_delay=1.0, timeout=15.0, budget=25.0,
-                                          circuit=Circuit(trip_after_timeouts=1))
+        # offline must fail within 30 s: a refused or unresolvable connection fails at once (3 tries,
+        # 1 s + 2 s pauses); a stalled one costs at most 2 calls of 10 s (the 20 s budget of one
+        # symbol stops a third), and one timed-out symbol opens the circuit for all the others
+        self.retry = retry or RetryPolicy(attempts=3, base_delay=1.0, timeout=10.0, connect_timeout=5.0,
+                                          read_timeout=8.0, budget=20.0, circuit=Circuit(trip_after_timeouts=1))
         self.ak = feeds or AkshareFeeds(retry=self.retry)
         self.yf = yfinance or YFinanceSource(retry=self.retry)
         self.cache = cache
@@ -346,16 +347,17 @@ def update(root: Path, symbols: Iterable[str], since=None, end=None, fetcher: Fe
         except (AibtError, OSError) as exc:
             res = SymbolResult(sym, "failed", detail=str(exc))
         report.results.append(res)
-        say(f"{sym}: {res.status}" + (f" (+{res.rows_added} sessions)" if res.rows_added else "")
-            + (f": {res.detail}" if res.detail and res.status == "failed" else ""))
+        if res.status != "failed":
+            say(f"{sym}: {res.status}" + (f" (+{res.rows_added} sessions)" if res.rows_added else ""))
         if res.status == "failed" and fetcher.retry.circuit.open_reason:
             for rest in resolve_symbols(symbols, tables)[len(report.results):]:
                 report.results.append(SymbolResult(rest, "failed", detail=f"skipped: {fetcher.retry.circuit.open_reason}"))
             break
     changed = any(k not in before or not before[k].equals(v) for k, v in tables.items())
-    if changed or not is_store(root):
-        if changed:
-            prov["window"] = dict(prov.get("window", {}), end=R._d(tables["bars"]["date"].max()))
+    if changed:  # nothing new: the store (or the embedded snapshot) stays as it is, byte for byte
+        prov["window"] = dict(prov.get("window", {}), end=R._d(tables["bars"]["date"].max()))
+        prov["store"] = {"base": "aibt embedded snapshot", "format": prov.get("format"),
+                         "note": "the embedded snapshot plus `aibt data update` merges (see symbols.*.updates)"}
         out = write_store(root, tables, prov)
         report.written, report.store_sha256 = True, out["snapshot_sha256"]
     else:

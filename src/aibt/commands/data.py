@@ -158,7 +158,10 @@ def update(symbols: tuple[str, ...], universe: str | None, all_: bool, since: st
         source = first.split(" failed for")[0].split(" skipped for")[0] if " for " in first else "the source"
         raise SourceError(f"aibt data update: {source} cannot be reached: {fetcher.retry.circuit.open_reason}; "
                           f"nothing was changed in {root}; retry when online")
-    where = f"{root} (store {rep.store_sha256[:12]})"
+    for r in failed:
+        click.echo(f"{r.symbol}: failed: {r.detail}")
+    where = f"{root} (store {rep.store_sha256[:12]})" if is_store(root) else \
+        f"{root} (not created: the embedded snapshot {rep.store_sha256[:12]} is in use)"
     click.echo(("wrote " if rep.written else "unchanged: ") + where)
     if failed:
         names = ", ".join(r.symbol for r in failed[:5]) + (" ..." if len(failed) > 5 else "")
