@@ -84,7 +84,12 @@ def use_data_dir(path: str | os.PathLike | None) -> Iterator[Path | None]:
 
 
 def data_dir() -> Path | None:
-    """The data folder the loaders read, or ``None`` for the snapshot embedded in the package."""
+    """The data folder the loaders read, or ``None`` for the snapshot embedded in the package.
+
+    In order: :func:`set_data_dir` (``--data-dir``), ``AIBT_DATA_DIR``, the store ``aibt data update``
+    writes by default (the user data directory, :func:`aibt.data.store.default_dir`) when it exists,
+    else the embedded snapshot.
+    """
     if _data_dir is not None:
         return _data_dir
     env = os.environ.get(ENV_DATA_DIR, "").strip()
@@ -93,13 +98,28 @@ def data_dir() -> Path | None:
             return check_data_dir(env)
         except DataError as exc:
             raise DataError(f"{ENV_DATA_DIR}: {exc}") from None
+    return default_store()
+
+
+def default_store() -> Path | None:
+    """The default store (user data directory) when ``aibt data update`` has written one, else None."""
+    from aibt.data.store import default_dir, is_store
+
+    root = default_dir()
+    if is_store(root) and all((root / f).is_file() for f in REQUIRED_FILES):
+        return root.resolve()
     return None
 
 
 def data_source() -> str:
-    """A short description of the data in use: ``aibt snapshot`` or ``data folder PATH``."""
+    """A short description of the data in use: ``aibt snapshot``, ``data folder PATH`` or, for the
+    default store of ``aibt data update``, ``data store PATH``."""
     root = data_dir()
-    return "aibt snapshot" if root is None else f"data folder {root}"
+    if root is None:
+        return "aibt snapshot"
+    if _data_dir is None and not os.environ.get(ENV_DATA_DIR, "").strip():
+        return f"data store {root}"
+    return f"data folder {root}"
 
 
 def _root_key() -> str:
@@ -397,16 +417,74 @@ def load_securities() -> pd.DataFrame:
 
 
 def load_fx() -> pd.DataFrame:
-    """CNY per unit of each foreign currency on the snapshot's XSHG sessions (dates x currency).
+    """CNY per unit of each foreign currency on the data's XSHG sessions (dates x currency).
 
-    No FX history exists offline: the HKD column is the documented constant of the provenance
-    (``assumptions.fx.HKD``), an explicit, flagged approximation.
+    Where the data folder has an FX history (``fx.parquet``, ``aibt data update`` from yfinance
+    ``HKDCNY=X``) its rate is used, the last fixing carried to sessions without one; before the
+    history starts (and in the embedded snapshot, which has none) the column is the documented
+    constant of the provenance (``assumptions.fx.HKD``), an explicit, flagged approximation.
     """
     bars = _bars()
     dates = xshg_sessions(bars["date"].min(), bars["date"].max())
     fx = _provenance()["assumptions"]["fx"]
     data = {cur: np.full(len(dates), float(v["cny_per_unit"])) for cur, v in sorted(fx.items())}
+    hist = load_table("fx")
+    if hist is not None:
+        idx = pd.DatetimeIndex(dates)
+        for cur, g in hist.groupby("currency"):
+            s = pd.Series(g["cny_per_unit"].to_numpy(np.float64), index=pd.DatetimeIndex(g["date"])).sort_index()
+            s = s[~s.index.duplicated(keep="last")]
+            got = s.reindex(idx.union(s.index)).ffill().reindex(idx).to_numpy()
+            base = data.get(str(cur), np.full(len(dates), np.nan))
+            data[str(cur)] = np.where(np.isfinite(got), got, base)
     return pd.DataFrame(data, index=pd.DatetimeIndex(dates, name="date"))
+
+
+#: tables ``aibt data update`` adds to a data folder; each is optional for readers
+EXTRA_TABLES = {
+    "nav": "ETF net asset value per unit: symbol, date, nav, acc_nav, source",
+    "index_levels": "official index levels: symbol, date, open, high, low, close, volume, amount, source",
+    "index_weights": "index constituent weights (fractions): index, date, symbol, name, exchange, weight, source",
+    "fx": "CNY per unit of a currency: currency, date, cny_per_unit, source",
+    "fund_shares": "ETF units outstanding: symbol, date, shares, source",
+}
+
+
+def load_table(name: str) -> pd.DataFrame | None:
+    """One of :data:`EXTRA_TABLES` from the data in use, or None when the data have none (the embedded
+    snapshot never has them). Dates are datetime64[ns], text columns str; sorted."""
+    if name not in EXTRA_TABLES:
+        raise DataError(f"unknown data table {name!r}; known: {', '.join(EXTRA_TABLES)}")
+    df = _table_at(_root_key(), name)
+    return None if df is None else df.copy()
+
+
+@lru_cache(maxsize=16)
+def _table_at(root: str, name: str) -> pd.DataFrame | None:
+    if not root or not (Path(root) / f"{name}.parquet").is_file():
+        return None
+    from aibt.data.store import normalise
+
+    return normalise(name, _read_parquet(f"{name}.parquet", root))
+
+
+def load_nav(symbol: str) -> pd.Series | None:
+    """NAV per unit of ETF ``symbol`` as the fund reports it (traded basis: before a split the NAV is
+    the pre-split one), indexed by date; None when the data have no NAV for it."""
+    nav = load_table("nav")
+    if nav is None or not (nav["symbol"] == str(symbol)).any():
+        return None
+    g = nav[nav["symbol"] == str(symbol)]
+    return pd.Series(g["nav"].to_numpy(np.float64), index=pd.DatetimeIndex(g["date"], name="date"), name=str(symbol))
+
+
+def load_index_levels(code: str) -> pd.Series | None:
+    """Official close levels of index ``code`` (e.g. 950180), or None when the data have none."""
+    lv = load_table("index_levels")
+    if lv is None or not (lv["symbol"] == str(code)).any():
+        return None
+    g = lv[lv["symbol"] == str(code)]
+    return pd.Series(g["close"].to_numpy(np.float64), index=pd.DatetimeIndex(g["date"], name="date"), name=str(code))
 
 
 def provenance() -> dict:
@@ -452,3 +530,9 @@ def data_window() -> dict:
         return dict(w)
     bars = _bars()
     return {"start": bars["date"].min().strftime("%Y-%m-%d"), "end": bars["date"].max().strftime("%Y-%m-%d")}
+
+
+def clear_caches() -> None:
+    """Forget everything read (``aibt data update`` calls it after rewriting a data folder)."""
+    for fn in (_bars_at, _events_at, _securities_at, _shares_at, _provenance_at, _wide_at, _table_at):
+        fn.cache_clear()

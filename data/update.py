@@ -359,6 +359,9 @@ def update(root: Path, symbols: Iterable[str], since=None, end=None, fetcher: Fe
         prov["store"] = {"base": "aibt embedded snapshot", "format": prov.get("format"),
                          "note": "the embedded snapshot plus `aibt data update` merges (see symbols.*.updates)"}
         out = write_store(root, tables, prov)
+        from aibt.data import snapshot
+
+        snapshot.clear_caches()
         report.written, report.store_sha256 = True, out["snapshot_sha256"]
     else:
         report.store_sha256 = prov.get("snapshot_sha256", "")

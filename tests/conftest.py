@@ -14,3 +14,8 @@ if os.environ.get("CI"):
 
 # The suite tests the embedded snapshot unless a test points the loaders elsewhere itself.
 os.environ.pop("AIBT_DATA_DIR", None)
+# ... nor a store `aibt data update` may have written to the user data directory (platformdirs reads
+# XDG_DATA_HOME): an empty folder of this run's own.
+import tempfile  # noqa: E402
+
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="aibt-test-xdg-")

@@ -239,3 +239,31 @@ def test_store_layout_is_the_snapshots(market, tmp_path):
         assert list(a.columns) == list(b.columns) and list(a.dtypes) == list(b.dtypes), name
     prov = json.loads((d / "provenance.json").read_text(encoding="utf-8"))
     assert set(prov) >= {"snapshot_sha256", "content_sha256", "window", "assumptions", "symbols"}
+
+
+def test_the_default_store_is_read_by_every_command_and_info_says_so(market, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    code, out = run("data", "update", "300308", "6088.HK", "--end", "2026-06-05")
+    assert code == 0 and f"wrote {tmp_path / 'xdg' / 'aibt'}" in out, out
+    code, out = run("data", "info", "--json")
+    rec = json.loads(out)
+    assert rec["data"] == f"data store {(tmp_path / 'xdg' / 'aibt').resolve()}"
+    assert rec["window"]["end"] == "2026-06-05" and rec["tables"]["fx"]["currency"] == ["HKD"]
+    code, out = run("data", "bars", "300308", "--start", "2026-06-04", "--traded")
+    assert code == 0 and out.splitlines()[-1].startswith("2026-06-05,1230.0,1245.0,1228.0,1241.0,"), out
+    code, out = run("data", "info")
+    assert "data in use: data store" in out and "HKD->CNY: daily history (table fx" in out
+    # the FX history replaces the constant from its first fixing on
+    from aibt.data import snapshot
+
+    fx = snapshot.load_fx()
+    hist = snapshot.load_table("fx").set_index("date")["cny_per_unit"]
+    common = fx.index.intersection(hist.index)
+    assert len(common) > 1500 and fx.loc["2019-01-02", "HKD"] == pytest.approx(0.915)
+    np.testing.assert_array_equal(fx.loc[common, "HKD"].to_numpy(), hist.loc[common].to_numpy())
+    assert fx.loc["2025-10-30", "HKD"] == hist.loc["2025-10-30"]
+    # an explicit --data-dir wins over the default store
+    d = tmp_path / "other"
+    assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-01")[0] == 0
+    code, out = run("data", "info", "--json", "--data-dir", str(d))
+    assert json.loads(out)["data"] == f"data folder {d.resolve()}" and json.loads(out)["window"]["end"] == "2026-06-01"

@@ -25,7 +25,22 @@ def info_records() -> dict:
                      "rows": int(r.rows), "sources": [x for x in r.sources.split(",") if x], "repairs": int(r.repairs),
                      "source_flags": int(r.source_flags)})
     return {"data": data_source(), "snapshot_sha256": prov["snapshot_sha256"], "window": data_window(),
-            "assumptions": prov["assumptions"], "symbols": rows}
+            "assumptions": prov["assumptions"], "symbols": rows, "tables": extra_tables()}
+
+
+def extra_tables() -> dict:
+    """The tables ``aibt data update`` added to the data in use: rows, keys and last date of each."""
+    from aibt.data.snapshot import EXTRA_TABLES, load_table
+
+    out = {}
+    for name in EXTRA_TABLES:
+        df = load_table(name)
+        if df is None:
+            continue
+        key = "currency" if name == "fx" else ("index" if name == "index_weights" else "symbol")
+        out[name] = {"rows": int(len(df)), key: sorted(set(df[key].astype(str))),
+                     "last": df["date"].max().strftime("%Y-%m-%d") if len(df) else None}
+    return out
 
 
 @click.group("data")
@@ -59,9 +74,18 @@ def info(as_json: bool, kind: str | None) -> None:
                       ",".join(r["sources"]) or "-", str(r["repairs"]), str(r["source_flags"]))
     console = Console(width=160)
     console.print(table)
+    console.print(f"data in use: {rec['data']}")
     fx = rec["assumptions"]["fx"]
+    tables = rec["tables"]
+    for name, v in tables.items():
+        keys = next(val for k, val in v.items() if k not in ("rows", "last"))
+        console.print(f"table {name}: {v['rows']} rows, {', '.join(keys)}, to {v['last']}")
     for cur, v in sorted(fx.items()):
-        console.print(f"assumption: {cur}->CNY = {v['cny_per_unit']} constant ({v['note']})")
+        if "fx" in tables and cur in tables["fx"]["currency"]:
+            console.print(f"{cur}->CNY: daily history (table fx, yfinance {cur}CNY=X) to {tables['fx']['last']}; "
+                          f"the constant {v['cny_per_unit']} only before it starts")
+        else:
+            console.print(f"assumption: {cur}->CNY = {v['cny_per_unit']} constant ({v['note']})")
 
 
 def _frame_csv(df) -> str:
@@ -136,7 +160,10 @@ def update(symbols: tuple[str, ...], universe: str | None, all_: bool, since: st
     from aibt.errors import DataError, SourceError
     from aibt.files import user_date
 
-    root = Path(data_dir).expanduser() if data_dir else default_dir()
+    from aibt.data import snapshot
+
+    # --data-dir here, else `aibt --data-dir DIR data update`, else AIBT_DATA_DIR, else the user data dir
+    root = Path(data_dir).expanduser() if data_dir else (snapshot._data_dir or default_dir())
     wanted = list(symbols)
     if universe:
         from aibt.universes.registry import get_universe
