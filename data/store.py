@@ -136,7 +136,7 @@ def recover(root: Path) -> None:
 
 def normalise(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """A table as read back: dates datetime64[ns], text columns Python str, sorted."""
-    df = df.copy()
+    df = df.reset_index(drop=True)
     for c in df.columns:
         v = df[c]
         if c == _DATE_COLS.get(name):

@@ -432,4 +432,6 @@ def track_star_ai(etf: str, start=None, end=None, user_file=None, fund_size: flo
         "simulation": simulation,
         "departures": DEPARTURES.splitlines(),
     }
-    return daily, summary
+    from aibt.strategies.nav_tracking import add_store_data  # official levels/weights and NAV, when present
+
+    return add_store_data(etf, daily, summary, close, level, start, end, table)

@@ -81,6 +81,32 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or x != x else f"{100 * x:+.2f}%"
 
 
+def _echo_store_data(s: dict) -> None:
+    """The official-level comparison and the NAV split, when the data had them (nav_tracking)."""
+    if s.get("index_levels", "rebuilt") != "rebuilt":
+        click.echo(f"  index levels: {s['index_levels']}")
+        r = s["reconstruction"]["rebuilt_vs_official"]
+        e = s["reconstruction"]["etf_vs_rebuilt"]
+        click.echo(f"  reconstruction vs official: correlation {r['correlation']:.4f}, tracking error "
+                   f"{_pct(r['tracking_error_annual'])}/yr, difference {_pct(r['tracking_difference_annual'])}/yr "
+                   f"(ETF vs rebuilt: tracking error {_pct(e['tracking_error_annual'])}/yr)")
+        w = s["reconstruction"].get("weights_vs_official")
+        if w and w.get("rebuilt_review"):
+            click.echo(f"  official weights {w['date']}: {w['common_members']} of {w['official_members']} members in "
+                       f"the rebuilt review of {w['rebuilt_review']}, one-way difference {100 * w['one_way_difference']:.2f}%")
+    n = s.get("nav_tracking")
+    if n and "error" not in n:
+        click.echo(f"  on NAV ({n['nav_source']}): tracking error {_pct(n['nav']['tracking_error_annual'])}/yr, "
+                   f"gap {_pct(n['nav']['log_gap_annual'])}/yr")
+        click.echo(f"  premium/discount: mean {_pct(n['premium']['mean'])}, range {_pct(n['premium']['min'])} to "
+                   f"{_pct(n['premium']['max'])}, last {_pct(n['premium']['last'])}; its changes add "
+                   f"{_pct(n['premium_change']['tracking_error_annual'])}/yr tracking error and "
+                   f"{_pct(n['premium_change']['log_gap_annual'])}/yr gap (market price: "
+                   f"{_pct(n['market']['tracking_error_annual'])}/yr, {_pct(n['market']['log_gap_annual'])}/yr)")
+    elif n:
+        click.echo(f"  NAV present but not usable: {n['error']}")
+
+
 @click.command("track")
 @click.argument("index_name", metavar="INDEX")
 @click.option("--etf", required=True, help="ETF code tracking the index, e.g. 588790.")
@@ -118,10 +144,12 @@ def track(index_name: str, etf: str, start: str | None, end: str | None, out: st
     write_pair(folder, daily, summary, created)
 
     s = summary
-    click.echo(f"{s['etf']} vs rebuilt {s['index']} ({s['constituents']} constituents), {s['start']} to {s['end']}, "
-               f"{s['n_days']} days")
+    official = s.get("index_levels", "rebuilt") != "rebuilt"
+    click.echo(f"{s['etf']} vs {'official' if official else 'rebuilt'} {s['index']} ({s['constituents']} constituents), "
+               f"{s['start']} to {s['end']}, {s['n_days']} days")
     click.echo(f"  correlation {s['correlation']:.4f}   beta {s['beta']:.4f}   tracking error "
                f"{_pct(s['tracking_error_annual'])}/yr   tracking difference {_pct(s['tracking_difference_annual'])}/yr")
+    _echo_store_data(s)
     click.echo("  gap by component (log return per year):")
     for row in s["simulation"]["decomposition"]:
         click.echo(f"    {row['component']:<14}{_pct(row['log_annual']):>9}")
