@@ -419,6 +419,55 @@ def fee(panel: Panel, as_of=None, fees: Mapping[str, object] | None = None) -> p
     return _series(out, panel.symbols, "fee", notes)
 
 
+def _fund_shares_matrix(panel: Panel, row: int, fund_shares) -> tuple[np.ndarray, dict[str, str]]:
+    """Units outstanding [row + 1, N] as published on or before each session (last value carried)."""
+    out = np.full((row + 1, len(panel.symbols)), np.nan)
+    notes: dict[str, str] = {}
+    dates = pd.DatetimeIndex(panel.dates[: row + 1])
+    fs = None if fund_shares is None else pd.DataFrame(fund_shares)
+    for j, s in enumerate(panel.symbols):
+        g = None if fs is None else fs[fs["symbol"].astype(str) == s]
+        if g is None or not len(g):
+            notes[s] = "units outstanding: none in the data (aibt data update fetches them for Shanghai ETFs)"
+            continue
+        ser = pd.Series(g["shares"].to_numpy(np.float64), index=pd.DatetimeIndex(g["date"])).sort_index()
+        ser = ser[~ser.index.duplicated(keep="last")]
+        out[:, j] = ser.reindex(dates.union(ser.index)).ffill().reindex(dates).to_numpy()
+    return out, notes
+
+
+def _relative_change(panel: Panel, as_of, window: int, values: np.ndarray, row: int, label: str,
+                     notes: dict[str, str]) -> pd.Series:
+    window = _check_window(label, window)
+    out = np.full(len(panel.symbols), np.nan)
+    if row - window >= 0:
+        a, b = values[row - window], values[row]
+        ok = np.isfinite(a) & np.isfinite(b) & (a > 0)
+        out[ok] = b[ok] / a[ok] - 1.0
+    for j, s in enumerate(panel.symbols):
+        if not np.isfinite(out[j]) and s not in notes:
+            notes[s] = f"{label}: no value {window} sessions before the date"
+    return _series(out, panel.symbols, label, notes)
+
+
+def share_change(panel: Panel, as_of=None, window: int = 20, fund_shares=None) -> pd.Series:
+    """Relative change of an ETF's units outstanding over the last ``window`` sessions up to ``as_of``
+    (creations minus redemptions: the flows), from ``fund_shares`` (``symbol, date, shares``: the data
+    folder's table ``fund_shares``), each session using the last figure published on or before it."""
+    row = as_of_row(panel, as_of)
+    units, notes = _fund_shares_matrix(panel, row, fund_shares)
+    return _relative_change(panel, as_of, window, units, row, "share_change", notes)
+
+
+def scale_change(panel: Panel, as_of=None, window: int = 20, fund_shares=None) -> pd.Series:
+    """Relative change of an ETF's scale (units outstanding x traded close, CNY) over ``window`` sessions:
+    flows and price together (see :func:`share_change`)."""
+    row = as_of_row(panel, as_of)
+    units, notes = _fund_shares_matrix(panel, row, fund_shares)
+    close = _ffill(np.asarray(panel.fields["traded_close"][: row + 1], dtype=np.float64))
+    return _relative_change(panel, as_of, window, units * close, row, "scale_change", notes)
+
+
 #: Factor name -> function; the names users write in screens and config files.
 FACTORS = {
     "avg_amount": avg_amount,
@@ -429,4 +478,6 @@ FACTORS = {
     "tracking_error": tracking_error,
     "correlation": correlation,
     "fee": fee,
+    "share_change": share_change,
+    "scale_change": scale_change,
 }

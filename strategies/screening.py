@@ -62,7 +62,7 @@ OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 #: Parameters a factor may take from the run's context instead of its own spec.
-CONTEXT_PARAMS = ("fees", "reference", "list_dates")
+CONTEXT_PARAMS = ("fees", "reference", "list_dates", "fund_shares")
 
 
 # ----------------------------------------------------------------------------------- factor specs

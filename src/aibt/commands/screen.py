@@ -106,6 +106,9 @@ def screen_table(target: str, as_of=None, top: int | None = None, config: str | 
     if etfs:
         context["reference"] = panel.series(reference, dropna=False).rename(reference)
         context["fees"], assumed = etf_fees(codes)
+        from aibt.data.snapshot import load_table
+
+        context["fund_shares"] = load_table("fund_shares")  # share_change / scale_change; None offline
         if assumed:
             caveats.append("fee: project default 0.50 % + 0.10 % assumed (not verified) for " + ", ".join(assumed))
     if load != codes:
