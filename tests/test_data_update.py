@@ -267,3 +267,38 @@ def test_the_default_store_is_read_by_every_command_and_info_says_so(market, tmp
     assert run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-01")[0] == 0
     code, out = run("data", "info", "--json", "--data-dir", str(d))
     assert json.loads(out)["data"] == f"data folder {d.resolve()}" and json.loads(out)["window"]["end"] == "2026-06-01"
+
+
+def test_the_builders_checks_run_on_fresh_bars(market, tmp_path, monkeypatch):
+    import fake_market
+
+    bars = dict(fake_market.STOCK)
+    o, c, h, lo = bars["2026-06-04"]
+    bars["2026-06-04"] = (o, 1600.00, 1600.00, lo)  # +30 % on a ChiNext stock (limit 20 %): kept, flagged
+    monkeypatch.setattr(fake_market, "STOCK", bars)
+    orig = market.stock_klines
+
+    def with_suspension(start, end, adjust):
+        out = orig(start, end, adjust)
+        return [k if not k.startswith("2026-06-01") else k.split(",")[0] + ",1210.50,1210.50,1210.50,1210.50,0,0.00,0,0,0,0"
+                for k in out]  # a flat zero-volume bar: a suspension the vendor filled in
+
+    market.stock_klines = with_suspension
+    d = tmp_path / "store"
+    code, out = run("data", "update", "300308", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 0, out
+    tables, prov = read_tables(d)
+    s = tables["bars"][tables["bars"]["symbol"] == "300308"].set_index("date")
+    assert pd.Timestamp("2026-06-01") not in s.index  # suspension: no bar, as in the snapshot
+    p = prov["symbols"]["300308"]
+    assert any(r["kind"] == "suspension_bar" and r["date"] == "2026-06-01" for r in p["repairs"])
+    assert any(f["kind"] == "unconfirmed_limit_move" and f["date"] == "2026-06-04" for f in p["source_flags"])
+
+
+def test_fresh_bars_on_another_price_basis_are_refused(market, tmp_path):
+    d = tmp_path / "store"
+    code, out = run("data", "update", "300476", "300308", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 2
+    assert "300308: updated" in out
+    line = next(x for x in out.splitlines() if x.startswith("300476: failed"))
+    assert "eastmoney close 1197.99 on 2026-05-28 differs from the store's" in line and "nothing merged" in line
