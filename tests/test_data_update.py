@@ -302,3 +302,17 @@ def test_fresh_bars_on_another_price_basis_are_refused(market, tmp_path):
     assert "300308: updated" in out
     line = next(x for x in out.splitlines() if x.startswith("300476: failed"))
     assert "eastmoney close 1197.99 on 2026-05-28 differs from the store's" in line and "nothing merged" in line
+
+
+def test_the_store_writer_reproduces_the_embedded_snapshot_byte_for_byte(tmp_path):
+    import filecmp
+
+    from aibt.data.store import write_store
+
+    tables, prov = read_tables(None)
+    out = write_store(tmp_path / "same", tables, prov)
+    snap = Path(__file__).resolve().parents[1] / "data" / "snapshot"
+    names = ["bars.parquet", "events.parquet", "shares.parquet", "securities.parquet", "provenance.json"]
+    match, mismatch, errors = filecmp.cmpfiles(snap, tmp_path / "same", names, shallow=False)
+    assert match == names, (mismatch, errors)
+    assert out["snapshot_sha256"] == prov["snapshot_sha256"]
