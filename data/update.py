@@ -356,6 +356,12 @@ def update(root: Path, symbols: Iterable[str], since=None, end=None, fetcher: Fe
     changed = any(k not in before or not before[k].equals(v) for k, v in tables.items())
     if changed:  # nothing new: the store (or the embedded snapshot) stays as it is, byte for byte
         prov["window"] = dict(prov.get("window", {}), end=R._d(tables["bars"]["date"].max()))
+        fx = tables.get("fx")
+        for cur, v in prov.get("assumptions", {}).get("fx", {}).items():
+            if fx is not None and (fx["currency"] == cur).any():
+                g = fx[fx["currency"] == cur]
+                v["history"] = (f"table fx ({g['source'].iloc[-1]}) from {R._d(g['date'].min())} to "
+                                f"{R._d(g['date'].max())}; the constant applies only before it")
         prov["store"] = {"base": "aibt embedded snapshot", "format": prov.get("format"),
                          "note": "the embedded snapshot plus `aibt data update` merges (see symbols.*.updates)"}
         out = write_store(root, tables, prov)

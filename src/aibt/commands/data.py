@@ -2,6 +2,7 @@
 its bars as CSV (adjusted or traded) and its corporate-action table.
 
 Thin: :func:`aibt.data.snapshot.snapshot_info` -> a rich table, or JSON with ``--json``.
+`aibt data update` fetches fresh data into a local store (:mod:`aibt.data.update`).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 
 import click
 
-__all__ = ["actions", "bars", "data", "info"]
+__all__ = ["actions", "bars", "data", "info", "update"]
 
 
 def info_records() -> dict:
