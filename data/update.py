@@ -132,6 +132,10 @@ class Fetcher:
         return self._cached("eastmoney_dividends", symbol, end, end, "", lambda: self.ak.dividends(symbol))
 
     def hk_bars(self, symbol, start, end):
+        """Yahoo daily bars through :class:`aibt.data.source_yfinance.YFinanceSource` (``Ticker.history``
+        with ``auto_adjust=False``: yfinance 1.7 yfinance/utils.py ``parse_quotes`` builds ``Open High Low
+        Close Adj Close Volume``, yfinance/scrapers/history.py names the tz-aware daily index ``Date``);
+        ``Close`` is the traded (split-adjusted) price."""
         def get():
             f = self.yf._bars(symbol, pd.Timestamp(start), pd.Timestamp(end))
             return pd.DataFrame({"open": f["Open"], "high": f["High"], "low": f["Low"], "close": f["Close"],

@@ -316,3 +316,15 @@ def test_the_store_writer_reproduces_the_embedded_snapshot_byte_for_byte(tmp_pat
     match, mismatch, errors = filecmp.cmpfiles(snap, tmp_path / "same", names, shallow=False)
     assert match == names, (mismatch, errors)
     assert out["snapshot_sha256"] == prov["snapshot_sha256"]
+
+
+def test_universe_and_usage_errors(market, tmp_path):
+    d = tmp_path / "store"
+    code, out = run("data", "update", "--data-dir", str(d))
+    assert code == 2 and "name symbols (e.g. 300308 588790), --universe NAME or --all" in out
+    code, out = run("data", "update", "--universe", "copper", "--data-dir", str(d), "--end", "2026-06-05")
+    # copper = 300913, 300308, 6088.HK: the fake answers 300308's prices for every stock, so 300913 is refused
+    assert code == 2 and "300308: updated" in out and "6088.HK: updated" in out
+    assert "1 of 3 symbol(s) failed (300913)" in out.strip().splitlines()[-1]
+    code, out = run("data", "update", "--universe", "no-such", "--data-dir", str(d))
+    assert code == 2 and "unknown universe 'no-such'" in out
