@@ -213,9 +213,43 @@ def new_events(symbol: str, dates: pd.DatetimeIndex, traded_close: np.ndarray, d
     return R.finish_events(symbol, evs, dates, traded_close, steps)
 
 
+def etf_splits(symbol: str, dates: pd.DatetimeIndex, traded_close: np.ndarray, nav: pd.Series | None,
+               first_new: pd.Timestamp, log: "R.SymbolLog") -> list[dict]:
+    """Fund splits among the new sessions: a fall of the traded close to about 1/k of the previous one
+    (k >= 2; a STAR ETF may move 20 % at most), confirmed when the fund's NAV falls by the same k that day
+    (``two_sources``), else ``one_source`` and flagged. Each is an event with ``split = factor = k``."""
+    evs = []
+    nav_d = None if nav is None else nav[~nav.index.duplicated(keep="last")]
+    for j in range(1, len(dates)):
+        t = dates[j]
+        if t < first_new or not (traded_close[j - 1] > 0 and traded_close[j] > 0):
+            continue
+        r = traded_close[j] / traded_close[j - 1]
+        if r >= 1.0 / R.SPLIT_MIN_RATIO:
+            continue
+        k = int(round(1.0 / r))
+        if k < 2 or abs(r * k - 1.0) > 0.2:
+            continue
+        evidence = f"traded close {traded_close[j - 1]:g} -> {traded_close[j]:g} ({r:.4f}): a 1:{k} fund split"
+        conf = "one_source"
+        if nav_d is not None and t in nav_d.index and dates[j - 1] in nav_d.index:
+            rn = float(nav_d.loc[t] / nav_d.loc[dates[j - 1]])
+            if abs(rn * k - 1.0) <= 0.05:
+                conf = "two_sources"
+                evidence += f"; the fund's NAV {nav_d.loc[dates[j - 1]]:g} -> {nav_d.loc[t]:g} ({rn:.4f}) the same day"
+            else:
+                evidence += f"; NAV ratio {rn:.4f} does not confirm it"
+        if conf == "one_source":
+            log.flag(t, "unconfirmed_fund_split", evidence, "eastmoney")
+        evs.append({"ex_date": t, "factor": float(k), "shares": 0.0, "split": float(k), "confidence": conf,
+                    "evidence": evidence})
+    return evs
+
+
 def merge_bars(symbol: str, kind: str, old: pd.DataFrame, fresh: pd.DataFrame, source: str,
                dividends: pd.DataFrame | None = None, hfq: pd.DataFrame | None = None,
-               listing: pd.Timestamp | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+               listing: pd.Timestamp | None = None, nav: pd.Series | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """``old`` bars of one symbol (store rows, sorted) + ``fresh`` raw bars (date-indexed OHLCV+amount)
     -> (all bars, new event rows, provenance additions). Raises DataError when the fresh bars contradict
     the store on the overlap session (the vendor's prices are on another basis)."""
@@ -251,6 +285,9 @@ def merge_bars(symbol: str, kind: str, old: pd.DataFrame, fresh: pd.DataFrame, s
     if kind == "stock" and dividends is not None:
         events = new_events(symbol, dates_all, raw_close.to_numpy(), dividends, hfq,
                             last_old + pd.Timedelta(days=1), log)
+    elif kind == "etf":
+        evs = etf_splits(symbol, dates_all, raw_close.to_numpy(), nav, last_old + pd.Timedelta(days=1), log)
+        events = R.finish_events(symbol, evs, dates_all, raw_close.to_numpy())
     fac_all = R.factor_from_events(dates_all, events.to_dict("records"))  # 1.0 on the new last date
     adj_srcs = {}
     for k, df in srcs.items():
@@ -422,7 +459,7 @@ def update_symbol(sym: str, tables: dict, prov: dict, fetcher: Fetcher, since, e
                                             not len(xshg_sessions(last_old + pd.Timedelta(days=1), end))):
         # no session after the store's last one: nothing new can exist (only the extras may move)
         if kind == "etf":
-            touched += _update_etf_extras(sym, tables, fetcher, since, end, last_old)
+            touched += _update_etf_nav(sym, tables, fetcher, since, end)
         return SymbolResult(sym, "updated" if touched else "unchanged", 0, tables=tuple(touched))
     if kind == "hk":
         fresh, source = fetcher.hk_bars(sym, start, end), "yahoo"
@@ -435,8 +472,15 @@ def update_symbol(sym: str, tables: dict, prov: dict, fetcher: Fetcher, since, e
             hfq = fetcher.bars(sym, start, end, "hfq")
     if not len(fresh):
         raise SourceError(f"{source} returned no bars for {sym} from {R._d(start)} to {R._d(end)}")
+    nav = None
+    if kind == "etf":  # the NAV first: it confirms fund splits in the fresh bars
+        touched += _update_etf_nav(sym, tables, fetcher, since, end)
+        nav_t = tables.get("nav")
+        if nav_t is not None and (nav_t["symbol"] == sym).any():
+            g = nav_t[nav_t["symbol"] == sym]
+            nav = pd.Series(g["nav"].to_numpy(np.float64), index=pd.DatetimeIndex(g["date"]))
     merged, events, add = merge_bars(sym, kind, old, fresh[fresh.index >= min(start, last_old)], source,
-                                     dividends, hfq, listing)
+                                     dividends, hfq, listing, nav)
     if add:
         tables["bars"] = pd.concat([bars[~have], merged], ignore_index=True).sort_values(
             ["symbol", "date"], kind="mergesort").reset_index(drop=True)
@@ -461,13 +505,13 @@ def update_symbol(sym: str, tables: dict, prov: dict, fetcher: Fetcher, since, e
 
         p["sha256"] = content_hash(b.drop(columns=["symbol"]).reset_index(drop=True))
     if kind == "etf":
-        touched += _update_etf_extras(sym, tables, fetcher, since, end, last_old)
+        touched += _update_etf_units(sym, tables, fetcher, since, last_old)
     if kind == "hk":
         touched += _update_fx(tables, fetcher, since, end)
     return SymbolResult(sym, "updated" if touched else "unchanged", added, tables=tuple(touched))
 
 
-def _update_etf_extras(sym, tables, fetcher, since, end, last_bar) -> list[str]:
+def _update_etf_nav(sym, tables, fetcher, since, end) -> list[str]:
     touched = []
     nav = tables.get("nav")
     last = nav.loc[nav["symbol"] == sym, "date"].max() if nav is not None and (nav["symbol"] == sym).any() else None
@@ -479,6 +523,11 @@ def _update_etf_extras(sym, tables, fetcher, since, end, last_bar) -> list[str]:
         if nav is None or not new.equals(nav):
             tables["nav"] = new
             touched.append("nav")
+    return touched
+
+
+def _update_etf_units(sym, tables, fetcher, since, last_bar) -> list[str]:
+    touched = []
     if sym.startswith("5"):  # Shanghai ETFs: units outstanding per session from the SSE
         fs = tables.get("fund_shares")
         have = set(fs.loc[fs["symbol"] == sym, "date"]) if fs is not None else set()

@@ -45,6 +45,7 @@ class FakeMarket:
         self.fail: dict[tuple[str, str], BaseException] = {}
         self.renamed: dict[str, dict[str, str]] = {}
         self.empty: set[tuple[str, str]] = set()
+        self.etf_split: tuple[str, int] | None = None  # (effective date, k): a 1:k fund split
 
     # ---------------------------------------------------------------- payloads
     def _days(self, days, start, end):
@@ -72,12 +73,15 @@ class FakeMarket:
                 continue
             c = _etf_close(i)
             vol = 5_000_000 + 10_000 * i
+            if self.etf_split and d >= self.etf_split[0]:
+                c, vol = round(c / self.etf_split[1], 3), vol * self.etf_split[1]
             out.append(f"{d},{c:.3f},{c:.3f},{c * 1.01:.3f},{c * 0.99:.3f},{vol},{vol * 100 * c:.2f},2.00,0.10,0.001,3.00")
         return out
 
     def nav(self, d: str) -> float:
         i = ETF_SESSIONS.index(d)
-        return round(_etf_close(i) * (1 - 0.002 * np.cos(i)), 4)  # premium/discount within +-0.2 %
+        k = self.etf_split[1] if self.etf_split and d >= self.etf_split[0] else 1
+        return round(_etf_close(i) * (1 - 0.002 * np.cos(i)) / k, 4)  # premium/discount within +-0.2 %
 
     # ---------------------------------------------------------------- fakes
     def _check(self, fn: str, symbol: str):

@@ -328,3 +328,20 @@ def test_universe_and_usage_errors(market, tmp_path):
     assert "1 of 3 symbol(s) failed (300913)" in out.strip().splitlines()[-1]
     code, out = run("data", "update", "--universe", "no-such", "--data-dir", str(d))
     assert code == 2 and "unknown universe 'no-such'" in out
+
+
+def test_a_fund_split_in_fresh_bars_becomes_an_event_confirmed_by_the_nav(market, tmp_path):
+    market.etf_split = ("2026-05-20", 2)
+    d = tmp_path / "store"
+    code, out = run("data", "update", "588790", "--data-dir", str(d), "--end", "2026-06-05")
+    assert code == 0, out
+    tables, prov = read_tables(d)
+    ev = tables["events"]
+    e = ev[(ev["symbol"] == "588790") & (ev["ex_date"] == pd.Timestamp("2026-05-20"))].iloc[0]
+    assert e["split"] == 2.0 and e["factor"] == 2.0 and e["cash"] == 0.0 and e["confidence"] == "two_sources"
+    s = tables["bars"][tables["bars"]["symbol"] == "588790"].set_index("date")
+    # adjusted closes carry no jump across the split; traded closes are the exchange's
+    r = s["close"].pct_change().loc["2026-05-20"]
+    assert abs(r) < 0.05 and s.loc["2026-05-20", "traded_close"] < 0.6
+    assert s.loc["2026-05-07", "adj_factor"] == 2.0 and s.loc["2026-05-20", "adj_factor"] == 1.0
+    assert not [f for f in prov["symbols"]["588790"]["source_flags"] if f["date"] == "2026-05-20"]
