@@ -454,7 +454,7 @@ def etf_screen(fees: Mapping[str, Any], reference, min_amount: float = 1e7, min_
 # ----------------------------------------------------------------------------------- config form
 _STEP_KINDS = ("filter", "rank", "top")
 _STEP_KEYS = {"filter": {"op", "value", "label"}, "rank": {"ascending", "weight", "label"}, "top": set()}
-_TOP_KEYS = {"steps", "name", *CONTEXT_PARAMS}
+_TOP_KEYS = {"steps", "name", *CONTEXT_PARAMS} - {"fund_shares"}  # units come from the data, not the file
 
 
 def screen_from_config(cfg: Mapping[str, Any]) -> Screen:
