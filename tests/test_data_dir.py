@@ -95,3 +95,12 @@ def test_the_option_holds_for_one_invocation_only(store):
     assert r.exit_code == 0
     assert snapshot.data_dir() is None
     assert "688256" in snapshot.symbols()
+
+
+def test_a_new_folder_before_the_command_is_only_for_data_update(tmp_path):
+    new = tmp_path / "new-store"
+    r = CliRunner().invoke(cli, ["--data-dir", str(new), "data", "update"])
+    assert r.exit_code == 2 and "name symbols" in r.output  # reached update's own checks, not the folder's
+    r = CliRunner().invoke(cli, ["--data-dir", str(new), "data", "info"])
+    assert r.exit_code == 2 and "does not exist" in r.output
+    assert not new.exists()

@@ -145,7 +145,13 @@ def cli(ctx: click.Context, debug: bool, data_dir: str | None) -> None:
     """aibt: backtests and screens for the STAR AI index, its ETFs and the AI-interconnect baskets."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    _set_data_dir(ctx, None, data_dir)  # here, not as a parse callback: an error is one line (the guard)
+    ctx.obj["data_dir"] = data_dir
+    try:  # here, not as a parse callback: an error is one line (the guard)
+        _set_data_dir(ctx, None, data_dir)
+    except AibtError as exc:
+        if ctx.invoked_subcommand != "data":
+            raise
+        ctx.obj["data_dir_error"] = exc  # `aibt --data-dir NEW data update` creates it; others raise it
     if not debug:
         _one_line_warnings()
 

@@ -45,8 +45,12 @@ def extra_tables() -> dict:
 
 
 @click.group("data")
-def data() -> None:
+@click.pass_context
+def data(ctx: click.Context) -> None:
     """The embedded real-data snapshot."""
+    obj = ctx.find_root().obj or {}
+    if obj.get("data_dir_error") is not None and ctx.invoked_subcommand != "update":
+        raise obj["data_dir_error"]
 
 
 @data.command("info")
@@ -164,7 +168,8 @@ def update(symbols: tuple[str, ...], universe: str | None, all_: bool, since: st
     from aibt.data import snapshot
 
     # --data-dir here, else `aibt --data-dir DIR data update`, else AIBT_DATA_DIR, else the user data dir
-    root = Path(data_dir).expanduser() if data_dir else (snapshot._data_dir or default_dir())
+    given = data_dir or (click.get_current_context().find_root().obj or {}).get("data_dir")
+    root = Path(given).expanduser() if given else (snapshot._data_dir or default_dir())
     wanted = list(symbols)
     if universe:
         from aibt.universes.registry import get_universe
