@@ -240,10 +240,17 @@ class ParamGrid:
     def codes(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """int64 [C, 5] kernel table for combinations ``start:stop`` (indices into the signal axes)."""
         stop = self.size if stop is None else min(stop, self.size)
-        sizes = (len(self.lookbacks), len(self.top_k), len(self.periods), len(self.weightings),
-                 len(self.trend_windows))
-        flat = np.arange(start, stop, dtype=np.int64)
-        idx = np.stack(np.unravel_index(flat, sizes), axis=1).astype(np.int64)
+        return self.codes_at(np.arange(start, stop, dtype=np.int64))
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        """Values per axis (lookbacks, top_k, periods, weightings, trend_windows)."""
+        return (len(self.lookbacks), len(self.top_k), len(self.periods), len(self.weightings),
+                len(self.trend_windows))
+
+    def codes_at(self, flat: np.ndarray) -> np.ndarray:
+        """int64 [C, 5] kernel table of the combinations numbered ``flat`` (any order)."""
+        idx = np.stack(np.unravel_index(np.asarray(flat, dtype=np.int64), self.shape), axis=1).astype(np.int64)
         out = np.empty_like(idx)
         out[:, rnb.P_LOOKBACK] = idx[:, 0]
         out[:, rnb.P_TOP_K] = np.asarray(self.top_k, dtype=np.int64)[idx[:, 1]]
@@ -314,17 +321,31 @@ def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, 
     """
     t0, t1 = session_range(setup.panel.dates, start, end)
     first, stop = combos if combos is not None else (0, setup.grid.size)
-    params = setup.grid.codes(first, stop)
+    stop = min(stop, setup.grid.size)
+    first = max(0, min(int(first), stop))
+    from aibt.strategies.sweep_config import representatives
+
+    # combinations equivalent to another one (same trades by construction) are simulated once: each
+    # row's representative is the smallest equivalent combination id of the whole grid, so what is
+    # computed does not depend on how the grid is cut into chunks
+    reps = representatives(setup.grid, len(setup.sleeves.names), setup.signals, t0, t1,
+                           np.arange(first, stop, dtype=np.int64))
+    unique, inverse = np.unique(reps, return_inverse=True)
+    params = setup.grid.codes_at(unique)
     pol = setup.extra.get("policy", policy(False, "cash"))
     lots = int(setup.extra.get("lots", 0))
     summary, equity = rnb.rotation_sweep_nb(params, setup.signals.order, setup.signals.n_valid, setup.signals.inv_vol,
                                             setup.signals.trend_ok, setup.sleeves.member_w, setup.market, setup.cost,
                                             pol, lots, setup.init_cash, t0, t1, keep_equity)
-    ids = pd.RangeIndex(first, first + len(params), name="combo")
+    if len(unique) < len(reps):
+        summary = summary[inverse]
+        equity = equity[inverse]
+    ids = pd.RangeIndex(first, first + len(reps), name="combo")
     dates = setup.panel.dates[t0:t1]
     table = setup.grid.table(first, stop).set_index(ids)
     metrics = summary_frame(summary, dates, ids)
     out = pd.concat([table, metrics], axis=1)
+    out.attrs["computed"] = int(len(unique))  # combinations simulated; the others equal one of them
     eq = pd.DataFrame(equity.T, index=dates, columns=ids) if keep_equity else None
     return out, eq
 

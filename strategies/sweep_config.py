@@ -48,6 +48,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from aibt.errors import ConfigError, one_line, short
 from aibt.files import user_date
 from aibt.strategies.rotation import ParamGrid
@@ -266,3 +268,71 @@ def load_config(path) -> SweepConfig:
     if not out.is_absolute():
         out = p.resolve().parent / out
     return SweepConfig(**{**{f: getattr(cfg, f) for f in cfg.__dataclass_fields__}, "out": str(out)})
+
+
+# ----------------------------------------------------------------------------- equivalent combinations
+def axis_representatives(grid: ParamGrid, n_sleeves: int, signals, t0: int, t1: int):
+    """For each value of the top-K, trend-window and weighting axes, the index of the first value of
+    the same axis that gives the same trades on decision sessions ``[t0, t1 - 1)``.
+
+    Returns ``(k_rep, f_rep, w_rep_k1)``: int64 arrays over the ``top_k`` and ``trend_windows`` axes,
+    and over the ``weightings`` axis for combinations holding one sleeve at most (``w_rep_k1``).
+    Each equivalence is exact (the kernel's arithmetic gives bit-identical targets), not approximate:
+
+    * **K at least the number of sleeves**: the kernel holds ``min(K, sleeves with a signal)``
+      sleeves, so every K >= S holds all of them (the 10^5 grid's K = 3 and 4 on three baskets).
+    * **Trend windows that never bind**: two windows whose filter states are equal on every sleeve
+      and decision session of the run (a window above which every price stays, or the same
+      True/False pattern as another window) select the same sleeves.
+    * **K = 1 under every weighting**: one pick gets weight 1 under equal weighting, and
+      ``iv x (1 / iv)`` under inverse volatility; the two are the same strategy when, on every
+      decision session, every sleeve with a momentum signal has an inverse volatility and that
+      product is exactly 1.0 in floating point (checked on the data, not assumed).
+    """
+    s = int(n_sleeves)
+    ks = np.asarray(grid.top_k, dtype=np.int64)
+    eff = np.minimum(ks, s)
+    k_rep = np.array([int(np.flatnonzero(eff == e)[0]) for e in eff], dtype=np.int64)
+    rows = slice(t0, max(t0, t1 - 1))  # the kernel decides on sessions t with t + 1 < t1
+    trend = signals.trend_ok[:, rows, :]
+    f_rep = np.arange(len(grid.trend_windows), dtype=np.int64)
+    for f in range(len(f_rep)):
+        for g in range(f):
+            if f_rep[g] == g and np.array_equal(trend[f], trend[g]):
+                f_rep[f] = g
+                break
+    w_rep = np.arange(len(grid.weightings), dtype=np.int64)
+    if len(grid.weightings) > 1:
+        mom = signals.momentum[:, rows, :]
+        has_signal = np.isfinite(mom).any(axis=0)
+        iv = signals.inv_vol[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            one = iv * ((1.0 / 1.0) / iv)  # weights_from_order_nb's arithmetic for one held pick
+        if bool(np.all(~has_signal | ((iv > 0.0) & (one == 1.0)))):
+            w_rep[:] = 0
+    return k_rep, f_rep, w_rep
+
+
+def representatives(grid: ParamGrid, n_sleeves: int, signals, t0: int, t1: int, ids: np.ndarray) -> np.ndarray:
+    """The smallest combination id of ``grid`` equivalent to each of ``ids`` (see
+    :func:`axis_representatives`); an id that is its own representative is computed, the others
+    are reported with its results."""
+    k_rep, f_rep, w_rep = axis_representatives(grid, n_sleeves, signals, t0, t1)
+    lb, k, p, w, f = np.unravel_index(np.asarray(ids, dtype=np.int64), grid.shape)
+    k = k_rep[k]
+    eff_one = np.minimum(np.asarray(grid.top_k, dtype=np.int64)[k], int(n_sleeves)) == 1
+    w = np.where(eff_one, w_rep[w], w)
+    f = f_rep[f]
+    return np.ravel_multi_index((lb, k, p, w, f), grid.shape).astype(np.int64)
+
+
+def count_computed(grid: ParamGrid, n_sleeves: int, signals, t0: int, t1: int) -> int:
+    """How many combinations of ``grid`` are simulated (the others equal one of them)."""
+    k_rep, f_rep, w_rep = axis_representatives(grid, n_sleeves, signals, t0, t1)
+    n_lb, _, n_p, n_w, _ = grid.shape
+    n_f = int((f_rep == np.arange(len(f_rep))).sum())
+    eff = np.minimum(np.asarray(grid.top_k, dtype=np.int64), int(n_sleeves))
+    total = 0
+    for i in np.flatnonzero(k_rep == np.arange(len(k_rep))):
+        total += int((w_rep == np.arange(n_w)).sum()) if eff[i] == 1 else n_w
+    return n_lb * total * n_p * n_f

@@ -1,0 +1,72 @@
+"""Equivalent sweep combinations are simulated once: same results as simulating every one of them."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from aibt.data.snapshot import load_snapshot
+from aibt.strategies import rotation_nb as rnb
+from aibt.strategies.rotation import ParamGrid, build_sleeves, prepare, run_sweep, session_range
+from aibt.strategies.sweep_config import axis_representatives, count_computed, representatives
+from aibt.universes import BASKETS, compile_rules
+
+BASKET_CODES = {k: list(v) for k, v in BASKETS.items() if k in ("optical", "copper", "pcb")}
+
+
+@pytest.fixture(scope="module")
+def setup():
+    codes = sorted({c for m in BASKET_CODES.values() for c in m})
+    panel = load_snapshot(codes, start="2022-06-01", end="2024-12-31")
+    grid = ParamGrid((20, 60), (1, 3, 4, 5), (5, 21), ("equal", "inv_vol"), (0, 20, 400))
+    return prepare(panel, build_sleeves(panel, BASKET_CODES), grid, compile_rules(panel.dates, panel.symbols),
+                   slippage_bps=5.0)
+
+
+def every_combination(setup, t0, t1):
+    """The kernel on every row of the grid, no deduplication."""
+    s = setup
+    return rnb.rotation_sweep_nb(s.grid.codes(), s.signals.order, s.signals.n_valid, s.signals.inv_vol,
+                                 s.signals.trend_ok, s.sleeves.member_w, s.market, s.cost, s.extra["policy"],
+                                 int(s.extra["lots"]), s.init_cash, t0, t1, True)
+
+
+def test_deduplicated_sweep_equals_every_combination_simulated(setup):
+    t0, t1 = session_range(setup.panel.dates, "2023-01-03", None)
+    table, eq = run_sweep(setup, "2023-01-03", None, keep_equity=True)
+    summary, equity = every_combination(setup, t0, t1)
+    np.testing.assert_array_equal(table["final_value"].to_numpy(), summary[:, 1])
+    np.testing.assert_array_equal(eq.to_numpy().T, equity)
+    # three sleeves: K = 3, 4, 5 hold the same; the three trend windows bind differently, and the
+    # single pick's inverse-volatility weight is not always exactly 1.0 on these data: 2 lookbacks x
+    # (K 1, 3) x 2 periods x 2 weightings x 3 windows
+    assert table.attrs["computed"] == 2 * 2 * 2 * 2 * 3 == count_computed(setup.grid, 3, setup.signals, t0, t1)
+    assert table.attrs["computed"] < setup.grid.size
+
+
+def test_representatives_do_not_depend_on_the_chunking(setup):
+    full, _ = run_sweep(setup)
+    halves = [run_sweep(setup, combos=c)[0] for c in ((0, 37), (37, setup.grid.size))]
+    for part in halves:
+        np.testing.assert_array_equal(part["final_value"].to_numpy(), full.loc[part.index, "final_value"].to_numpy())
+    reps = representatives(setup.grid, 3, setup.signals, *session_range(setup.panel.dates), np.arange(setup.grid.size))
+    assert (reps <= np.arange(setup.grid.size)).all()
+    assert (reps[reps] == reps).all()  # a representative represents itself
+
+
+def test_axis_rules_k_at_least_sleeves_windows_and_single_pick_weighting():
+    grid = ParamGrid((5,), (1, 2, 3, 7), (1,), ("equal", "inv_vol"), (0, 10, 20))
+    t, s = 30, 3
+    trend = np.ones((3, t, s), dtype=bool)
+    trend[2, 12, 1] = False  # window 20 binds once; window 10 never does (the same as no filter)
+    mom = np.full((1, t, s), 0.1)
+    sig = SimpleNamespace(trend_ok=trend, momentum=mom, inv_vol=np.full((t, s), 4.0))
+    k_rep, f_rep, w_rep = axis_representatives(grid, s, sig, 0, t)
+    np.testing.assert_array_equal(k_rep, [0, 1, 2, 2])
+    np.testing.assert_array_equal(f_rep, [0, 0, 2])
+    np.testing.assert_array_equal(w_rep, [0, 0])  # 4 x (1 / 4) == 1 exactly: one pick is the same strategy
+    # an inverse volatility whose product is not exactly 1.0, or missing where a signal exists: distinct
+    for bad in (49.0, np.nan):
+        iv = np.full((t, s), 4.0)
+        iv[7, 2] = bad
+        assert list(axis_representatives(grid, s, SimpleNamespace(trend_ok=trend, momentum=mom, inv_vol=iv), 0, t)[2]) == [0, 1]
+    assert count_computed(grid, s, sig, 0, t) == 1 * (1 + 2 + 2) * 1 * 2
