@@ -207,7 +207,7 @@ Policy.__doc__ = ("Order policy: ``carry`` keeps market-refused orders for the n
 
 
 # ============================================================================= small helpers
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def round_lots_nb(q: float, lot_min: float, lot_step: float) -> float:
     """Round a share quantity down to a tradable size.
 
@@ -257,7 +257,7 @@ def new_state_nb(n: int, init_cash: float, lots: int):
     return acct, np.zeros((POS_SIZE, n), dtype=np.float64), np.zeros((3, n, lots), dtype=np.float64)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def portfolio_value_nb(cash: float, shares: np.ndarray, price_row: np.ndarray) -> float:
     """``cash + sum(shares * price)`` over held positions (a NaN price of a held position counts 0)."""
     v = cash
@@ -269,7 +269,7 @@ def portfolio_value_nb(cash: float, shares: np.ndarray, price_row: np.ndarray) -
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def drift_nb(cash: float, shares: np.ndarray, price_row: np.ndarray, target_row: np.ndarray) -> float:
     """Largest ``|held weight - target weight|`` at the given prices (0 for an empty portfolio)."""
     v = portfolio_value_nb(cash, shares, price_row)
@@ -289,7 +289,7 @@ def drift_nb(cash: float, shares: np.ndarray, price_row: np.ndarray, target_row:
     return worst
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _event_nb(evrec, ev_count, pid, t, j, kind, shares, cash, tax):
     k = ev_count[0]
     if k < evrec.shape[0]:
@@ -305,7 +305,7 @@ def _event_nb(evrec, ev_count, pid, t, j, kind, shares, cash, tax):
         ev_count[0] = k + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _record_nb(fills, fill_count, pid, t, j, side, requested, filled, price, comm, stamp, transfer,
                other, slip, reason):
     k = fill_count[0]
@@ -329,7 +329,7 @@ def _record_nb(fills, fill_count, pid, t, j, side, requested, filled, price, com
 
 
 # ============================================================================= dividend-tax lots
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def push_lot_nb(lots, pos, j, day, qty):
     """Append a buy lot (day number, shares) to symbol ``j``'s FIFO; when the queue is full the lot
     joins the newest one, which then carries the later date (a conservative holding period)."""
@@ -347,7 +347,7 @@ def push_lot_nb(lots, pos, j, day, qty):
         lots[LOT_QTY, j, cap - 1] += qty
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sell_lots_tax_nb(t, j, qty, mkt, lots, pos):
     """Consume ``qty`` shares of symbol ``j``'s lots first in, first out and return the dividend tax
     due on the dividends those shares received, by the holding period of each lot."""
@@ -387,7 +387,7 @@ def sell_lots_tax_nb(t, j, qty, mkt, lots, pos):
 
 
 # ============================================================================= one order
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def sell_size_nb(req, held, sellable, lot_min, lot_step):
     """Shares a sell of ``req`` may fill: all that is sellable when asked for (the odd lot included),
     else round lots plus, at most once, the whole odd remainder of the holding (holding 250 on a
@@ -411,7 +411,7 @@ def sell_size_nb(req, held, sellable, lot_min, lot_step):
     return r, r < qty * (1.0 - 1e-12)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
     """Execute one order of ``q`` shares (``> 0`` buy, ``< 0`` sell) of symbol ``j`` on day ``t``.
 
@@ -583,7 +583,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
     return filled, reason
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def is_carryable_nb(reason: int) -> bool:
     """True for refusals caused by the market on that day (suspension, limits, T+1, volume cap)."""
     return (reason == REASON_SUSPENDED or reason == REASON_LIMIT_UP or reason == REASON_LIMIT_DOWN
@@ -591,7 +591,7 @@ def is_carryable_nb(reason: int) -> bool:
 
 
 # ============================================================================= one rebalance
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count, evrec, ev_count, pid):
     """Trade to ``target_row`` weights on day ``t`` with shared cash, sells before buys.
 
@@ -663,7 +663,7 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
     acct[ACCT_FLAG_PENDING] = 1.0 if any_pending else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def execute_pending_nb(t, mkt, cost, pol, st, fills, fill_count, evrec, ev_count, pid):
     """Retry carried orders on day ``t``: all sells, then all buys. Market refusals stay pending
     (when ``pol.carry``); anything else (filled, cut for cash or lots) clears the pending order."""
@@ -686,7 +686,7 @@ def execute_pending_nb(t, mkt, cost, pol, st, fills, fill_count, evrec, ev_count
     acct[ACCT_FLAG_PENDING] = 1.0 if any_pending else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def reinvest_nb(t, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
     """Buy whole lots with the dividends waiting to be reinvested (credited before session ``t``) at
     the fill price of ``t``; a market refusal keeps the amount for the next session."""
@@ -715,7 +715,7 @@ def reinvest_nb(t, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
     acct[ACCT_REINVEST] = left
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid):
     """Apply the corporate actions at the open of ``t`` to the holdings: cash dividends (gross; a
     per-symbol withholding and pay lag), bonus / transfer shares and splits (whole shares in lot
@@ -781,7 +781,7 @@ def corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid):
         _event_nb(evrec, ev_count, pid, t, j, EVENT_DIVIDEND, credited, gross + frac_cash, withheld)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
     """Pay the dividends whose pay session has come (pay lag)."""
     acct = st[0]
@@ -807,7 +807,7 @@ def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
     acct[ACCT_RECEIVABLE] = left
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid):
     """Open session ``t``: corporate actions of the day (:func:`corporate_actions_nb`), receivables
     due, the T+1 lock cleared, and ``accrual_rate x prev_value`` of fund fees deducted from cash.
@@ -833,7 +833,7 @@ def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid
     return fee
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def day_has_work_nb(t, rebalance, mkt, acct, accrual_rate) -> bool:
     """False when session ``t`` only revalues the portfolio: no rebalance, corporate action, buy
     since the last T+1 reset, receivable, carried order, dividend to reinvest or fee. Drivers then
@@ -844,7 +844,7 @@ def day_has_work_nb(t, rebalance, mkt, acct, accrual_rate) -> bool:
             or accrual_rate > 0.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_value, st, fills,
                 fill_count, evrec, ev_count, pid):
     """Simulate session ``t`` and return the close value (cash, positions at the close, receivables).
@@ -866,7 +866,7 @@ def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_val
     return portfolio_value_nb(acct[ACCT_CASH], st[1][POS_SHARES], mkt.px[PX_CLOSE, t]) + acct[ACCT_RECEIVABLE]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def decide_nb(t, scheduled, drift_band, acct, shares, mkt, target_row) -> bool:
     """Rebalance decision at the close of ``t``: on schedule, or when drift exceeds the band
     (``drift_band`` NaN or <= 0 disables the band)."""
@@ -878,7 +878,7 @@ def decide_nb(t, scheduled, drift_band, acct, shares, mkt, target_row) -> bool:
 
 
 # ============================================================================= online summary
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def summary_init_nb(out, init_value):
     """Reset a summary row (``out`` float64 [SUM_SIZE]) for a portfolio starting at ``init_value``."""
     out[:] = 0.0
@@ -887,7 +887,7 @@ def summary_init_nb(out, init_value):
     out[SUM_PEAK] = init_value
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def summary_update_nb(out, prev_value, value, traded_value):
     """Fold one session into the summary row: drawdown, Welford moments of the daily return and
     turnover ``traded_value / (2 x prev_value)``."""
@@ -908,7 +908,7 @@ def summary_update_nb(out, prev_value, value, traded_value):
         out[SUM_TURNOVER] += traded_value / (2.0 * prev_value)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def summary_finish_nb(out, acct):
     """Copy the cumulative costs and counters of ``acct`` into the summary row."""
     out[SUM_COMMISSION] = acct[ACCT_COMMISSION]
@@ -924,6 +924,42 @@ def summary_finish_nb(out, acct):
 
 
 # ============================================================================= drivers
+@njit(cache=True, _nrt=False)
+def _simulate_days_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, st, equity, cash,
+                      shares_out, costs, traded, decided, fills, fill_count, evrec, ev_count, summary, prev_acct):
+    """The day loop of :func:`simulate_nb` on arrays it allocated (no reference counting: see
+    :func:`aibt.strategies.rotation_nb.combination_days_nb`)."""
+    t_len = weights.shape[0]
+    acct = st[0]
+    shares = st[1][POS_SHARES]
+    prev_value = init_cash
+    for t in range(t_len):
+        reb = t > 0 and decided[t - 1]
+        row = weights[t - 1] if t > 0 else weights[0]
+        if day_has_work_nb(t, reb, mkt, acct, accrual[t]):
+            value = day_step_nb(t, reb, row, mkt, cost, pol, accrual[t], prev_value, st, fills, fill_count,
+                                evrec, ev_count, 0)
+        else:
+            value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.px[PX_CLOSE, t]) + acct[ACCT_RECEIVABLE]
+        equity[t] = value
+        cash[t] = acct[ACCT_CASH]
+        for j in range(shares.shape[0]):
+            shares_out[t, j] = shares[j]
+        for k in range(5):
+            costs[t, k] = acct[ACCT_COMMISSION + k] - prev_acct[ACCT_COMMISSION + k]
+        costs[t, 5] = acct[ACCT_FEES_ACCRUED] - prev_acct[ACCT_FEES_ACCRUED]
+        traded[t, 0] = acct[ACCT_BUY_VALUE] - prev_acct[ACCT_BUY_VALUE]
+        traded[t, 1] = acct[ACCT_SELL_VALUE] - prev_acct[ACCT_SELL_VALUE]
+        if t > 0:
+            summary_update_nb(summary, prev_value, value, traded[t, 0] + traded[t, 1])
+        else:
+            summary[SUM_FINAL_VALUE] = value
+        for k in range(ACCT_SIZE):
+            prev_acct[k] = acct[k]
+        prev_value = value
+        decided[t] = decide_nb(t, scheduled[t], drift_band, acct, shares, mkt, weights[t])
+
+
 @njit(cache=True)
 def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, max_fills,
                 max_events):
@@ -967,31 +1003,9 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accru
     ev_count = np.zeros(1, dtype=np.int64)
     summary = np.empty(SUM_SIZE, dtype=np.float64)
     summary_init_nb(summary, init_cash)
-    prev_value = init_cash
     prev_acct = acct.copy()
-    for t in range(t_len):
-        reb = t > 0 and decided[t - 1]
-        row = weights[t - 1] if t > 0 else weights[0]
-        if day_has_work_nb(t, reb, mkt, acct, accrual[t]):
-            value = day_step_nb(t, reb, row, mkt, cost, pol, accrual[t], prev_value, st, fills, fill_count,
-                                evrec, ev_count, 0)
-        else:
-            value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.px[PX_CLOSE, t]) + acct[ACCT_RECEIVABLE]
-        equity[t] = value
-        cash[t] = acct[ACCT_CASH]
-        shares_out[t] = shares
-        for k in range(5):
-            costs[t, k] = acct[ACCT_COMMISSION + k] - prev_acct[ACCT_COMMISSION + k]
-        costs[t, 5] = acct[ACCT_FEES_ACCRUED] - prev_acct[ACCT_FEES_ACCRUED]
-        traded[t, 0] = acct[ACCT_BUY_VALUE] - prev_acct[ACCT_BUY_VALUE]
-        traded[t, 1] = acct[ACCT_SELL_VALUE] - prev_acct[ACCT_SELL_VALUE]
-        if t > 0:
-            summary_update_nb(summary, prev_value, value, traded[t, 0] + traded[t, 1])
-        else:
-            summary[SUM_FINAL_VALUE] = value
-        prev_acct[:] = acct
-        prev_value = value
-        decided[t] = decide_nb(t, scheduled[t], drift_band, acct, shares, mkt, weights[t])
+    _simulate_days_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, st, equity, cash,
+                      shares_out, costs, traded, decided, fills, fill_count, evrec, ev_count, summary, prev_acct)
     summary_finish_nb(summary, acct)
     n_f = fill_count[0]
     n_e = ev_count[0]
@@ -1002,14 +1016,20 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accru
 @njit(cache=True)
 def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots,
                 equity_out, summary_out, keep_equity):
-    t_len = weights.shape[1]
-    n = weights.shape[2]
-    st = new_state_nb(n, init_cash, lots)
-    acct = st[0]
+    st = new_state_nb(weights.shape[2], init_cash, lots)
     no_fills = np.empty(0, dtype=FILL_DTYPE)
     fill_count = np.zeros(1, dtype=np.int64)
     no_events = np.empty(0, dtype=EVENT_DTYPE)
     ev_count = np.zeros(1, dtype=np.int64)
+    _run_one_days_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, equity_out,
+                     summary_out, keep_equity, st, no_fills, fill_count, no_events, ev_count)
+
+
+@njit(cache=True, _nrt=False)
+def _run_one_days_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, equity_out,
+                     summary_out, keep_equity, st, no_fills, fill_count, no_events, ev_count):
+    t_len = weights.shape[1]
+    acct = st[0]
     summ = summary_out[c]
     summary_init_nb(summ, init_cash)
     prev_value = init_cash
