@@ -23,6 +23,15 @@ materialising a ``[C, T, N]`` weights array:
 ``simulate_many_nb``                  ``prange`` over portfolios, optional summary-only mode
 ====================================  ==========================================================
 
+Compilation
+-----------
+The blocks allocate nothing and are compiled with ``_nrt=False`` (no reference counting: the driver
+that allocated the arrays owns them for the whole call; reference counting of the market and state
+arrays passed between blocks was 72 % of a sweep's time). Nothing is force-inlined, and every call
+passes the same argument types (``pid`` and codes as int64, never a literal or the ``prange`` index's
+uint64), so each block compiles once for all drivers: an empty Numba cache costs seconds, not half a
+minute (``benchmarks/bench_compile_times.py``).
+
 Conventions
 -----------
 * All money is CNY. Prices in the :class:`Market` tuple are *traded* prices as the exchange printed
@@ -387,7 +396,7 @@ def sell_lots_tax_nb(t, j, qty, mkt, lots, pos):
 
 
 # ============================================================================= one order
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, _nrt=False)
 def sell_size_nb(req, held, sellable, lot_min, lot_step):
     """Shares a sell of ``req`` may fill: all that is sellable when asked for (the odd lot included),
     else round lots plus, at most once, the whole odd remainder of the holding (holding 250 on a
@@ -411,7 +420,7 @@ def sell_size_nb(req, held, sellable, lot_min, lot_step):
     return r, r < qty * (1.0 - 1e-12)
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, _nrt=False)
 def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
     """Execute one order of ``q`` shares (``> 0`` buy, ``< 0`` sell) of symbol ``j`` on day ``t``.
 
@@ -443,7 +452,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
     if not mkt.tradable[t, j] or np.isnan(p0):
         acct[ACCT_N_REFUSED] += 1.0
         _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
-                   REASON_SUSPENDED)
+                   np.int64(REASON_SUSPENDED))
         return 0.0, REASON_SUSPENDED
     lot_min = mkt.sym[SYM_LOT_MIN, j]
     lot_step = mkt.sym[SYM_LOT_STEP, j]
@@ -458,13 +467,13 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
         if not np.isnan(up) and p0 >= up * (1.0 - _EPS):
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
-                       REASON_LIMIT_UP)
+                       np.int64(REASON_LIMIT_UP))
             return 0.0, REASON_LIMIT_UP
         qty = round_lots_nb(req, lot_min, lot_step)
         if qty == 0.0:
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
-                       REASON_ODD_LOT_BUY)
+                       np.int64(REASON_ODD_LOT_BUY))
             return 0.0, REASON_ODD_LOT_BUY
         if qty < req * (1.0 - 1e-12):
             reason = REASON_LOT_ROUNDING
@@ -474,7 +483,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
             if qty <= 0.0:
                 acct[ACCT_N_REFUSED] += 1.0
                 _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0,
-                           0.0, REASON_VOLUME_LIMIT)
+                           0.0, np.int64(REASON_VOLUME_LIMIT))
                 return 0.0, REASON_VOLUME_LIMIT
         p = p0 * (1.0 + cost.slippage)
         rates = mkt.px[PX_STAMP_BUY, t, j] + mkt.px[PX_TRANSFER, t, j] + mkt.px[PX_OTHER, t, j]
@@ -494,7 +503,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
             if qty <= 0.0:
                 acct[ACCT_N_REFUSED] += 1.0
                 _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0,
-                           0.0, REASON_INSUFFICIENT_CASH)
+                           0.0, np.int64(REASON_INSUFFICIENT_CASH))
                 return 0.0, REASON_INSUFFICIENT_CASH
             value = qty * p
             comm = max(cmin, value * crate)
@@ -520,7 +529,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
         if not np.isnan(lo) and p0 <= lo * (1.0 + _EPS):
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
-                       REASON_LIMIT_DOWN)
+                       np.int64(REASON_LIMIT_DOWN))
             return 0.0, REASON_LIMIT_DOWN
         held = pos[POS_SHARES, j]
         sellable = held - pos[POS_BOUGHT, j]
@@ -554,7 +563,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
         if net < 0.0:  # the order's own costs exceed its proceeds
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
-                       REASON_INSUFFICIENT_CASH)
+                       np.int64(REASON_INSUFFICIENT_CASH))
             return 0.0, REASON_INSUFFICIENT_CASH
         if (mkt.sym[SYM_TAXABLE, j] != 0.0):
             tax = sell_lots_tax_nb(t, j, qty, mkt, st[2], pos)
@@ -579,7 +588,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
                slip, reason)
     if tax > 0.0:
         acct[ACCT_DIV_TAX] += tax
-        _event_nb(evrec, ev_count, pid, t, j, EVENT_TAX, 0.0, 0.0, tax)
+        _event_nb(evrec, ev_count, pid, t, j, np.int64(EVENT_TAX), 0.0, 0.0, tax)
     return filled, reason
 
 
@@ -629,8 +638,8 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
             dq[j] = 0.0
             if w > 0.0:
                 acct[ACCT_N_REFUSED] += 1.0
-                _record_nb(fills, fill_count, pid, t, j, 1, np.nan, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0,
-                           0.0, REASON_NO_PRICE)
+                _record_nb(fills, fill_count, pid, t, j, np.int64(1), np.nan, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0,
+                           0.0, np.int64(REASON_NO_PRICE))
             continue
         cur = shares[j] * ref
         tgt = w * value
@@ -778,7 +787,7 @@ def corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid):
                 reinv_t[j] = t + 1
                 acct[ACCT_REINVEST] += net
         acct[ACCT_CASH] += frac_cash
-        _event_nb(evrec, ev_count, pid, t, j, EVENT_DIVIDEND, credited, gross + frac_cash, withheld)
+        _event_nb(evrec, ev_count, pid, t, j, np.int64(EVENT_DIVIDEND), credited, gross + frac_cash, withheld)
 
 
 @njit(cache=True, _nrt=False)
@@ -797,7 +806,7 @@ def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
         if recv_t[j] <= t:
             acct[ACCT_CASH] += r
             recv[j] = 0.0
-            _event_nb(evrec, ev_count, pid, t, j, EVENT_PAID, 0.0, r, 0.0)
+            _event_nb(evrec, ev_count, pid, t, j, np.int64(EVENT_PAID), 0.0, r, 0.0)
             if pol.reinvest:
                 reinv[j] += r
                 reinv_t[j] = t + 1
@@ -807,7 +816,7 @@ def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
     acct[ACCT_RECEIVABLE] = left
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, _nrt=False)
 def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid):
     """Open session ``t``: corporate actions of the day (:func:`corporate_actions_nb`), receivables
     due, the T+1 lock cleared, and ``accrual_rate x prev_value`` of fund fees deducted from cash.
@@ -833,7 +842,7 @@ def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid
     return fee
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, _nrt=False)
 def day_has_work_nb(t, rebalance, mkt, acct, accrual_rate) -> bool:
     """False when session ``t`` only revalues the portfolio: no rebalance, corporate action, buy
     since the last T+1 reset, receivable, carried order, dividend to reinvest or fee. Drivers then
@@ -844,7 +853,7 @@ def day_has_work_nb(t, rebalance, mkt, acct, accrual_rate) -> bool:
             or accrual_rate > 0.0)
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, _nrt=False)
 def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_value, st, fills,
                 fill_count, evrec, ev_count, pid):
     """Simulate session ``t`` and return the close value (cash, positions at the close, receivables).
@@ -938,7 +947,7 @@ def _simulate_days_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash,
         row = weights[t - 1] if t > 0 else weights[0]
         if day_has_work_nb(t, reb, mkt, acct, accrual[t]):
             value = day_step_nb(t, reb, row, mkt, cost, pol, accrual[t], prev_value, st, fills, fill_count,
-                                evrec, ev_count, 0)
+                                evrec, ev_count, np.int64(0))
         else:
             value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.px[PX_CLOSE, t]) + acct[ACCT_RECEIVABLE]
         equity[t] = value
@@ -1021,7 +1030,7 @@ def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, ac
     fill_count = np.zeros(1, dtype=np.int64)
     no_events = np.empty(0, dtype=EVENT_DTYPE)
     ev_count = np.zeros(1, dtype=np.int64)
-    _run_one_days_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, equity_out,
+    _run_one_days_nb(np.int64(c), weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, equity_out,
                      summary_out, keep_equity, st, no_fills, fill_count, no_events, ev_count)
 
 
@@ -1033,7 +1042,7 @@ def _run_one_days_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cas
     summ = summary_out[c]
     summary_init_nb(summ, init_cash)
     prev_value = init_cash
-    decided_prev = False
+    decided_prev = np.bool_(False)
     for t in range(t_len):
         traded_before = acct[ACCT_BUY_VALUE] + acct[ACCT_SELL_VALUE]
         row = weights[c, t - 1] if t > 0 else weights[c, 0]

@@ -148,7 +148,7 @@ def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, m
     ev_count = np.zeros(1, dtype=np.int64)
     sleeve_w = np.zeros(order.shape[2], dtype=np.float64)
     target = np.zeros(n, dtype=np.float64)
-    combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, init_cash,
+    combination_days_nb(np.int64(c), params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, init_cash,
                         t_start, t_end, summary_out, equity_out, keep_equity, st, no_fills, fill_count,
                         no_events, ev_count, sleeve_w, target)
 
@@ -173,7 +173,7 @@ def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, 
     summ = summary_out[c]
     enb.summary_init_nb(summ, init_cash)
     prev_value = init_cash
-    decided_prev = False
+    decided_prev = np.bool_(False)
     for t in range(t_start, t_end):
         traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
         if enb.day_has_work_nb(t, decided_prev, mkt, acct, 0.0):
@@ -190,7 +190,7 @@ def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, 
         else:
             summ[enb.SUM_FINAL_VALUE] = value
         prev_value = value
-        decided_prev = False
+        decided_prev = np.bool_(False)
         if (t - t_start) % period == 0 and t + 1 < t_end:
             weights_from_order_nb(order[lb, t], n_valid[lb, t], inv_vol[t], trend_ok[flt, t], top_k,
                                   weighting, sleeve_w)
