@@ -23,17 +23,19 @@ from pathlib import Path
 PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
          "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE); "
          "dt = time.perf_counter() - t; "
-         "print(r.returncode, dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, "
+         "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+         "print(r.returncode, dt, u.ru_maxrss / 1024.0, u.ru_utime + u.ru_stime, "
          "r.stderr.decode()[-300:].replace(chr(10), ' '))")
 
 
-def timed_process(cmd: list[str], env: dict) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``cmd`` run alone in a fresh process."""
+def timed_process(cmd: list[str], env: dict) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system, all threads) of ``cmd`` run alone in
+    a fresh process. On a shared machine the CPU time moves less with other jobs than the wall time."""
     out = subprocess.run([sys.executable, "-c", PROBE, *cmd], capture_output=True, text=True, env=env)
-    rc, dt, rss, *err = out.stdout.split(" ", 3)
+    rc, dt, rss, cpu, *err = out.stdout.split(" ", 4)
     if rc != "0":
         raise SystemExit(f"{' '.join(cmd)} failed: {' '.join(err)} {out.stderr[-500:]}")
-    return float(dt), float(rss)
+    return float(dt), float(rss), float(cpu)
 
 
 def main() -> None:
@@ -51,16 +53,18 @@ def main() -> None:
         for label, cmd in commands:
             cache = Path(tmp) / f"numba-cache-{len(rows)}"
             env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
-            cold, cold_rss = timed_process(cmd, env)  # empty cache: compiles everything it uses
+            cold, cold_rss, cold_cpu = timed_process(cmd, env)  # empty cache: compiles everything it uses
             warm = []
             for _ in range(args.repeat):
                 warm.append(timed_process(cmd, env))
             best = min(warm)
             rows.append({"command": label, "no_cache_seconds": cold, "no_cache_peak_rss_mb": cold_rss,
-                         "warm_cache_seconds": best[0], "warm_cache_peak_rss_mb": best[1],
+                         "no_cache_cpu_seconds": cold_cpu, "warm_cache_seconds": best[0],
+                         "warm_cache_peak_rss_mb": best[1], "warm_cache_cpu_seconds": best[2],
                          "warm_cache_all_seconds": [w[0] for w in warm]})
-            print(f"{label:20s} no Numba cache {cold:7.2f} s {cold_rss:6.0f} MB | warm Numba cache "
-                  f"{best[0]:6.2f} s {best[1]:6.0f} MB (best of {args.repeat})", flush=True)
+            print(f"{label:20s} no Numba cache {cold:7.2f} s ({cold_cpu:.2f} s CPU) {cold_rss:6.0f} MB | warm "
+                  f"Numba cache {best[0]:6.2f} s ({best[2]:.2f} s CPU) {best[1]:6.0f} MB (best of {args.repeat}); "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
     if args.json:
         from aibt.results.io import write_bytes
 

@@ -19,7 +19,7 @@ import pandas as pd
 from aibt.data.panel import Panel
 from aibt.engine import nb as enb
 from aibt.engine.simulate import market_for, policy
-from aibt.engine.result import summary_frame
+from aibt.engine.result import sessions_per_year, summary_frame
 from aibt.engine.simulate import cost_params
 from aibt.errors import ConfigError, DataError
 from aibt.strategies import rotation_nb as rnb
@@ -312,6 +312,20 @@ def session_range(dates: pd.DatetimeIndex, start=None, end=None) -> tuple[int, i
     return t0, t1
 
 
+_PERIODS_PER_YEAR: dict[bytes, float] = {}
+
+
+def _periods_per_year(dates: pd.DatetimeIndex) -> float:
+    """:func:`aibt.engine.result.sessions_per_year` of ``dates``, remembered per calendar (inferring it
+    costs milliseconds, as much as a small sweep; walk-forward folds and repeated sweeps reuse it)."""
+    key = np.asarray(dates.asi8).tobytes()
+    if key not in _PERIODS_PER_YEAR:
+        if len(_PERIODS_PER_YEAR) > 256:
+            _PERIODS_PER_YEAR.clear()
+        _PERIODS_PER_YEAR[key] = sessions_per_year(dates)
+    return _PERIODS_PER_YEAR[key]
+
+
 def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, int] | None = None,
               keep_equity: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate grid combinations ``combos = (first, stop)`` (default all) on ``[start, end]``.
@@ -343,7 +357,7 @@ def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, 
     ids = pd.RangeIndex(first, first + len(reps), name="combo")
     dates = setup.panel.dates[t0:t1]
     table = setup.grid.table(first, stop).set_index(ids)
-    metrics = summary_frame(summary, dates, ids)
+    metrics = summary_frame(summary, dates, ids, _periods_per_year(dates))
     out = pd.concat([table, metrics], axis=1)
     out.attrs["computed"] = int(len(unique))  # combinations simulated; the others equal one of them
     eq = pd.DataFrame(equity.T, index=dates, columns=ids) if keep_equity else None
