@@ -332,6 +332,17 @@ def stop_between_chunks():
         signal.signal(signal.SIGINT, previous)
 
 
+def _simulated(cfg, panel) -> int:
+    """Combinations the kernel simulates; each other one equals one of them and is reported with its
+    results (:func:`aibt.strategies.sweep_config.representatives`)."""
+    from aibt.strategies.rotation import session_range
+    from aibt.strategies.sweep_config import count_computed
+
+    setup = _cached_setup(cfg.to_json(), panel)
+    t0, t1 = session_range(setup.panel.dates, cfg.start, cfg.end)
+    return count_computed(cfg.grid, len(setup.sleeves.names), setup.signals, t0, t1)
+
+
 def _check_manifest(out: Path, plan: ChunkPlan, cfg, panel) -> None:
     """Refuse an output folder that holds another sweep; write this sweep's manifest."""
     man = out / MANIFEST_FILE
@@ -345,6 +356,7 @@ def _check_manifest(out: Path, plan: ChunkPlan, cfg, panel) -> None:
                 f"output folder {str(out)!r} holds another sweep (work hash {old.get('work_hash')}, this one "
                 f"{plan.work_hash}); choose another [run] out / --out, or delete the folder")
     meta = {"work_hash": plan.work_hash, "snapshot_sha256": data_hash(panel), "n_combinations": plan.n_combinations,
+            "simulated_combinations": _simulated(cfg, panel),
             "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks, "config": json.loads(cfg.to_json())}
     from aibt.errors import fault_hint
 

@@ -70,3 +70,23 @@ def test_axis_rules_k_at_least_sleeves_windows_and_single_pick_weighting():
         iv[7, 2] = bad
         assert list(axis_representatives(grid, s, SimpleNamespace(trend_ok=trend, momentum=mom, inv_vol=iv), 0, t)[2]) == [0, 1]
     assert count_computed(grid, s, sig, 0, t) == 1 * (1 + 2 + 2) * 1 * 2
+
+
+def test_chunked_sweep_manifest_reports_the_simulated_combinations(tmp_path):
+    import json
+
+    from aibt.commands.sweep import load_sweep_panel
+    from aibt.strategies.sweep_config import config_from_dict
+    from aibt.strategies.sweep_runner import run_chunked_sweep
+
+    cfg = config_from_dict({
+        "universe": {"sleeves": "baskets", "baskets": ["optical", "copper", "pcb"]},
+        "dates": {"start": "2024-01-02", "end": "2024-12-31"},
+        "grid": {"lookbacks": [20], "top_k": [1, 3, 4], "periods": [21], "weightings": ["equal"],
+                 "trend_windows": [0]},
+        "run": {"chunk_size": 2},
+    })
+    res = run_chunked_sweep(cfg, tmp_path / "out", panel=load_sweep_panel(cfg))
+    meta = json.loads((tmp_path / "out" / "sweep.json").read_text(encoding="utf-8"))
+    assert meta["n_combinations"] == 3 and meta["simulated_combinations"] == 2  # K = 4 is K = 3 on 3 sleeves
+    np.testing.assert_array_equal(res.table.loc[2].drop("top_k").to_numpy(), res.table.loc[1].drop("top_k").to_numpy())
