@@ -649,18 +649,36 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
         else:
             dq[j] = tgt / ref - shares[j]
     acct[ACCT_REINVEST] = 0.0
-    # stable insertion sort of the symbols by value change, in the preallocated scratch row (no
-    # allocation per rebalance; N is small, and already-sorted rows cost N comparisons)
+    # stable insertion sort by value change, in the preallocated scratch row (no allocation per
+    # rebalance), of the symbols that place an order (dq != 0; the others are skipped below wherever
+    # they sort): a stable order restricted to a subset is the subset's stable order, so the orders
+    # run in the same sequence as with all N sorted, at the cost of the few held or targeted ones
     order = pos[POS_SCR_ORDER]
+    m = 0
+    nan_key = False
     for k in range(n):
+        if dq[k] == 0.0:
+            continue
         key = delta_value[k]
-        i = k - 1
+        if np.isnan(key):
+            nan_key = True
+        i = m - 1
         while i >= 0 and delta_value[int(order[i])] > key:
             order[i + 1] = order[i]
             i -= 1
         order[i + 1] = k
+        m += 1
+    if nan_key:  # a NaN key is no total order: sort all N as before, so nothing can differ
+        for k in range(n):
+            key = delta_value[k]
+            i = k - 1
+            while i >= 0 and delta_value[int(order[i])] > key:
+                order[i + 1] = order[i]
+                i -= 1
+            order[i + 1] = k
+        m = n
     any_pending = False
-    for k in range(n):
+    for k in range(m):
         j = int(order[k])
         q = dq[j]
         if q == 0.0:
