@@ -332,9 +332,11 @@ def stop_between_chunks():
         signal.signal(signal.SIGINT, previous)
 
 
-def _simulated(cfg, panel) -> int:
+def _simulated(cfg, panel, n_combinations: int) -> int:
     """Combinations the kernel simulates; each other one equals one of them and is reported with its
-    results (:func:`aibt.strategies.sweep_config.representatives`)."""
+    results (:func:`aibt.strategies.sweep_config.representatives`). A user sweep simulates them all."""
+    if hasattr(cfg, "run_chunk"):
+        return n_combinations
     from aibt.strategies.rotation import session_range
     from aibt.strategies.sweep_config import count_computed
 
@@ -356,7 +358,7 @@ def _check_manifest(out: Path, plan: ChunkPlan, cfg, panel) -> None:
                 f"output folder {str(out)!r} holds another sweep (work hash {old.get('work_hash')}, this one "
                 f"{plan.work_hash}); choose another [run] out / --out, or delete the folder")
     meta = {"work_hash": plan.work_hash, "snapshot_sha256": data_hash(panel), "n_combinations": plan.n_combinations,
-            "simulated_combinations": _simulated(cfg, panel),
+            "simulated_combinations": _simulated(cfg, panel, plan.n_combinations),
             "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks, "config": json.loads(cfg.to_json())}
     from aibt.errors import fault_hint
 
