@@ -534,5 +534,38 @@ def data_window() -> dict:
 
 def clear_caches() -> None:
     """Forget everything read (``aibt data update`` calls it after rewriting a data folder)."""
-    for fn in (_bars_at, _events_at, _securities_at, _shares_at, _provenance_at, _wide_at, _table_at):
+    for fn in (_bars_at, _events_at, _securities_at, _shares_at, _provenance_at, _wide_at, _table_at, _star_market_at):
         fn.cache_clear()
+
+
+def _star_market() -> pd.DataFrame:
+    root = _root_key()
+    if root and not (Path(root) / "star_market.parquet").is_file():
+        root = ""  # a data folder without the candidate-space table: the package's (monthly, to 2026-05)
+    return _star_market_at(root)
+
+
+@lru_cache(maxsize=4)
+def _star_market_at(root: str) -> pd.DataFrame:
+    df = _read_parquet("star_market.parquet", root)
+    for c in ("date", "list_date"):
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    for c in ("symbol", "name", "industry"):
+        df[c] = df[c].astype(str)
+    return df
+
+
+def load_star_market(end=None) -> pd.DataFrame:
+    """The STAR-market candidate space of the 950180 rebuild: one row per STAR stock and month.
+
+    Columns ``date`` (the month's last bar), ``symbol, name, industry, list_date``, ``close`` (adjusted close
+    that day), ``close_sum``, ``amount_sum``, ``sessions`` (sums and count over the month's sessions) and
+    ``total_shares``, ``float_shares`` (2026-05 counts). Built by ``scripts/star_market.py`` (see the
+    provenance's ``star_market`` entry). Read from the data in use; a data folder without
+    ``star_market.parquet`` falls back to the package's table. ``end``: keep months whose last bar is on or
+    before it.
+    """
+    df = _star_market()
+    if end is not None:
+        df = df[df["date"] <= pd.Timestamp(end)]
+    return df.reset_index(drop=True).copy()

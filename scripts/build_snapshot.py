@@ -88,6 +88,7 @@ STAR_AI_CANDIDATES = [
     "688256", "688041", "688008", "688111", "688521", "688099", "688169", "688608", "688385", "688327",
     "688568", "688088", "688561", "688615", "688232", "688225", "688095", "688031", "688066", "688159",
     "688787", "688023", "688648", "688589", "688039", "688152",
+    "688595", "688322",  # reported constituents 2025-04/05 (INDEX_950180.md, last section)
 ]
 PROJECT_AI_CANDIDATES = ["688018", "688047", "688343", "688220", "688158", "688207", "688475", "688400", "688003"]
 ETFS = ["588790", "588930", "588760", "588730", "589010", "589520", "589380", "589110", "589090", "589560",
@@ -150,13 +151,17 @@ def build(raw: Path, out: Path) -> dict:
     events = pd.concat([e for e in event_frames if len(e)], ignore_index=True)
     events = events.sort_values(["symbol", "ex_date"], kind="mergesort").reset_index(drop=True)
     shares = build_shares(raw, bars, securities)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from star_market import build_star_market  # the 950180 candidate space (scripts/star_market.py)
+
+    star_market, star_market_prov = build_star_market(raw)
     for s, p in provs.items():
         sec = securities.set_index("symbol").loc[s]
         p.update({"name": sec["name"], "kind": sec["kind"], "board": sec["board"], "currency": sec["currency"],
                   "list_date": sec["list_date"] or None,
                   "sha256": content_hash(bars[bars["symbol"] == s].drop(columns=["symbol"]).reset_index(drop=True))})
     file_hashes = {"bars": content_hash(bars), "events": content_hash(events), "shares": content_hash(shares),
-                   "securities": content_hash(securities)}
+                   "securities": content_hash(securities), "star_market": content_hash(star_market)}
     total = hashlib.sha256("\n".join(f"{k}:{v}" for k, v in sorted(file_hashes.items())).encode()).hexdigest()
     provenance = {
         "format": FORMAT_VERSION,
@@ -193,12 +198,14 @@ def build(raw: Path, out: Path) -> dict:
                               for u in provs[s].get("adj_factor", {}).get("unknown", [])
                               if u["kind"].startswith("unknown-dated")],
         },
+        "star_market": star_market_prov,
         "symbols": provs,
     }
     write_parquet(bars, out / "bars.parquet")
     write_parquet(events, out / "events.parquet")
     write_parquet(shares, out / "shares.parquet")
     write_parquet(securities, out / "securities.parquet")
+    write_parquet(star_market, out / "star_market.parquet")
     _write_text(out / "provenance.json", json.dumps(provenance, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     return provenance
 

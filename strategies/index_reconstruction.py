@@ -138,3 +138,75 @@ def _holdings(weight_row: np.ndarray, price_row: np.ndarray, level: float, symbo
     out = np.zeros_like(w)
     out[held] = level * w[held] / price_row[held]
     return out
+
+
+def drifted_weights(rows: pd.DataFrame, close: pd.DataFrame, date) -> pd.Series:
+    """Weights of one review (``effective_date, code, weight`` rows) drifted by prices to the close of ``date``.
+
+    The review's weights hold at the close of the session before its effective date (as in
+    :func:`reconstruct_index`); on ``date`` each is ``w_i * P_i(date) / P_i(e - 1)`` renormalised. A name
+    without a price keeps its last one. Returns a Series code -> weight (sums to 1), in row order.
+    """
+    d = pd.Timestamp(date)
+    eff = pd.Timestamp(rows["effective_date"].iloc[0])
+    codes = [str(c) for c in rows["code"]]
+    w = pd.Series(rows["weight"].to_numpy(np.float64), index=codes)
+    have = [c for c in codes if c in close.columns]
+    px = close[have].ffill()
+    before, upto = px.loc[px.index < eff], px.loc[:d]
+    rel = pd.Series(1.0, index=codes)
+    if len(before) and len(upto) and d >= eff:
+        r = upto.iloc[-1] / before.iloc[-1]
+        rel.loc[have] = r.where(np.isfinite(r), 1.0).to_numpy()
+    out = w * rel
+    return out / out.sum()
+
+
+def _project_capped_simplex(v: np.ndarray, cap: float) -> np.ndarray:
+    """Euclidean projection of ``v`` onto {w : 0 <= w <= cap, sum w = 1} (bisection on the shift tau)."""
+    lo, hi = float(v.min()) - cap - 1.0, float(v.max()) + 1.0
+    for _ in range(200):  # sum(clip(v - tau, 0, cap)) falls with tau; 200 halvings reach float precision
+        tau = 0.5 * (lo + hi)
+        if np.clip(v - tau, 0.0, cap).sum() > 1.0:
+            lo = tau
+        else:
+            hi = tau
+    return np.clip(v - 0.5 * (lo + hi), 0.0, cap)
+
+
+def capped_simplex_regression(x: np.ndarray, y: np.ndarray, cap: float = 1.0, iterations: int = 5000,
+                              tol: float = 1e-12) -> np.ndarray:
+    """Least squares ``min ||x w - y||^2`` over weights ``0 <= w <= cap``, ``sum w = 1``.
+
+    Accelerated projected gradient (FISTA with restart) with step ``1 / L``, ``L`` the largest eigenvalue of
+    ``2 x'x``; each step projects onto the capped simplex (:func:`_project_capped_simplex`). numpy only.
+
+    Raises DataError when ``n * cap < 1`` (no feasible weights) or the inputs are not finite.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n = x.shape[1]
+    if n * cap < 1.0 - 1e-12:
+        raise DataError(f"{n} names under a {cap:.0%} cap cannot sum to 1")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise DataError("regression inputs must be finite")
+    gram = 2.0 * x.T @ x
+    xty = 2.0 * x.T @ y
+    lip = float(np.linalg.eigvalsh(gram)[-1]) or 1.0
+    w = _project_capped_simplex(np.full(n, 1.0 / n), cap)
+    z, t = w.copy(), 1.0
+    f_old = np.inf
+    for _ in range(iterations):
+        w_new = _project_capped_simplex(z - (gram @ z - xty) / lip, cap)
+        r = x @ w_new - y
+        f = float(r @ r)
+        if f > f_old:  # restart the momentum
+            z, t = w.copy(), 1.0
+            continue
+        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        z = w_new + (t - 1.0) / t_new * (w_new - w)
+        step = float(np.abs(w_new - w).max())
+        w, t, f_old = w_new, t_new, f
+        if step < tol:
+            break
+    return w

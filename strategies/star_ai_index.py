@@ -1,14 +1,15 @@
-"""The STAR AI index (950180) rebuilt daily from the embedded snapshot, and where it departs from the official one.
+"""The STAR AI index (950180) rebuilt from given inputs, checked against the reported facts, and where it departs.
 
-Three steps, one function each:
+Pure functions (no file or snapshot access: the loading lives in :mod:`aibt.loaders`):
 
-- :func:`star_ai_inputs` / :func:`star_ai_members`: the builder inputs from the snapshot and the review in force
-  on a date (moved here from ``aibt universe``, which imports them);
-- :func:`star_ai_constituents`: the point-in-time constituent table of every review
-  (:func:`aibt.universes.star_ai.build_constituents`), or a user's file
-  (:func:`aibt.universes.star_ai.weights_from_user_file`) spliced onto it;
-- :func:`star_ai_index`: the daily level, base 1000 on 2022-12-30
-  (:func:`aibt.strategies.index_reconstruction.reconstruct_index`: fixed holdings between reviews).
+- :func:`rebuild_constituents`: the point-in-time constituent table of every review from the monthly STAR
+  market table (:func:`aibt.universes.star_ai.select_reviews`), or a user's table spliced onto it;
+- :func:`index_level`: the daily level, base 1000 on 2022-12-30
+  (:func:`aibt.strategies.index_reconstruction.reconstruct_index`: fixed holdings between reviews);
+- :func:`check_facts`: every reported membership fact (:func:`aibt.universes.star_ai.membership_facts`) against
+  the rebuilt constituents, one row per fact with ``agrees``;
+- :func:`review_concentration`: top-1/5/10 shares and the total free-float cap at every review;
+- :func:`etf_implied_weights`: the ETF-implied weights (a diagnostic, never the index).
 
 No 950180 level history exists offline, so the rebuilt level is validated against the ETFs that track it
 (:mod:`aibt.strategies.tracking`). :data:`DEPARTURES` states plainly where and why it differs from the official
@@ -20,134 +21,60 @@ import numpy as np
 import pandas as pd
 
 from aibt.errors import DataError, UniverseError
-from aibt.strategies.index_reconstruction import reconstruct_index
-from aibt.universes.master import security_master
-from aibt.universes.registry import get_universe
-from aibt.universes.star_ai import DEFAULT, Methodology, build_constituents, constituents_as_of, weights_from_user_file
+from aibt.strategies.index_reconstruction import capped_simplex_regression, drifted_weights, reconstruct_index
+from aibt.universes.star_ai import DEFAULT, Methodology, constituents_as_of, select_reviews
 
 INDEX_CODE = "950180"
 
 #: Where the reconstruction departs from the official 950180, and why (printed by ``aibt track``).
 DEPARTURES = """\
 Where the rebuilt STAR AI index (950180) departs from the official one, and why:
-1. Free-float factors are unknown. Weights are circulating shares x price as of the 2026-05 share snapshot,
-   not CSI's banded adjusted free float, and historical share counts are not in the data (today's share
-   count x split-consistent price stands in for past caps; issuance and buybacks since then are ignored).
-2. Constituent lists are known only at some dates (a 2024-09-18 top 10, the 2025-06-16 changes, top-10
-   shares). Every other review is rebuilt from the reported rules on a candidate list that proxies the AI-theme
-   sample space (the classification itself is not public data), with an assumed data cutoff and no buffer
-   rule; so some members differ from the official ones (2 of the 7 reported 2025-06-16 additions are
-   reproduced).
-3. Rules marked 'reported' or 'not found' (10% single cap, quarterly reviews effective after the 2nd Friday,
-   no top-5 cap) are parameters with their reported values; the official PDF was not available offline.
+1. Free float: CSI's banding table is applied to circulating / total shares of the 2026-05 share snapshot;
+   CSI also removes large holders' and locked shares, which the dumps do not list, so free-float ratios
+   are too high for names with controlling holders (the constituents' total free-float cap is overstated;
+   weights are off where ratios differ between names). Past caps are today's share counts x split-consistent
+   prices (issuance and buybacks since then ignored).
+2. The AI-theme classification is CSI's and not public. Here it is a table (universes/tables/star_ai_theme.csv)
+   built from the reported members, with evidence-based exclusions (688041, 688047 and two project-added names
+   would head the 2024 top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification
+   (the added names outranked the removed ones by cap at every earlier review). Before 2025-06 fewer than 30
+   theme names are known, so the rebuild then holds fewer than 30 members; unreported members are missing.
+3. Rules marked 'reported', 'not found' or 'fitted' (10% single cap, quarterly reviews after the 2nd Friday,
+   data cutoff, buffer, fast entry of new large caps) are parameters; the official PDF was not available.
 4. Prices are the snapshot's ratio-adjusted closes, so dividends are reinvested: the rebuilt level is a
-   total-return proxy of what is officially a price index (the gap is the members' dividend yield, estimated
-   at about 0.3% a year).
-5. Between reviews the holdings are fixed (weights drift with prices) and only the reviews change them; share
-   changes and corporate-action adjustments that the index provider applies between reviews are not modelled.
+   total-return proxy of what is officially a price index (about 0.3% a year).
+5. Between reviews the holdings are fixed (weights drift with prices); share changes and corporate-action
+   adjustments the index provider applies between reviews are not modelled.
 A user's own constituent file (effective_date,code,weight) replaces the rebuilt reviews from its first
 effective date on; earlier reviews stay rebuilt.
 """
 
 
-# ------------------------------------------------------------------------------------------- builder inputs
-def star_ai_inputs(end=None) -> dict:
-    """Builder inputs for the 950180 candidates from the embedded snapshot (``aibt.data.snapshot``).
-
-    Parameters
-    ----------
-    end : date-like, optional
-        Last date of the price data (default: the snapshot's last bar).
-
-    Returns
-    -------
-    dict
-        Keyword arguments of :func:`aibt.universes.star_ai.build_constituents`: ``close``, ``amount``,
-        ``total_shares``, ``float_shares``, ``listing_dates``, ``sessions``, ``risk_warning``.
-
-    Notes
-    -----
-    ``amount`` is the snapshot's traded amount where present, else volume x traded (unadjusted) close.
-    Share counts are the snapshot's single-date counts (2026-05); ``float_shares`` are circulating shares,
-    standing in for the index provider's adjusted free float (see the market-cap note in ``star_ai``).
-    """
-    from aibt.data import snapshot
-
-    master = security_master()
-    available = set(snapshot.symbols())
-    pool = [c for c in get_universe("star-ai").members if c in available]
-    if not pool:
-        raise UniverseError("the snapshot holds none of the STAR AI candidates")
-    # candidates listing after ``end`` stay in the pool as all-NaN columns (point in time)
-    panel = snapshot.load_snapshot(symbols=pool, start=None, end=end, require_bars=False)
-    close = panel.frame("close")
-    amount = panel.frame("amount") if "amount" in panel.fields else close * np.nan
-    if "volume" in panel.fields:
-        proxy = panel.frame("volume") * panel.frame("raw_close")
-        amount = amount.where(amount.notna(), proxy)
-    shares = snapshot.load_shares()
-    if "symbol" in shares.columns:
-        shares = shares.set_index("symbol")
-    return dict(close=close, amount=amount, total_shares=shares["total_shares"],
-                float_shares=shares["float_shares"],
-                listing_dates={c: master.get(c).listing_date for c in pool}, sessions=panel.dates,
-                risk_warning={c: master.get(c).st_periods for c in pool if master.get(c).st_periods})
-
-
-def star_ai_members(date=None) -> tuple[pd.Timestamp, pd.DataFrame]:
-    """The 950180 review in force on ``date``, built from the snapshot up to ``date``.
-
-    Parameters
-    ----------
-    date : date-like, optional
-        As-of date (default: the snapshot's last session).
-
-    Returns
-    -------
-    (Timestamp, DataFrame)
-        The date and the rows of :func:`aibt.universes.star_ai.build_constituents` in force on it.
-    """
-    inputs = star_ai_inputs()
-    sessions = inputs["sessions"]
-    d = sessions[-1] if date is None else pd.Timestamp(date)
-    if d < sessions[0]:
-        raise UniverseError(f"--date {d.date()} is before the snapshot starts ({sessions[0].date()})")
-    inputs["sessions"] = sessions[sessions <= d]
-    table = build_constituents(methodology=DEFAULT, end=d, **inputs)
-    return d, constituents_as_of(table, d)
-
-
 # ------------------------------------------------------------------------------------------- constituents
-def star_ai_constituents(end=None, user_file=None, methodology: Methodology = DEFAULT) -> pd.DataFrame:
+def rebuild_constituents(inputs: dict, user: pd.DataFrame | None = None,
+                         methodology: Methodology = DEFAULT) -> pd.DataFrame:
     """Point-in-time 950180 constituents and weights of every review.
 
     Parameters
     ----------
-    end : date-like, optional
-        Last date of the data used (default: the snapshot's last bar). Each review uses only data up to
-        its own cutoff, so ``end`` only bounds which reviews exist.
-    user_file : path, optional
-        The user's CSV ``effective_date,code,weight`` (e.g. the official lists), validated by
-        :func:`aibt.universes.star_ai.weights_from_user_file` against the security master. Its reviews replace
-        the rebuilt ones from its first effective date on; earlier reviews stay rebuilt, so that the base
-        date 2022-12-30 is always covered.
-    methodology : Methodology
-        Rules of the rebuilt reviews.
+    inputs : keyword arguments of :func:`aibt.universes.star_ai.select_reviews` (``market``, ``sessions``,
+        ``theme``, ``risk_warning``, ``weight_close``, optional ``end``), e.g. from
+        :func:`aibt.loaders.star_ai_inputs`.
+    user : optional validated user table ``effective_date, code, weight``; its reviews replace the rebuilt
+        ones from its first effective date on (earlier reviews stay rebuilt, so the base date is covered).
+    methodology : rules of the rebuilt reviews.
 
     Returns
     -------
-    DataFrame
-        ``effective_date, code, weight, source`` (``"rules"`` or ``"user"``) plus the builder's columns
-        (``review_date``, ``free_float_cap``, ... ; NaN on user rows), sorted by date then code; weights sum
-        to 1 per effective date.
+    DataFrame ``effective_date, code, weight, source`` (``"rules"`` or ``"user"``) plus the builder's columns
+    (NaN on user rows), sorted by date then code; weights sum to 1 per effective date.
     """
-    inputs = star_ai_inputs(end)
-    built = build_constituents(methodology=methodology, **inputs)
+    built = select_reviews(methodology=methodology, **inputs)
     built.insert(3, "source", "rules")
-    if user_file is None:
+    if user is None:
         table = built
     else:
-        user = weights_from_user_file(user_file, master=security_master())
+        user = user.copy()
         user["source"] = "user"
         first = user["effective_date"].min()
         table = pd.concat([built[built["effective_date"] < first], user], ignore_index=True)
@@ -156,47 +83,150 @@ def star_ai_constituents(end=None, user_file=None, methodology: Methodology = DE
     return table.sort_values(["effective_date", "code"], kind="mergesort").reset_index(drop=True)
 
 
+def members_on(table: pd.DataFrame, date) -> pd.DataFrame:
+    """Rows of the review in force on ``date`` (:func:`aibt.universes.star_ai.constituents_as_of`)."""
+    return constituents_as_of(table, date)
+
+
 # ------------------------------------------------------------------------------------------- level
-def star_ai_index(start=None, end=None, constituents: pd.DataFrame | None = None,
-                  methodology: Methodology = DEFAULT) -> pd.Series:
-    """Daily level of the rebuilt STAR AI index, base ``methodology.base_value`` (1000) on 2022-12-30.
+def index_level(close: pd.DataFrame, constituents: pd.DataFrame, start=None,
+                methodology: Methodology = DEFAULT) -> pd.Series:
+    """Daily level from adjusted closes (dates x codes) and a constituent table, base 1000 on 2022-12-30.
 
-    Parameters
-    ----------
-    start, end : date-like, optional
-        Sessions to return (inclusive). The level is always computed from the base date, so it is the same
-        on a date whatever ``start`` is.
-    constituents : DataFrame, optional
-        ``effective_date, code, weight`` (from :func:`star_ai_constituents`, or any table of that form);
-        default: the rebuilt table up to ``end``.
-    methodology : Methodology
-        Gives the base date and value.
-
-    Returns
-    -------
-    Series named ``"index"`` on XSHG sessions.
-
-    Raises
-    ------
-    DataError
-        A constituent without prices in the snapshot, or no review in force on the base date.
-    UniverseError
-        ``start`` after ``end`` or before the base date.
+    Raises DataError when a constituent has no close column; UniverseError when ``start`` is before the base.
     """
-    from aibt.data import snapshot
-
     base = pd.Timestamp(methodology.base_date)
     lo = base if start is None else pd.Timestamp(start)
     if lo < base:
         raise UniverseError(f"start {lo.date()} is before the index base date {base.date()}")
-    if end is not None and pd.Timestamp(end) < lo:
-        raise UniverseError(f"start {lo.date()} is after end {pd.Timestamp(end).date()}")
-    table = star_ai_constituents(end=end, methodology=methodology) if constituents is None else constituents
-    codes = sorted({str(c) for c in table["code"]})
-    unknown = sorted(set(codes) - set(snapshot.symbols()))
+    codes = sorted({str(c) for c in constituents["code"]})
+    unknown = sorted(set(codes) - {str(c) for c in close.columns})
     if unknown:
         raise DataError(f"constituent(s) {unknown} are not in the embedded snapshot (no prices to rebuild from)")
-    close = snapshot.load_snapshot(codes, end=end, require_bars=False).frame("close")
-    cols = table.loc[:, ["effective_date", "code", "weight"]]
-    level = reconstruct_index(close, cols, base, methodology.base_value)
+    cols = constituents.loc[:, ["effective_date", "code", "weight"]]
+    level = reconstruct_index(close[codes], cols, base, methodology.base_value)
     return level.loc[lo:].rename("index")
+
+
+# ------------------------------------------------------------------------------------------- facts
+TOP10_WEIGHT_TOL = 1.5   # percentage points: mean |rebuilt - reported| over a top-10 list
+TOP10_MIN_OVERLAP = 9    # names of a reported top-10 list that must be in the rebuilt top 10
+TOP10_SHARE_TOL = 1.0    # percentage points
+
+
+#: Facts the rebuild cannot meet, and why (``(date, kind, code)`` -> reason with the numbers); the fact
+#: test asserts that exactly these disagree.
+KNOWN_DISAGREEMENTS = {
+    ("2024-07-25", "top10", "688327"): "云从科技 3.12% rebuilt (reported 3.77%) is 11th: 688475 萤石网络 (3.2%, "
+                                       "its free float bounded at 50% by these lists) edges it out of the top 10",
+    ("2024-09-18", "top10", "688088"): "虹软科技 3.13% rebuilt (reported 3.40%) is 11th behind 688475 萤石网络: the "
+                                       "banded free floats of both are estimates (circulating shares; 50% bound)",
+    ("2025-07-24", "top10_share", ""): "rebuilt 66.1% vs reported 68.03% 'about 2025-07-24': after the 2025-06 review "
+                                       "the rebuilt top 10 weigh 66-67% on every July session; 28 of 30 members "
+                                       "are known and circulating shares overstate the smaller names' free float",
+}
+
+
+def _weights_on(table: pd.DataFrame, close: pd.DataFrame, date) -> pd.Series:
+    rows = constituents_as_of(table, date)
+    return drifted_weights(rows, close, date)
+
+
+def check_facts(table: pd.DataFrame, close: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Every membership fact against the rebuilt constituents (weights drifted to the fact's date).
+
+    A fact with a ``date_to`` (a month-dated report) is checked on each session from ``date`` to ``date_to``
+    and agrees when one of them does. Returns one row per fact: ``date, kind, code, reported, rebuilt, agrees,
+    test`` where ``test`` says what
+    was checked: a top-10 name is in the rebuilt top 10 (``rebuilt`` its weight in percent); a top-10 list
+    (kind ``top10_list``, one extra row per list) shares at least :data:`TOP10_MIN_OVERLAP` names and its mean
+    weight error (``rebuilt``) is within :data:`TOP10_WEIGHT_TOL` points; a top-10 share within
+    :data:`TOP10_SHARE_TOL`; a member is a constituent on the date; the largest weight is the largest; an
+    ``in`` is a member from the review on and not on the session before, an ``out`` the reverse.
+    """
+    out = []
+    sessions = pd.DatetimeIndex(close.index)
+    for (date, kind), grp in facts.groupby(["date", "kind"], sort=True):
+        d = pd.Timestamp(date)
+        w = _weights_on(table, close, d) * 100.0
+        top = w.sort_values(ascending=False, kind="mergesort").head(10)
+        if kind == "top10":
+            errs = []
+            for r in grp.itertuples():
+                rb = float(w.get(r.code, 0.0))
+                errs.append(abs(rb - r.value))
+                out.append((d, kind, r.code, r.value, rb, r.code in top.index, "in the rebuilt top 10"))
+            overlap = len(set(grp["code"]) & set(top.index))
+            mean_err = float(np.mean(errs))
+            out.append((d, "top10_list", f"{overlap}/10", mean_err, mean_err,
+                        overlap >= TOP10_MIN_OVERLAP and mean_err <= TOP10_WEIGHT_TOL,
+                        f">= {TOP10_MIN_OVERLAP} of 10 names and mean weight error <= {TOP10_WEIGHT_TOL} points"))
+        elif kind == "top10_share":
+            for r in grp.itertuples():
+                days = [d]
+                if getattr(r, "date_to", "") not in ("", None) and not pd.isna(r.date_to):
+                    days = list(sessions[(sessions >= d) & (sessions <= pd.Timestamp(r.date_to))]) or [d]
+                shares = [float((_weights_on(table, close, x) * 100.0).sort_values(ascending=False).head(10).sum())
+                          for x in days]
+                share = min(shares, key=lambda v: abs(v - r.value))  # a month-dated fact: its closest session
+                out.append((d, kind, "", r.value, share, abs(share - r.value) <= TOP10_SHARE_TOL,
+                            f"within {TOP10_SHARE_TOL} point" + (" on some session to " + str(r.date_to)[:10]
+                                                                 if len(days) > 1 else "")))
+        elif kind == "member":
+            for r in grp.itertuples():
+                out.append((d, kind, r.code, np.nan, float(w.get(r.code, 0.0)), r.code in w.index, "a constituent"))
+        elif kind == "largest":
+            for r in grp.itertuples():
+                out.append((d, kind, r.code, np.nan, float(w.get(r.code, 0.0)),
+                            len(top) > 0 and top.index[0] == r.code, "the largest weight"))
+        elif kind in ("in", "out"):
+            prev = sessions[sessions < d]
+            before = set(constituents_as_of(table, prev[-1])["code"]) if len(prev) else set()
+            after = set(constituents_as_of(table, d)["code"])
+            for r in grp.itertuples():
+                ok = (r.code in after and r.code not in before) if kind == "in" else \
+                    (r.code in before and r.code not in after)
+                out.append((d, kind, r.code, np.nan, float(w.get(r.code, 0.0)), ok,
+                            "enters at the review" if kind == "in" else "leaves at the review"))
+        else:
+            raise UniverseError(f"unknown membership fact kind {kind!r} on {d.date()}")
+    return pd.DataFrame(out, columns=["date", "kind", "code", "reported", "rebuilt", "agrees", "test"])
+
+
+# ------------------------------------------------------------------------------------------- diagnostics
+def review_concentration(table: pd.DataFrame) -> pd.DataFrame:
+    """Per review: ``effective_date, n, top1, top5, top10`` (weight shares, fractions) and
+    ``free_float_cap`` (the constituents' total banded free-float cap, CNY; NaN for user rows)."""
+    rows = []
+    for eff, g in table.groupby("effective_date", sort=True):
+        w = np.sort(g["weight"].to_numpy(np.float64))[::-1]
+        ff = g["free_float_cap"].sum(min_count=1) if "free_float_cap" in g else np.nan
+        rows.append({"effective_date": eff, "n": len(w), "top1": w[:1].sum(), "top5": w[:5].sum(),
+                     "top10": w[:10].sum(), "free_float_cap": float(ff)})
+    return pd.DataFrame(rows)
+
+
+def etf_implied_weights(etf_close: pd.Series, member_close: pd.DataFrame, end=None, window: int = 120,
+                        cap: float = 0.10) -> pd.DataFrame:
+    """ETF-implied weights: 588790-style daily returns regressed on the members' returns over a trailing window,
+    with weights >= 0, summing to 1, none above ``cap`` (:func:`capped_simplex_regression`).
+
+    A check on membership beside the rule-based weights, never the index itself (an ETF's returns include
+    cash, fees and premium/discount). Returns ``code, implied_weight`` sorted by weight, with attributes
+    ``r2`` and ``window`` (``start``, ``end``, sessions).
+    """
+    px = pd.concat({"_etf": pd.Series(etf_close, dtype=np.float64)}, axis=1).join(member_close, how="inner")
+    if end is not None:
+        px = px.loc[:pd.Timestamp(end)]
+    rets = px.pct_change().iloc[1:].dropna(axis=1, how="all").fillna(0.0).tail(window)
+    if len(rets) < 20 or rets.shape[1] < 2:
+        raise DataError(f"ETF-implied weights need at least 20 common sessions, got {len(rets)}")
+    y = rets.pop("_etf").to_numpy()
+    x = rets.to_numpy()
+    w = capped_simplex_regression(x, y, cap)
+    resid = y - x @ w
+    r2 = 1.0 - float(resid @ resid) / float(((y - y.mean()) ** 2).sum())
+    out = pd.DataFrame({"code": list(rets.columns), "implied_weight": w})
+    out = out.sort_values(["implied_weight", "code"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    out.attrs.update({"r2": r2, "start": rets.index[0], "end": rets.index[-1], "sessions": len(rets)})
+    return out

@@ -30,7 +30,7 @@ import pandas as pd
 from aibt.errors import ConfigError, DataError, UniverseError
 from aibt.results import metrics
 from aibt.results.periods import annualization_factor
-from aibt.strategies.star_ai_index import INDEX_CODE, star_ai_constituents, star_ai_index
+from aibt.strategies.star_ai_index import INDEX_CODE
 from aibt.universes.etfs import etf_info, etfs_tracking
 
 #: Broker commission of the simulated fund: 0.025 % of traded value, at least 5 CNY per order.
@@ -152,7 +152,7 @@ def etf_peer_table(etfs=None, index_level: pd.Series | None = None, start=None, 
         ETF codes; default every ETF recorded as tracking 950180 (:func:`aibt.universes.etfs.etfs_tracking`)
         that has prices in the snapshot. Each must track 950180 and be in the snapshot.
     index_level : Series, optional
-        Default the rebuilt index (:func:`aibt.strategies.star_ai_index.star_ai_index`).
+        Default the rebuilt index (:func:`aibt.loaders.star_ai_index`).
     start, end : date-like, optional
         Bounds; each ETF is measured over its own dates inside them. An ETF with fewer than 3 common
         dates in the window is left out.
@@ -167,6 +167,8 @@ def etf_peer_table(etfs=None, index_level: pd.Series | None = None, start=None, 
     if etfs is None:
         have = set(snapshot.symbols())
         etfs = [c for c in etfs_tracking(INDEX_CODE) if c in have]
+    from aibt.loaders import star_ai_index  # default level only (loading lives in aibt.loaders)
+
     level = star_ai_index(end=end) if index_level is None else index_level
     rows = []
     for code in etfs:
@@ -277,7 +279,7 @@ def simulate_tracking_etf(code: str = "588790", start=None, end=None, constituen
     ----------
     code : ETF tracking 950180 with prices in the snapshot.
     start, end : window (inclusive; default the ETF's first and last bar).
-    constituents : index constituent table (default :func:`star_ai_constituents` up to ``end``).
+    constituents : index constituent table (default :func:`aibt.loaders.star_ai_constituents` up to ``end``).
     index_level : rebuilt level (default :func:`star_ai_index` of ``constituents``).
     fund_size, cash_buffer, commission, min_commission : fund assumptions (module constants).
 
@@ -298,6 +300,8 @@ def simulate_tracking_etf(code: str = "588790", start=None, end=None, constituen
     if len(close) < MIN_DAYS:
         raise DataError(f"ETF {code} has {len(close)} close(s) in the window; at least {MIN_DAYS} are needed")
     first, last = close.index[0], close.index[-1]
+    from aibt.loaders import star_ai_constituents, star_ai_index  # defaults only
+
     table = star_ai_constituents(end=last) if constituents is None else constituents
     level = star_ai_index(end=last, constituents=table) if index_level is None else index_level
     level = pd.Series(level, dtype=np.float64)
@@ -398,7 +402,7 @@ def track_star_ai(etf: str, start=None, end=None, user_file=None, fund_size: flo
     ----------
     etf : code of an ETF tracking 950180 (e.g. ``"588790"``).
     start, end : window (inclusive); default the ETF's whole history in the snapshot.
-    user_file : optional constituent file (:func:`star_ai_constituents`).
+    user_file : optional constituent file (:func:`aibt.loaders.star_ai_constituents`).
     fund_size, cash_buffer : assumptions of the simulated fund (:func:`simulate_tracking_etf`).
 
     Returns
@@ -413,6 +417,7 @@ def track_star_ai(etf: str, start=None, end=None, user_file=None, fund_size: flo
     from pathlib import Path
 
     from aibt.data import snapshot
+    from aibt.loaders import star_ai_constituents, star_ai_index
     from aibt.strategies.star_ai_index import DEPARTURES
 
     check_tracking_etf(etf)

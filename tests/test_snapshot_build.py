@@ -127,7 +127,8 @@ def test_limits_by_board_and_date():
 def test_rebuild_is_byte_identical(tmp_path):
     B.build(B.DEFAULT_RAW, tmp_path)
     names = sorted(p.name for p in SNAPSHOT.iterdir() if p.suffix in (".parquet", ".json"))
-    assert names == ["bars.parquet", "events.parquet", "provenance.json", "securities.parquet", "shares.parquet"]
+    assert names == ["bars.parquet", "events.parquet", "provenance.json", "securities.parquet", "shares.parquet",
+                     "star_market.parquet"]
     match, mismatch, errors = filecmp.cmpfiles(SNAPSHOT, tmp_path, names, shallow=False)
     assert mismatch == [] and errors == [], f"rebuild differs: {mismatch} {errors}"
     assert sum((SNAPSHOT / n).stat().st_size for n in names) < 6_000_000

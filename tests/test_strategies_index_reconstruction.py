@@ -71,3 +71,46 @@ def test_input_frames_are_not_modified():
     reconstruct_index(close, cons, "2022-12-30")
     pd.testing.assert_frame_equal(close, before)
     pd.testing.assert_frame_equal(cons, cons_before)
+
+
+# ---------------------------------------------------------------- drift and the ETF-implied regression
+def test_drifted_weights_hand_worked():
+    from aibt.strategies.index_reconstruction import drifted_weights
+
+    d = pd.bdate_range("2025-01-06", periods=4)
+    close = pd.DataFrame({"A": [10.0, 10.0, 20.0, 20.0], "B": [5.0, 5.0, 5.0, 10.0]}, index=d)
+    rows = pd.DataFrame({"effective_date": d[1], "code": ["A", "B"], "weight": [0.5, 0.5]})
+    w = drifted_weights(rows, close, d[3])  # A doubled, B doubled: back to 50/50
+    np.testing.assert_allclose(w.to_numpy(), [0.5, 0.5])
+    w2 = drifted_weights(rows, close, d[2])  # A doubled only: 1.0 : 0.5
+    np.testing.assert_allclose(w2.to_numpy(), [2 / 3, 1 / 3])
+
+
+def test_capped_simplex_regression_hand_worked():
+    from aibt.strategies.index_reconstruction import capped_simplex_regression
+
+    # orthogonal unit columns, y = 3 e1: min (w1 - 3)^2 + w2^2 + w3^2 on the simplex with w <= 0.5
+    # -> w1 = 0.5 at the cap, the remaining 0.5 split evenly (equal marginal cost): (0.5, 0.25, 0.25)
+    np.testing.assert_allclose(capped_simplex_regression(np.eye(3), np.array([3.0, 0, 0]), 0.5),
+                               [0.5, 0.25, 0.25], atol=1e-9)
+    # y = e1 on two orthogonal columns, cap 0.6: (1 - w1)^2 + w2^2 with w2 = 1 - w1 -> w1 as large as allowed
+    np.testing.assert_allclose(capped_simplex_regression(np.eye(2), np.array([1.0, 0.0]), 0.6), [0.6, 0.4],
+                               atol=1e-9)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(250, 6))
+    w0 = np.array([0.1, 0.1, 0.3, 0.25, 0.25, 0.0])
+    np.testing.assert_allclose(capped_simplex_regression(x, x @ w0, 0.3), w0, atol=1e-7)
+    # against a brute-force grid on three names (step 0.01)
+    y = x[:, :3] @ np.array([0.7, 0.2, 0.1]) + rng.normal(0, 0.5, 250)
+    best, arg = np.inf, None
+    for a in np.arange(0, 0.41, 0.01):
+        for b in np.arange(0, 0.41, 0.01):
+            c = 1 - a - b
+            if 0 <= c <= 0.4 + 1e-12:
+                r = x[:, :3] @ np.array([a, b, c]) - y
+                if r @ r < best:
+                    best, arg = r @ r, (a, b, c)
+    got = capped_simplex_regression(x[:, :3], y, 0.4)
+    np.testing.assert_allclose(got, arg, atol=0.011)
+    with pytest.raises(DataError, match="cannot sum to 1"):
+        capped_simplex_regression(np.eye(3), np.ones(3), 0.2)

@@ -62,7 +62,7 @@ def test_index_is_1000_on_the_base_date(tmp_path):
     daily = pd.read_csv(tmp_path / "daily.csv", parse_dates=["date"], index_col="date")
     # daily.csv holds the dates where both exist (from the ETF's first date); the level keeps its base
     assert daily.index[0] == pd.Timestamp("2025-01-09") and daily.index[-1] == pd.Timestamp("2025-03-31")
-    from aibt.strategies.star_ai_index import star_ai_index
+    from aibt.loaders import star_ai_index
 
     level = star_ai_index(end="2025-03-31")
     assert level.loc["2022-12-30"] == 1000.0

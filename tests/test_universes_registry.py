@@ -25,7 +25,7 @@ def test_builtin_baskets():
 
 def test_builtin_index_and_etfs():
     u = get_universe("star-ai")
-    assert u.kind == "index" and len(u.members) == 35
+    assert u.kind == "index" and len(u.members) == 37  # + 688595, 688322 (reported constituents, 2025)
     assert get_universe("star-ai-etfs").members == ("588790", "588930", "588760", "588730", "589010", "589520",
                                                     "589380", "589110", "589090", "589560", "589230")
     assert get_universe("star50-etfs").members == ("588000", "588080", "588050")

@@ -42,8 +42,8 @@ def test_methodology_rules_carry_status():
 
 def test_candidate_and_change_tables():
     c = candidate_table()
-    assert len(c) == 35 and c["code"].is_unique
-    assert (c["status"] == "project-added").sum() == 9 and (c["status"] == "reported").sum() == 26
+    assert len(c) == 37 and c["code"].is_unique
+    assert (c["status"] == "project-added").sum() == 9 and (c["status"] == "reported").sum() == 28
     m = security_master()
     assert all(code in m for code in c["code"])
     ch = known_changes()
@@ -204,3 +204,73 @@ def test_user_weights_file(tmp_path):
 def test_user_weights_file_errors(tmp_path, text, match):
     with pytest.raises(UniverseError, match=match):
         weights_from_user_file(write(tmp_path, text), master=security_master())
+
+
+# ---------------------------------------------------------------- free float, theme, buffer
+def test_csi_free_float_banding_hand_worked():
+    from aibt.universes.star_ai import banded_free_float
+
+    r = [0.0, 0.09, 0.125, 0.15, 0.1501, 0.2, 0.2001, 0.35, 0.5, 0.55, 0.7, 0.8, 0.8001, 1.0]
+    want = [0.0, 0.09, 0.13, 0.15, 0.20, 0.20, 0.30, 0.40, 0.50, 0.60, 0.70, 0.80, 1.00, 1.00]
+    np.testing.assert_allclose(banded_free_float(r), want)
+
+
+def _market(spec, months):
+    """spec: code -> (close, total, float, amount, listing); constant over ``months`` (month-end dates)."""
+    rows = []
+    for c, (px, tot, flt, amt, lst) in spec.items():
+        for d in months:
+            if d >= pd.Timestamp(lst):
+                rows.append({"date": d, "symbol": c, "close": px, "close_sum": 20 * px, "amount_sum": 20 * amt,
+                             "sessions": 20.0, "total_shares": tot, "float_shares": flt,
+                             "list_date": pd.Timestamp(lst)})
+    return pd.DataFrame(rows)
+
+
+def test_select_reviews_theme_dates_liquidity_over_the_market_and_buffer():
+    from aibt.universes.star_ai import select_reviews
+
+    months = pd.date_range("2021-01-31", "2023-12-31", freq="ME")
+    spec = {"688001": (10.0, 100.0, 50.0, 50.0, "2019-07-22"), "688002": (20.0, 100.0, 20.0, 40.0, "2019-07-22"),
+            "688003": (5.0, 100.0, 100.0, 30.0, "2019-07-22"), "688004": (30.0, 100.0, 100.0, 1.0, "2019-07-22"),
+            "688009": (50.0, 100.0, 100.0, 90.0, "2019-07-22")}  # 688009: outside the theme, counts for liquidity
+    market = _market(spec, months)
+    theme = pd.DataFrame({"code": ["688001", "688002", "688003", "688004"], "in_theme": "yes",
+                          "theme_from": ["", "", "2023-09-11", ""], "theme_to": ["", "2023-09-11", "", ""]})
+    m = Methodology(n_constituents=2, weight_cap=0.6, liquidity_keep=0.8, cutoff_lag_months=1)
+    t = select_reviews(market, SESSIONS, m, theme=theme, start="2023-06-01")
+    june = t[t["effective_date"] == "2023-06-12"]
+    # sample 5, keep 5 - floor(0.2 * 5) = 4 by amount (688004 dropped), theme {001, 002}: both chosen
+    assert june["sample_size"].iloc[0] == 5 and june["liquid_size"].iloc[0] == 4 and june["theme_size"].iloc[0] == 2
+    assert june["code"].tolist() == ["688002", "688001"]
+    np.testing.assert_allclose(june["free_float_ratio"], [0.2, 0.5])
+    np.testing.assert_allclose(june["weight"], [0.4 / 0.9 + 0.0, 0.5 / 0.9])  # 400 : 500, under the 60% cap
+    sept = t[t["effective_date"] == "2023-09-11"]
+    assert sept["code"].tolist() == ["688001", "688003"]  # 688002 leaves the theme, 688003 joins it
+
+    # buffer (n = 2): by cap 688002 (2000) > 688010 (1500) > 688001 (1000) > 688003 (500); June's theme is
+    # {688001, 688003}; from September all four. Without a buffer the two largest; with new names entering
+    # only within rank 1 and members staying within rank 3: 688002 and the incumbent 688001.
+    spec2 = {**spec, "688010": (15.0, 100.0, 100.0, 60.0, "2019-07-22")}
+    th2 = pd.DataFrame({"code": ["688001", "688002", "688003", "688010"], "in_theme": "yes",
+                        "theme_from": ["", "2023-09-11", "", "2023-09-11"], "theme_to": ""})
+    m2 = Methodology(n_constituents=2, weight_cap=1.0, liquidity_keep=1.0, cutoff_lag_months=1)
+    mk2 = _market(spec2, months)
+    plain = select_reviews(mk2, SESSIONS, m2, theme=th2, start="2023-06-01")
+    by = plain.groupby("effective_date")["code"].apply(list)
+    assert by[pd.Timestamp("2023-06-12")] == ["688001", "688003"]
+    assert by[pd.Timestamp("2023-09-11")] == ["688002", "688010"]
+    buffered = select_reviews(mk2, SESSIONS, Methodology(**{**m2.__dict__, "buffer_in": 1, "buffer_keep": 3}),
+                              theme=th2, start="2023-06-01")
+    assert buffered.groupby("effective_date")["code"].apply(list)[pd.Timestamp("2023-09-11")] == ["688002", "688001"]
+
+
+def test_monthly_market_matches_the_daily_averages():
+    from aibt.universes.star_ai import monthly_market
+
+    close, amount, total, flt, listing = frames()
+    mk = monthly_market(close, amount, total, flt, listing)
+    one = mk[(mk["symbol"] == "688005") & (mk["date"] <= "2023-05-31")]
+    assert one["date"].min() == pd.Timestamp("2023-03-31")  # listed on the month's last session
+    may = mk[(mk["symbol"] == "688001") & (mk["date"] == "2023-05-31")].iloc[0]
+    assert may["sessions"] == 23 and may["close_sum"] == 230.0 and may["amount_sum"] == 23 * 50.0

@@ -4,17 +4,27 @@ The official methodology PDF was not available offline. Every rule below carries
 project's ``INDEX_950180.md``: *confirmed* (fund prospectus / SSE-CSI notice), *reported* (secondary source),
 *not found* (a project assumption, exposed as a parameter).
 
-The AI-theme classification that defines the sample space is not available as data, so the sample space is
-proxied by a candidate list (``tables/star_ai_candidates.csv``, :func:`candidate_table`): the names seen in the index in public reports
-plus project-added AI-theme STAR names, each row stating its source.
+Sample space and theme
+----------------------
+The sample space is the whole STAR market of the dumps: the snapshot's monthly ``star_market`` table (610
+codes, every STAR stock in stock_basic; no delisted STAR name is in any dump). Listing age, the fast-entry
+rank and the liquidity screen (top 90% by average daily amount) are taken over all of it; the AI theme is then
+CSI's classification, which is not public: ``tables/star_ai_theme.csv`` (:func:`theme_table`) classifies every
+code, each row with its source: reported members in, names the reported facts rule out excluded (with the
+numbers), the 2025-06-16 changes read as a reclassification (``theme_from`` / ``theme_to``), project-added
+candidates marked as such. Reported facts (:func:`membership_facts`, ``tables/star_ai_facts.csv``) are checked
+against the rebuild by :func:`aibt.strategies.star_ai_index.check_facts`.
 
-Market caps
------------
+Market caps and free float
+--------------------------
 Historical share counts are not in the data. The builder approximates the total market cap on day t as
 ``total_shares (as of the 2026-05 snapshot) x close_t`` where ``close`` is forward-adjusted as of the snapshot
 end; forward adjustment makes the price split-consistent with today's share count, so the product is today's
 share count times a split-consistent price. It ignores new issuance and buybacks between t and 2026-05
-(an APPROXIMATION). The free-float cap used for weights is ``float_shares x close`` on the same terms.
+(an APPROXIMATION). Weights use the free-float cap ``banded_ratio x total_shares x close``: CSI's banding table
+(:data:`FREE_FLOAT_BANDS`) applied to ``float_shares / total_shares`` (circulating shares, 2026-05) or, where
+the evidence bounds it, to ``tables/star_ai_free_float.csv``. CSI also removes large holders' and locked
+shares, which the dumps do not list: ratios stay too high for names with controlling holders (APPROXIMATION).
 """
 from __future__ import annotations
 
@@ -49,8 +59,8 @@ class Methodology:
     n_constituents : number of constituents (30).
     min_listing_months : a stock must be listed longer than this at the data cutoff (6).
     fast_entry_months, fast_entry_rank : a stock listed longer than ``fast_entry_months`` (3) also qualifies
-        when its average daily total cap since listing ranks in the top ``fast_entry_rank`` (5). The rank is
-        taken within the candidate pool (the whole STAR board is not in the data).
+        when its average daily total cap since listing ranks in the top ``fast_entry_rank`` (5; 0 = no fast
+        entry). The rank is taken over the market table (the whole STAR market in the snapshot).
     lookback_years : window for average amount and average total cap (1 year up to the cutoff).
     liquidity_keep : fraction of the sample space kept by average daily amount (top 90%; bottom 10% dropped,
         rounded down: ``keep = n - floor(0.1 n)``).
@@ -59,6 +69,9 @@ class Methodology:
     effective_friday : the review takes effect on the first session after this Friday of the month (2nd).
     cutoff_lag_months : data cutoff = last session of the month this many months before the review month.
     exclude_risk_warning : drop stocks under delisting-risk warning at the cutoff.
+    buffer_in, buffer_keep : buffer rule: theme names ranked within ``buffer_in`` (24) enter first, members
+        of the previous review ranked within ``buffer_keep`` (36) stay first; then the rest by rank (0 = n).
+    free_float_banding : weight by CSI's banded free-float ratio (:func:`banded_free_float`).
     base_date, base_value : 1000 points on 2022-12-30.
     """
 
@@ -73,6 +86,9 @@ class Methodology:
     effective_friday: int = 2
     cutoff_lag_months: int = 2
     exclude_risk_warning: bool = True
+    buffer_in: int = 24
+    buffer_keep: int = 36
+    free_float_banding: bool = True
     base_date: str = "2022-12-30"
     base_value: float = 1000.0
 
@@ -101,23 +117,29 @@ RULE_SOURCES: dict[str, tuple[str, str]] = {
     "n_constituents": (CONFIRMED, "SSE/CSI launch notice 2024-07-19 (reposted by Xinhua)"),
     "min_listing_months": (CONFIRMED, _PROSPECTUS),
     "fast_entry_months": (CONFIRMED, _PROSPECTUS),
-    "fast_entry_rank": (CONFIRMED, _PROSPECTUS + "; ranked here within the candidate pool (approximation)"),
+    "fast_entry_rank": (CONFIRMED, _PROSPECTUS + "; ranked over the whole STAR market of the snapshot's "
+                                                 "star_market table; fit (star_ai_fit.csv): on and off tie"),
     "lookback_years": (CONFIRMED, _PROSPECTUS + " (liquidity over the past year); cap window reported"),
     "liquidity_keep": (CONFIRMED, _PROSPECTUS),
     "weight_cap": (REPORTED, "two secondary sources; weighting itself (free-float cap) reported"),
     "review_months": (REPORTED, "secondary sources: quarterly reviews"),
     "effective_friday": (REPORTED, "secondary sources: trading day after the 2nd Friday of Mar/Jun/Sep/Dec"),
-    "cutoff_lag_months": (NOT_FOUND, "project assumption following the usual SSE/CSI practice: data up to the "
-                                     "last session of the month two months before the review month (e.g. April "
-                                     "for June); on the snapshot, lag 2 reproduces 2 of the 7 reported 2025-06-16 "
-                                     "additions, lag 1 only 1"),
+    "cutoff_lag_months": (NOT_FOUND, "fitted on the membership facts (scripts/fit_star_ai.py -> "
+                                     "tables/star_ai_fit.csv): lags 1, 2 and 3 tie (42 of 45 facts); 2 (data up "
+                                     "to the end of April for June, the usual SSE/CSI practice) is kept"),
+    "buffer_in": (NOT_FOUND, "fitted (tables/star_ai_fit.csv): no buffer and 24/36 tie on the facts (fewer than "
+                             "30 theme names are known before 2025-06, so every one of them is selected); CSI's "
+                             "usual 80%/120% buffer (24 in / 36 stay of 30) is kept"),
+    "buffer_keep": (NOT_FOUND, "see buffer_in"),
+    "free_float_banding": (CONFIRMED, "CSI banding table (FREE_FLOAT_BANDS); applied to circulating / total "
+                                      "shares of 2026-05 and tables/star_ai_free_float.csv (APPROXIMATION: CSI "
+                                      "also removes large holders and locked shares)"),
     "exclude_risk_warning": (CONFIRMED, _PROSPECTUS),
     "base_date": (CONFIRMED, _PROSPECTUS),
     "base_value": (CONFIRMED, _PROSPECTUS),
 }
 #: rules known to exist but with no value found: not modelled
 NOT_MODELLED = {
-    "buffer rule": (NOT_FOUND, "no buffer for incumbents is applied"),
     "top-5 cap": (NOT_FOUND, "no aggregate top-5 cap (top 5 were 45.8% on 2025-02-26)"),
     "selection by average total cap": (REPORTED, "implemented as top-N by average daily total cap"),
 }
@@ -134,6 +156,32 @@ def _table(name: str) -> Path:
 def candidate_table() -> pd.DataFrame:
     """The sample-space proxy: ``code, name, status ("reported"/"project-added"), source``."""
     return pd.read_csv(_table("star_ai_candidates.csv"), dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def theme_table() -> pd.DataFrame:
+    """AI-theme classification of every STAR code in the dumps: ``code, name, industry, in_theme (yes/no),
+    theme_from, theme_to`` (effective dates bounding the membership of the theme, empty = open), ``status``
+    (``reported`` / ``evidence`` / ``project``) and ``source`` (why, per row)."""
+    return pd.read_csv(_table("star_ai_theme.csv"), dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def free_float_table() -> pd.DataFrame:
+    """Free-float ratio estimates where the evidence says more than circulating / total shares:
+    ``code, name, free_float_ratio, status, source`` (banded like every ratio)."""
+    return pd.read_csv(_table("star_ai_free_float.csv"), dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def membership_facts() -> pd.DataFrame:
+    """Reported membership facts: ``date, kind, code, value, status, source``; kinds ``top10`` (a name of a
+    reported top-10 list and its weight in percent), ``top10_share`` (percent), ``member`` (named a
+    constituent on that date), ``largest`` (named the largest weight), ``in`` / ``out`` (review changes)."""
+    df = pd.read_csv(_table("star_ai_facts.csv"), dtype=str, keep_default_na=False)
+    df["date"] = pd.to_datetime(df["date"])
+    df["value"] = pd.to_numeric(df["value"].replace("", None), errors="coerce")
+    return df
 
 
 @lru_cache(maxsize=1)
@@ -217,97 +265,197 @@ def capped_weights(values: np.ndarray, cap: float) -> np.ndarray:
     return w
 
 
+# ------------------------------------------------------------------------------------------- free float
+#: CSI's free-float banding (分级靠档): free-float ratio (free-float shares / total A shares) -> weighting
+#: ratio. Source: 中证指数有限公司《中证系列指数计算与维护细则》(CSI Index Calculation and Maintenance
+#: Methodology), section on adjusted shares (加权股本): ratios up to 15% are rounded up to the next whole
+#: percent, (15,20] -> 20%, (20,30] -> 30%, ... (70,80] -> 80%, above 80% -> 100%. CSI's English FAQ
+#: "Why is Classification Adopted in Compiling CSI 300 Index?" (csindex.com.cn, 2010-11-24) gives the same
+#: bands with the older first threshold of 10% (ratios up to 10% used as they are).
+FREE_FLOAT_BANDS = ((0.20, 0.20), (0.30, 0.30), (0.40, 0.40), (0.50, 0.50), (0.60, 0.60), (0.70, 0.70),
+                    (0.80, 0.80), (1.00, 1.00))
+FREE_FLOAT_SMALL = 0.15  # at or below: rounded up to the next whole percent
+
+
+def banded_free_float(ratio) -> np.ndarray:
+    """CSI weighting ratio for free-float ratios in [0, 1] (:data:`FREE_FLOAT_BANDS`)."""
+    r = np.clip(np.asarray(ratio, dtype=np.float64), 0.0, 1.0)
+    out = np.where(r <= FREE_FLOAT_SMALL, np.ceil(np.round(r * 100.0, 9)) / 100.0, 1.0)
+    for upper, weight in reversed(FREE_FLOAT_BANDS):
+        out = np.where((r > FREE_FLOAT_SMALL) & (r <= upper + 1e-12), weight, out)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- market table
+#: columns of the monthly market table the builder selects from (``star_market.parquet`` has these and more)
+MARKET_COLUMNS = ("date", "symbol", "close", "close_sum", "amount_sum", "sessions", "total_shares",
+                  "float_shares", "list_date")
+
+
+def monthly_market(close: pd.DataFrame, amount: pd.DataFrame, total_shares: pd.Series, float_shares: pd.Series,
+                   listing_dates: Mapping) -> pd.DataFrame:
+    """Daily frames (dates x codes) -> the builder's monthly market table (:data:`MARKET_COLUMNS`).
+
+    One row per code and month with a bar: ``date`` the month's last bar, ``close`` its close, ``close_sum``
+    / ``amount_sum`` / ``sessions`` the sums and count over the month's bars (days with a close).
+    """
+    close = close.sort_index()
+    amount = amount.reindex(index=close.index, columns=close.columns)
+    rows = []
+    months = close.index.to_period("M")
+    for c in close.columns:
+        px = close[c]
+        has = px.notna().to_numpy()
+        if not has.any():
+            continue
+        f = pd.DataFrame({"close": px[has], "amount": amount[c][has].fillna(0.0)})
+        g = f.groupby(months[has], sort=True)
+        rows.append(pd.DataFrame({
+            "date": g["close"].apply(lambda x: x.index.max()).to_numpy(), "symbol": str(c),
+            "close": g["close"].last().to_numpy(), "close_sum": g["close"].sum().to_numpy(),
+            "amount_sum": g["amount"].sum().to_numpy(), "sessions": g["close"].size().to_numpy(np.float64),
+            "total_shares": float(total_shares.get(c, np.nan)), "float_shares": float(float_shares.get(c, np.nan)),
+            "list_date": pd.Timestamp(listing_dates[c]) if c in listing_dates else pd.NaT}))
+    if not rows:
+        return pd.DataFrame(columns=list(MARKET_COLUMNS))
+    return pd.concat(rows, ignore_index=True)
+
+
+class _Wide:
+    """The market table as month x code arrays (built once per :func:`select_reviews` call)."""
+
+    def __init__(self, market: pd.DataFrame):
+        missing = [c for c in MARKET_COLUMNS if c not in market.columns]
+        if missing:
+            raise UniverseError(f"market table lacks column(s) {missing}")
+        m = market.assign(symbol=market["symbol"].astype(str), month=pd.DatetimeIndex(market["date"]).to_period("M"))
+        self.codes = sorted(m["symbol"].unique())
+        self.months = pd.period_range(m["month"].min(), m["month"].max(), freq="M")
+        piv = {f: m.pivot_table(index="month", columns="symbol", values=f, aggfunc="last")
+                   .reindex(index=self.months, columns=self.codes) for f in ("close", "close_sum", "amount_sum", "sessions")}
+        self.close = piv["close"].to_numpy(np.float64)
+        self.csum = np.nan_to_num(piv["close_sum"].to_numpy(np.float64))
+        self.asum = np.nan_to_num(piv["amount_sum"].to_numpy(np.float64))
+        self.n = np.nan_to_num(piv["sessions"].to_numpy(np.float64))
+        first = m.groupby("symbol").first()
+        self.total = first["total_shares"].reindex(self.codes).to_numpy(np.float64)
+        self.flt = first["float_shares"].reindex(self.codes).to_numpy(np.float64)
+        self.listing = pd.DatetimeIndex(pd.to_datetime(first["list_date"]).reindex(self.codes))
+
+
+# ------------------------------------------------------------------------------------------- themes
+def theme_codes(theme: pd.DataFrame | None, date) -> set[str] | None:
+    """Codes of the AI theme on ``date``: rows with ``theme_from`` empty or <= date and ``theme_to`` empty
+    or > date (``None`` when there is no theme table: every code counts)."""
+    if theme is None:
+        return None
+    d = pd.Timestamp(date)
+    lo = pd.to_datetime(theme["theme_from"].replace("", None))
+    hi = pd.to_datetime(theme["theme_to"].replace("", None))
+    ok = (lo.isna() | (lo <= d)) & (hi.isna() | (hi > d))
+    if "in_theme" in theme.columns:
+        ok &= theme["in_theme"].astype(str).str.lower().eq("yes")
+    return set(theme.loc[ok.to_numpy(), "code"].astype(str))
+
+
 # ------------------------------------------------------------------------------------------- builder
 def _months_before(date: pd.Timestamp, months: int) -> pd.Timestamp:
     return date - pd.DateOffset(months=months)
 
 
-def _select_one(cutoff: pd.Timestamp, close: pd.DataFrame, amount: pd.DataFrame, total_shares: pd.Series,
-                float_shares: pd.Series, listing: pd.Series, pool: Sequence[str], m: Methodology,
-                risk_warning: Mapping[str, Sequence[tuple]]) -> pd.DataFrame:
-    """Constituents chosen with data up to ``cutoff`` only (all slicing below is ``<= cutoff``)."""
-    known = close.loc[:cutoff, list(pool)]
-    amt = amount.loc[:cutoff, list(pool)]
-    win_start = _months_before(cutoff, 12 * m.lookback_years)
-    in_win = known.index > win_start
-    cap_all = known * total_shares.reindex(known.columns).to_numpy()
-    avg_cap = cap_all.loc[in_win].mean(skipna=True)
-    avg_amt = amt.loc[in_win].mean(skipna=True)
-    since_listing_cap = pd.Series({c: cap_all[c].loc[cap_all.index >= listing[c]].mean() for c in known.columns})
-    fast_rank = since_listing_cap.rank(ascending=False, method="first")
-
-    eligible = []
-    for c in known.columns:
-        lst = listing[c]
-        if pd.isna(lst) or lst > cutoff or not np.isfinite(avg_cap[c]):
-            continue
-        aged = lst <= _months_before(cutoff, m.min_listing_months)
-        fast = lst <= _months_before(cutoff, m.fast_entry_months) and fast_rank[c] <= m.fast_entry_rank
-        if not (aged or fast):
-            continue
-        if m.exclude_risk_warning and any(s <= cutoff and (e is None or cutoff <= e)
-                                          for s, e in risk_warning.get(c, ())):
-            continue
-        eligible.append(c)
+def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodology, theme: set | None,
+                incumbents: set, risk_warning: Mapping, free_float: Mapping, weight_close) -> pd.DataFrame:
+    """Constituents chosen with market data up to ``cutoff``'s month only."""
+    p = cutoff.to_period("M")
+    k = int(np.searchsorted(w.months.asi8, p.ordinal, side="right"))  # months <= cutoff's month
+    lo = max(0, k - 12 * m.lookback_years)
+    n_win = w.n[lo:k].sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg_cap = w.total * w.csum[lo:k].sum(axis=0) / n_win
+        avg_amt = w.asum[lo:k].sum(axis=0) / n_win
+    listed = (w.listing <= cutoff) & (n_win > 0) & np.isfinite(avg_cap)
+    cap_rank = pd.Series(np.where(listed, avg_cap, np.nan)).rank(ascending=False, method="first").to_numpy()
+    aged = w.listing <= _months_before(cutoff, m.min_listing_months)
+    fast = (m.fast_entry_rank > 0) & (w.listing <= _months_before(cutoff, m.fast_entry_months)) \
+        & (cap_rank <= m.fast_entry_rank)
+    ok = listed & (aged | fast)
+    if m.exclude_risk_warning:
+        for j, c in enumerate(w.codes):
+            if ok[j] and any(s <= cutoff and (e is None or cutoff <= e) for s, e in risk_warning.get(c, ())):
+                ok[j] = False
+    eligible = [j for j in range(len(w.codes)) if ok[j]]
     if not eligible:
         return pd.DataFrame()
     n = len(eligible)
     keep = n - int(math.floor(n * (1.0 - m.liquidity_keep) + 1e-9))
-    liq = avg_amt[eligible].fillna(-np.inf)
-    liquid = sorted(eligible, key=lambda c: (-liq[c], c))[:keep]
-    chosen = sorted(liquid, key=lambda c: (-avg_cap[c], c))[:m.n_constituents]
-    last_close = known[chosen].ffill().iloc[-1]
-    ff_cap = last_close * float_shares.reindex(chosen)
-    if ff_cap.isna().any():
-        bad = ff_cap[ff_cap.isna()].index[0]
+    liquid = sorted(eligible, key=lambda j: (-np.nan_to_num(avg_amt[j], nan=-np.inf), w.codes[j]))[:keep]
+    themed = [j for j in liquid if theme is None or w.codes[j] in theme]
+    ranked = sorted(themed, key=lambda j: (-avg_cap[j], w.codes[j]))
+    rank = {j: r + 1 for r, j in enumerate(ranked)}
+    b_in = m.buffer_in or m.n_constituents
+    b_keep = m.buffer_keep or m.n_constituents
+    prio = sorted(ranked, key=lambda j: (0 if rank[j] <= b_in or (w.codes[j] in incumbents and rank[j] <= b_keep)
+                                         else 1, rank[j]))
+    chosen = sorted(prio[:m.n_constituents], key=lambda j: rank[j])
+    codes = [w.codes[j] for j in chosen]
+    px = np.array([w.close[k - 1, j] if k > 0 else np.nan for j in chosen])
+    if weight_close is not None:  # the session before the effective date, where the bars have it
+        before = weight_close.loc[weight_close.index < eff]
+        for i, c in enumerate(codes):
+            if c in before.columns:
+                s = before[c].dropna()
+                if len(s):
+                    px[i] = float(s.iloc[-1])
+    ratio = np.array([free_float.get(c, w.flt[j] / w.total[j]) for c, j in zip(codes, chosen)], dtype=np.float64)
+    ratio = banded_free_float(ratio) if m.free_float_banding else ratio
+    ff_cap = ratio * w.total[chosen] * px
+    if not np.all(np.isfinite(ff_cap)):
+        bad = codes[int(np.flatnonzero(~np.isfinite(ff_cap))[0])]
         raise UniverseError(f"no free-float cap for {bad} at the {cutoff.date()} cutoff (float shares or close "
                             "missing)")
-    w = capped_weights(ff_cap.to_numpy(), m.weight_cap)
+    wts = capped_weights(ff_cap, m.weight_cap)
     return pd.DataFrame({
-        "code": chosen, "weight": w, "avg_total_cap": avg_cap[chosen].to_numpy(),
-        "avg_amount": avg_amt[chosen].to_numpy(), "free_float_cap": ff_cap.to_numpy(),
-        "cap_rank": np.arange(1, len(chosen) + 1), "sample_size": n, "liquid_size": len(liquid),
+        "code": codes, "weight": wts, "avg_total_cap": avg_cap[chosen], "avg_amount": avg_amt[chosen],
+        "free_float_ratio": ratio, "free_float_cap": ff_cap, "cap_rank": [rank[j] for j in chosen],
+        "sample_size": n, "liquid_size": len(liquid), "theme_size": len(themed),
     })
 
 
-def build_constituents(close: pd.DataFrame, amount: pd.DataFrame, total_shares: pd.Series,
-                       float_shares: pd.Series, listing_dates: Mapping | pd.Series, sessions,
-                       methodology: Methodology = DEFAULT, candidates: Sequence[str] | None = None,
-                       start=None, end=None,
-                       risk_warning: Mapping[str, Sequence[tuple]] | None = None) -> pd.DataFrame:
-    """Point-in-time constituents and weights of 950180 at every review.
+def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DEFAULT,
+                   theme: pd.DataFrame | None = None, start=None, end=None,
+                   risk_warning: Mapping[str, Sequence[tuple]] | None = None,
+                   free_float: Mapping[str, float] | None = None,
+                   weight_close: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Point-in-time constituents and weights of 950180 at every review, from a monthly market table.
 
     Parameters
     ----------
-    close : DataFrame dates x codes, forward-adjusted closes (see the module note on market caps).
-    amount : DataFrame dates x codes, daily traded amount (CNY); aligned to ``close``'s axes.
-    total_shares, float_shares : Series code -> shares (snapshot counts).
-    listing_dates : mapping code -> listing date.
+    market : the monthly table (:data:`MARKET_COLUMNS`; ``star_market.parquet`` or :func:`monthly_market`).
+        Its codes are the sample space (the whole STAR market for the snapshot's table): listing age, the
+        fast-entry rank and the liquidity screen are taken over all of them.
     sessions : DatetimeIndex of trading sessions for the review schedule.
-    methodology : :class:`Methodology` (defaults as documented).
-    candidates : codes of the sample-space proxy; defaults to :func:`candidate_table`. Codes without a close
-        column are skipped.
-    start, end : bounds on effective dates; by default from the last review effective on or before the
-        index base date (2022-12-30) to the last session.
-    risk_warning : optional code -> ((start, end or None), ...) periods under risk warning.
+    methodology : :class:`Methodology`.
+    theme : AI-theme classification (:func:`theme_table`: ``code, theme_from, theme_to``); ``None``: every
+        code of ``market`` is in the theme.
+    start, end : bounds on effective dates (default from the last review effective on or before the base
+        date).
+    risk_warning : code -> ((start, end or None), ...) periods under risk warning.
+    free_float : code -> free-float ratio estimate (default ``float_shares / total_shares``), banded with
+        :func:`banded_free_float` when ``methodology.free_float_banding``.
+    weight_close : optional daily closes (dates x codes): weights use each name's close on the last session
+        before the effective date (CSI sets the weight factors then), else the cutoff month's close.
 
     Returns
     -------
-    DataFrame with one row per (review, constituent): ``review_date`` (data cutoff), ``effective_date``,
-    ``code``, ``weight`` (sums to 1 per review, none above the cap), ``avg_total_cap``, ``avg_amount``,
-    ``free_float_cap``, ``cap_rank``, ``sample_size``, ``liquid_size``. Each review uses only data dated on or
-    before its ``review_date``.
+    DataFrame, one row per (review, constituent): ``review_date`` (data cutoff), ``effective_date``, ``code``,
+    ``weight`` (sums to 1 per review, none above the cap), ``avg_total_cap``, ``avg_amount``,
+    ``free_float_ratio`` (the banded weighting ratio), ``free_float_cap``, ``cap_rank`` (rank among the liquid
+    theme names), ``sample_size``, ``liquid_size``, ``theme_size``. Selection uses market data of months up
+    to the cutoff's only; the buffer (``buffer_in`` / ``buffer_keep``) keeps the previous review's members.
     """
-    close = close.sort_index()
-    amount = amount.reindex(index=close.index, columns=close.columns)
-    pool = [str(c) for c in (candidates if candidates is not None else candidate_table()["code"])]
-    pool = [c for c in dict.fromkeys(pool) if c in close.columns]
-    if not pool:
-        raise UniverseError("none of the candidate codes has a close column")
-    missing = [c for c in pool if c not in total_shares.index or c not in float_shares.index]
-    if missing:
-        raise UniverseError(f"no share counts for {missing[0]} (and {len(missing) - 1} more)")
-    listing = pd.Series({c: pd.Timestamp(listing_dates[c]) if c in listing_dates else pd.NaT for c in pool})
+    w = _Wide(market)
+    if not w.codes:
+        raise UniverseError("the market table is empty")
     sched = review_dates(sessions, None, end, methodology)
     if start is None:
         before = sched[sched["effective_date"] <= pd.Timestamp(methodology.base_date)]
@@ -315,18 +463,46 @@ def build_constituents(close: pd.DataFrame, amount: pd.DataFrame, total_shares: 
     else:
         first = pd.Timestamp(start)
     sched = sched[sched["effective_date"] >= first]
-    out = []
+    out, incumbents = [], set()
     for cutoff, eff in sched.itertuples(index=False):
-        sel = _select_one(cutoff, close, amount, total_shares, float_shares, listing, pool, methodology,
-                          risk_warning or {})
+        sel = _select_one(cutoff, eff, w, methodology, theme_codes(theme, eff), incumbents, risk_warning or {},
+                          free_float or {}, weight_close)
         if sel.empty:
             continue
+        incumbents = set(sel["code"])
         sel.insert(0, "effective_date", eff)
         sel.insert(0, "review_date", cutoff)
         out.append(sel)
     if not out:
         raise UniverseError("no review between the given dates has an eligible constituent")
     return pd.concat(out, ignore_index=True)
+
+
+def build_constituents(close: pd.DataFrame, amount: pd.DataFrame, total_shares: pd.Series,
+                       float_shares: pd.Series, listing_dates: Mapping | pd.Series, sessions,
+                       methodology: Methodology = DEFAULT, candidates: Sequence[str] | None = None,
+                       start=None, end=None,
+                       risk_warning: Mapping[str, Sequence[tuple]] | None = None,
+                       theme: pd.DataFrame | None = None, free_float: Mapping[str, float] | None = None
+                       ) -> pd.DataFrame:
+    """:func:`select_reviews` on daily frames (dates x codes) restricted to ``candidates``.
+
+    ``close`` (forward-adjusted), ``amount`` (CNY), ``total_shares`` / ``float_shares`` (code -> shares) and
+    ``listing_dates`` become the monthly market table (:func:`monthly_market`); the candidates are the
+    sample space and, without a ``theme`` table, the theme too. Codes without a close column are skipped.
+    Returns :func:`select_reviews`' table.
+    """
+    pool = [str(c) for c in (candidates if candidates is not None else candidate_table()["code"])]
+    pool = [c for c in dict.fromkeys(pool) if c in close.columns]
+    if not pool:
+        raise UniverseError("none of the candidate codes has a close column")
+    missing = [c for c in pool if c not in total_shares.index or c not in float_shares.index]
+    if missing:
+        raise UniverseError(f"no share counts for {missing[0]} (and {len(missing) - 1} more)")
+    market = monthly_market(close[pool], amount.reindex(columns=pool), total_shares, float_shares,
+                            {c: listing_dates[c] for c in pool if c in listing_dates})
+    return select_reviews(market, sessions, methodology, theme=theme, start=start, end=end,
+                          risk_warning=risk_warning, free_float=free_float)
 
 
 def constituents_as_of(table: pd.DataFrame, date) -> pd.DataFrame:

@@ -48,10 +48,11 @@ class StudyConfig:
 # ----------------------------------------------------------------------------- steps
 def tracking_step(cfg: StudyConfig) -> dict:
     """Reconstructed STAR AI index, the ETF peer table and the ETF-mode simulation of ``cfg.etf``."""
-    from aibt.strategies import star_ai_index, tracking
+    from aibt import loaders
+    from aibt.strategies import tracking
 
-    constituents = star_ai_index.star_ai_constituents()
-    index_level = star_ai_index.star_ai_index(constituents=constituents)
+    constituents = loaders.star_ai_constituents()
+    index_level = loaders.star_ai_index(constituents=constituents)
     peers = tracking.etf_peer_table(None, index_level)
     sim = tracking.simulate_tracking_etf(cfg.etf, constituents=constituents, index_level=index_level)
     return {"constituents": constituents, "index": index_level, "peers": peers, "etf_sim": sim}

@@ -1,7 +1,7 @@
 """``aibt concentration``: how concentrated the STAR AI index (950180) is on a date.
 
 ``aibt concentration [--date D] [--top N] [--json]`` takes the review in force on D (built point in
-time from the snapshot, :func:`aibt.strategies.star_ai_index.star_ai_members`), drifts its weights by
+time from the snapshot, :func:`aibt.loaders.star_ai_members`), drifts its weights by
 the constituents' adjusted closes from the rebalancing close to D
 (:func:`aibt.results.tables.drifted_weights`) and prints the top-N weight with every constituent,
 names beside codes, largest first.
@@ -22,7 +22,7 @@ def concentration_report(date=None, top: int = 10) -> dict:
     """JSON-ready concentration of 950180 on ``date`` (default: the snapshot's last session)."""
     from aibt.data.snapshot import load_snapshot
     from aibt.results.tables import drifted_weights, top_weight
-    from aibt.strategies.star_ai_index import star_ai_members
+    from aibt.loaders import star_ai_members
     from aibt.universes.master import security_master
 
     if isinstance(top, bool) or top < 1:

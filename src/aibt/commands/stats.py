@@ -45,8 +45,8 @@ INDEX_ALIASES = ("950180", "star-ai")
 
 
 def load_index_levels(name: str) -> pd.Series:
-    """The reconstructed STAR AI index (:func:`aibt.strategies.star_ai_index.star_ai_index`)."""
-    from aibt.strategies.star_ai_index import star_ai_index
+    """The reconstructed STAR AI index (:func:`aibt.loaders.star_ai_index`)."""
+    from aibt.loaders import star_ai_index
 
     s = star_ai_index()
     s.name = "950180 (reconstructed)"

@@ -2,7 +2,7 @@
 
 ``show NAME [--date D] [--json]``: baskets and ETF lists are equal-weighted (or weighted by the user file) over
 the members listed on or before D; ``star-ai`` loads the embedded snapshot, builds the 950180 constituents
-point-in-time (:func:`aibt.universes.star_ai.build_constituents`) and prints the review in force on D.
+point-in-time (:func:`aibt.universes.star_ai.select_reviews`) and prints the review in force on D.
 JSON weights are fractions.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 import pandas as pd
 
 from aibt.errors import UniverseError
-from aibt.strategies.star_ai_index import star_ai_inputs, star_ai_members  # noqa: F401 (star_ai_inputs re-exported)
+from aibt.loaders import star_ai_inputs, star_ai_members  # noqa: F401 (star_ai_inputs re-exported)
 from aibt.universes.master import security_master
 from aibt.universes.registry import Universe, get_universe
 

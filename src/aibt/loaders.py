@@ -1,0 +1,93 @@
+"""Loading for the STAR AI index (950180): the snapshot's tables in, the pure builders of
+:mod:`aibt.strategies.star_ai_index` called on them. Commands and :mod:`aibt.study` call these.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from aibt.errors import UniverseError
+from aibt.universes.star_ai import DEFAULT, Methodology
+
+
+def star_ai_inputs(end=None) -> dict:
+    """Keyword arguments of :func:`aibt.universes.star_ai.select_reviews` from the embedded snapshot.
+
+    ``market``: the STAR-market monthly table (:func:`aibt.data.snapshot.load_star_market`, months up to
+    ``end``); ``theme``: :func:`aibt.universes.star_ai.theme_table`; ``sessions``: XSHG sessions to ``end``
+    (default the snapshot's last bar); ``risk_warning``: the security master's periods; ``weight_close``: daily
+    closes of the theme names that have bars (weights use the session before each effective date).
+    """
+    from aibt.data import snapshot
+    from aibt.data.calendar import xshg_sessions
+    from aibt.universes.master import security_master
+    from aibt.universes.star_ai import free_float_table, theme_table
+
+    market = snapshot.load_star_market(end)
+    if market.empty:
+        raise UniverseError("the snapshot's STAR market table has no month up to the given end")
+    theme = theme_table()
+    have = set(snapshot.symbols())
+    codes = sorted(set(theme.loc[theme["in_theme"] == "yes", "code"]) & have)
+    close = snapshot.load_snapshot(codes, end=end, require_bars=False).frame("close")
+    last = close.index[-1] if end is None else pd.Timestamp(end)
+    master = security_master()
+    risk = {c: master.get(c).st_periods for c in market["symbol"].unique()
+            if c in master and master.get(c).st_periods}
+    ff = free_float_table()
+    return dict(market=market, theme=theme, sessions=xshg_sessions(market["date"].min(), last),
+                free_float=dict(zip(ff["code"], ff["free_float_ratio"].astype(float))),
+                risk_warning=risk, weight_close=close, end=end)
+
+
+def star_ai_constituents(end=None, user_file=None, methodology: Methodology = DEFAULT) -> pd.DataFrame:
+    """Point-in-time constituents of every review (:func:`aibt.strategies.star_ai_index.rebuild_constituents`)
+    from the snapshot; ``user_file`` (CSV ``effective_date,code,weight``) replaces reviews from its first date."""
+    from aibt.strategies.star_ai_index import rebuild_constituents
+    from aibt.universes.master import security_master
+    from aibt.universes.star_ai import weights_from_user_file
+
+    user = None if user_file is None else weights_from_user_file(user_file, master=security_master())
+    return rebuild_constituents(star_ai_inputs(end), user, methodology)
+
+
+def star_ai_members(date=None) -> tuple[pd.Timestamp, pd.DataFrame]:
+    """The review in force on ``date`` (default the snapshot's last session), built from data up to ``date``."""
+    from aibt.data import snapshot
+
+    sessions = snapshot.load_snapshot(["000688"], require_bars=False).dates
+    d = sessions[-1] if date is None else pd.Timestamp(date)
+    if d < sessions[0]:
+        raise UniverseError(f"--date {d.date()} is before the snapshot starts ({sessions[0].date()})")
+    from aibt.strategies.star_ai_index import members_on
+
+    return d, members_on(star_ai_constituents(end=d), d)
+
+
+def star_ai_index(start=None, end=None, constituents: pd.DataFrame | None = None,
+                  methodology: Methodology = DEFAULT) -> pd.Series:
+    """Daily level of the rebuilt index from the snapshot's closes (:func:`aibt.strategies.star_ai_index.index_level`)."""
+    from aibt.data import snapshot
+    from aibt.errors import DataError
+    from aibt.strategies.star_ai_index import index_level
+
+    if start is not None and end is not None and pd.Timestamp(end) < pd.Timestamp(start):
+        raise UniverseError(f"start {pd.Timestamp(start).date()} is after end {pd.Timestamp(end).date()}")
+    table = star_ai_constituents(end=end, methodology=methodology) if constituents is None else constituents
+    codes = sorted({str(c) for c in table["code"]})
+    unknown = sorted(set(codes) - set(snapshot.symbols()))
+    if unknown:
+        raise DataError(f"constituent(s) {unknown} are not in the embedded snapshot (no prices to rebuild from)")
+    close = snapshot.load_snapshot(codes, end=end, require_bars=False).frame("close")
+    return index_level(close, table, start, methodology)
+
+
+def star_ai_fact_checks(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`aibt.strategies.star_ai_index.check_facts` of the rebuilt (or given) table on the snapshot."""
+    from aibt.data import snapshot
+    from aibt.strategies.star_ai_index import check_facts
+    from aibt.universes.star_ai import membership_facts
+
+    table = star_ai_constituents() if table is None else table
+    codes = sorted({str(c) for c in table["code"]} & set(snapshot.symbols()))
+    close = snapshot.load_snapshot(codes, require_bars=False).frame("close")
+    return check_facts(table, close, membership_facts())

@@ -1,0 +1,90 @@
+"""Every reported 950180 membership fact (universes/tables/star_ai_facts.csv) against the rebuilt constituents."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aibt.loaders import star_ai_constituents, star_ai_fact_checks
+from aibt.strategies.star_ai_index import KNOWN_DISAGREEMENTS, review_concentration
+from aibt.universes.star_ai import DEFAULT, membership_facts, theme_table
+
+FACTS = membership_facts()
+
+
+@pytest.fixture(scope="module")
+def table():
+    return star_ai_constituents()
+
+
+@pytest.fixture(scope="module")
+def checks(table):
+    return star_ai_fact_checks(table)
+
+
+def _key(row) -> tuple:
+    return (pd.Timestamp(row["date"]).strftime("%Y-%m-%d"), row["kind"], row["code"])
+
+
+def test_every_fact_is_checked(checks):
+    facts = {(_key(r)) for _, r in FACTS.iterrows()}
+    checked = {_key(r) for _, r in checks.iterrows() if r["kind"] != "top10_list"}
+    assert facts == checked and len(FACTS) == 43
+    assert (FACTS["source"].str.len() > 10).all() and set(FACTS["status"]) == {"reported"}
+
+
+@pytest.mark.parametrize("i", range(len(FACTS)))
+def test_fact(checks, i):
+    fact = FACTS.iloc[i]
+    row = checks[[_key(r) == _key(fact) for _, r in checks.iterrows()]]
+    assert len(row) == 1
+    if _key(fact) in KNOWN_DISAGREEMENTS:
+        assert not row["agrees"].iloc[0], f"{_key(fact)} now agrees: drop it from KNOWN_DISAGREEMENTS"
+    else:
+        assert row["agrees"].iloc[0], f"{_key(fact)}: rebuilt {row['rebuilt'].iloc[0]:.2f}"
+
+
+def test_2024_top10_lists_and_2025_06_changes(checks):
+    lists = checks[checks["kind"] == "top10_list"]
+    lists = lists.set_index(lists["date"].dt.strftime("%Y-%m-%d"))
+    # measured: 9 of 10 names each, mean weight errors 0.60 and 0.55 points
+    assert lists.loc["2024-07-25", "code"] == "9/10" and lists.loc["2024-07-25", "rebuilt"] < 1.5
+    assert lists.loc["2024-09-18", "code"] == "9/10" and lists.loc["2024-09-18", "rebuilt"] < 1.5
+    assert lists["agrees"].all()
+    ch = checks[checks["kind"].isin(["in", "out"])]
+    assert len(ch) == 14 and ch["agrees"].all()  # 7 of 7 outs and 7 of 7 ins
+    shares = checks[checks["kind"] == "top10_share"]
+    assert (shares["reported"] - shares["rebuilt"]).abs().max() < 2.0
+
+
+def test_theme_table_covers_the_star_market_with_sources(table):
+    th = theme_table()
+    assert th["code"].is_unique and len(th) == 610 and th["code"].str.match(r"^68[89]\d{3}$").all()
+    assert set(th["in_theme"]) == {"yes", "no"} and (th["source"].str.len() > 20).all()
+    assert set(th["status"]) == {"reported", "evidence", "project"}
+    out = th[th["in_theme"] == "no"].set_index("code")
+    assert {"688041", "688047"} <= set(out.index)  # the 2024 top-10 lists rule them out
+    assert set(table["code"]) <= set(th.loc[th["in_theme"] == "yes", "code"])
+
+
+def test_concentration_and_free_float_by_review(table):
+    c = review_concentration(table)
+    assert list(c.columns) == ["effective_date", "n", "top1", "top5", "top10", "free_float_cap"]
+    assert (c["top1"] <= DEFAULT.weight_cap + 1e-12).all() and (c["top5"] <= c["top10"]).all()
+    assert ((c["top10"] > 0.6) & (c["top10"] < 0.85)).all() and (c["n"] >= 21).all()
+    assert (c["free_float_cap"] > 1e11).all() and np.isfinite(c["free_float_cap"]).all()
+
+
+def test_fitted_parameters_are_the_defaults_and_among_the_best():
+    from pathlib import Path
+
+    fit = pd.read_csv(Path(__file__).resolve().parents[1] / "universes" / "tables" / "star_ai_fit.csv")
+    chosen = fit[fit["chosen"]]
+    assert len(chosen) == 1 and len(fit) == 12
+    row = chosen.iloc[0]
+    assert (row["cutoff_lag_months"], row["buffer_in"], row["buffer_keep"], row["fast_entry_rank"]) == (
+        DEFAULT.cutoff_lag_months, DEFAULT.buffer_in, DEFAULT.buffer_keep, DEFAULT.fast_entry_rank)
+    best = fit[fit["facts_agreeing"] == fit["facts_agreeing"].max()]
+    assert row["facts_agreeing"] == best["facts_agreeing"].max()
+    assert row["top10_mean_error_pp"] <= best["top10_mean_error_pp"].min() + 0.01
+    assert row["correlation_588790"] >= best["correlation_588790"].max() - 1e-4
