@@ -52,9 +52,7 @@ def star_ai_constituents(end=None, user_file=None, methodology: Methodology = DE
 
 def star_ai_members(date=None) -> tuple[pd.Timestamp, pd.DataFrame]:
     """The review in force on ``date`` (default the snapshot's last session), built from data up to ``date``."""
-    from aibt.data import snapshot
-
-    sessions = snapshot.load_snapshot(["000688"], require_bars=False).dates
+    sessions = star_ai_inputs()["weight_close"].index  # the theme names' bars (to 2026-05-28)
     d = sessions[-1] if date is None else pd.Timestamp(date)
     if d < sessions[0]:
         raise UniverseError(f"--date {d.date()} is before the snapshot starts ({sessions[0].date()})")
@@ -91,3 +89,51 @@ def star_ai_fact_checks(table: pd.DataFrame | None = None) -> pd.DataFrame:
     codes = sorted({str(c) for c in table["code"]} & set(snapshot.symbols()))
     close = snapshot.load_snapshot(codes, require_bars=False).frame("close")
     return check_facts(table, close, membership_facts())
+
+
+def star_ai_diagnostics(table: pd.DataFrame, etf_close: pd.Series, window: int = 120) -> dict:
+    """The rebuild's checks as tables for people (names beside codes, percents).
+
+    ``facts``: :func:`star_ai_fact_checks` with the reason where the rebuild cannot agree
+    (:data:`aibt.strategies.star_ai_index.KNOWN_DISAGREEMENTS`); ``reviews``: top-1/5/10 shares and the
+    constituents' total free-float cap (100 million CNY) at every review; ``implied``: the ETF-implied weights
+    (a constrained regression of ``etf_close``'s daily returns on the members of the last review over the last
+    ``window`` common sessions, weights >= 0, sum 1, cap 10%) beside the rule-based weights drifted to the same
+    last session: a check on membership, never the index.
+    """
+    from aibt.data import snapshot
+    from aibt.strategies.index_reconstruction import drifted_weights
+    from aibt.strategies.star_ai_index import KNOWN_DISAGREEMENTS, etf_implied_weights, review_concentration
+    from aibt.universes.master import security_master
+    from aibt.universes.star_ai import DEFAULT, constituents_as_of
+
+    master = security_master()
+
+    def name(c):
+        return master.get(str(c)).name if str(c) in master else ""
+
+    facts = star_ai_fact_checks(table)
+    facts.insert(3, "name", [name(c) if str(c).startswith("68") else "" for c in facts["code"]])
+    facts["why_not"] = [KNOWN_DISAGREEMENTS.get((d.strftime("%Y-%m-%d"), k, c), "") if not ok else ""
+                        for d, k, c, ok in zip(facts["date"], facts["kind"], facts["code"], facts["agrees"])]
+    facts["date"] = facts["date"].dt.strftime("%Y-%m-%d")
+    facts.attrs["formats"] = {"reported": "num", "rebuilt": "num"}
+    reviews = review_concentration(table)
+    reviews["effective_date"] = pd.DatetimeIndex(reviews["effective_date"]).strftime("%Y-%m-%d")
+    reviews["free_float_cap"] = (reviews["free_float_cap"] / 1e8).round(1)
+    reviews = reviews.rename(columns={"top1": "top1_weight", "top5": "top5_weight", "top10": "top10_weight",
+                                      "free_float_cap": "free_float_cap_100m_cny"})
+    last = pd.Timestamp(etf_close.dropna().index[-1])
+    rows = constituents_as_of(table, last)
+    codes = [str(c) for c in rows["code"]]
+    close = snapshot.load_snapshot(codes, end=last, require_bars=False).frame("close")
+    implied = etf_implied_weights(etf_close.loc[:last], close, window=window, cap=DEFAULT.weight_cap)
+    rule = drifted_weights(rows, close, last)
+    out = pd.DataFrame({"code": codes, "name": [name(c) for c in codes], "rule_weight": rule.reindex(codes).to_numpy()})
+    out = out.merge(implied, on="code", how="left").fillna({"implied_weight": 0.0})
+    out["difference_weight"] = out["implied_weight"] - out["rule_weight"]
+    out = out.assign(_w=-out["rule_weight"]).sort_values(["_w", "code"], kind="mergesort").drop(columns="_w")
+    out = out.reset_index(drop=True)
+    out.attrs["r2"] = implied.attrs["r2"]
+    out.attrs["window"] = (implied.attrs["start"], implied.attrs["end"], implied.attrs["sessions"])
+    return {"facts": facts, "reviews": reviews, "implied": out}

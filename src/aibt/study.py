@@ -326,6 +326,11 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
         sim = trk["etf_sim"]
         table(sim.decomposition.rename_axis("component").reset_index(), f"tracking_{cfg.etf}_decomposition")
         latest = table(constituents_table(trk["constituents"]), "star_ai_constituents_latest")
+        from aibt.loaders import star_ai_diagnostics
+
+        diag = star_ai_diagnostics(trk["constituents"], etf_close)
+        for key in ("facts", "reviews", "implied"):  # fact checks, concentration by review, ETF-implied check
+            table(diag[key], f"star_ai_{key}")
         from aibt.commands.concentration import concentration_report
 
         conc = concentration_report(etf_close.index[-1], 10)
