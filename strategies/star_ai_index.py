@@ -37,8 +37,8 @@ Where the rebuilt STAR AI index (950180) departs from the official one, and why:
 2. The AI-theme classification is CSI's and not public. Here it is a table (universes/tables/star_ai_theme.csv)
    built from the reported members, with evidence-based exclusions (688041, 688047 and two project-added names
    would head the 2024 top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification
-   (the added names outranked the removed ones by cap at every earlier review). Before 2025-06 fewer than 30
-   theme names are known, so the rebuild then holds fewer than 30 members; unreported members are missing.
+   (the added names outranked the removed ones by cap at every earlier review). Fewer than 30 theme names are
+   known (21 to 28 per review), so the rebuild holds fewer than 30 members; unreported members are missing.
 3. Rules marked 'reported', 'not found' or 'fitted' (10% single cap, quarterly reviews after the 2nd Friday,
    data cutoff, buffer, fast entry of new large caps) are parameters; the official PDF was not available.
 4. Prices are the snapshot's ratio-adjusted closes, so dividends are reinvested: the rebuilt level is a

@@ -30,6 +30,10 @@ def test_table_is_the_whole_star_market_and_compact():
 def test_every_member_of_a_rebuilt_review_has_full_bars():
     table = star_ai_constituents()
     assert set(table["code"]) <= set(snapshot.symbols())
+    # an end past the data builds no review past it (688795 / 688802, GPU makers listed 2025-12, would enter
+    # in June 2026 and have no bars)
+    late = star_ai_constituents(end="2026-12-01")
+    assert late["effective_date"].max() == table["effective_date"].max() == pd.Timestamp("2026-03-16")
 
 
 def test_monthly_sums_agree_with_the_bars():

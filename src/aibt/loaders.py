@@ -29,7 +29,8 @@ def star_ai_inputs(end=None) -> dict:
     have = set(snapshot.symbols())
     codes = sorted(set(theme.loc[theme["in_theme"] == "yes", "code"]) & have)
     close = snapshot.load_snapshot(codes, end=end, require_bars=False).frame("close")
-    last = close.index[-1] if end is None else pd.Timestamp(end)
+    # reviews only where there is data: the XSHG calendar runs past the snapshot's last bar
+    last = close.index[-1] if end is None else min(pd.Timestamp(end), close.index[-1])
     master = security_master()
     risk = {c: master.get(c).st_periods for c in market["symbol"].unique()
             if c in master and master.get(c).st_periods}
