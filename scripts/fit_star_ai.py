@@ -14,8 +14,8 @@ correlation under 1e-4 count as ties, and ties keep the usual SSE/CSI practice (
 entry on). Writes one row per grid point; ``chosen`` marks the methodology defaults
 (:data:`aibt.universes.star_ai.DEFAULT`), which must be among the best-scoring rows (tests check it).
 
-Result on the snapshot (2026-12): all 12 grid points tie at 42 of 45 facts, mean top-10 error 0.579 points,
-correlation 0.99454: before 2025-06 fewer than 30 theme names are known, so every eligible theme name is
+Result on the snapshot (2026-12): all 12 grid points tie at 44 of 45 facts, mean top-10 error 0.58 points,
+correlation 0.99424: fewer than 30 theme names are known at every review, so every eligible theme name is
 selected whatever the lag or buffer; the facts cannot identify these parameters.
 """
 from __future__ import annotations

@@ -29,10 +29,10 @@ INDEX_CODE = "950180"
 #: Where the reconstruction departs from the official 950180, and why (printed by ``aibt track``).
 DEPARTURES = """\
 Where the rebuilt STAR AI index (950180) departs from the official one, and why:
-1. Free float: CSI's banding table is applied to circulating / total shares of the 2026-05 share snapshot;
-   CSI also removes large holders' and locked shares, which the dumps do not list, so free-float ratios
-   are too high for names with controlling holders (the constituents' total free-float cap is overstated;
-   weights are off where ratios differ between names). Past caps are today's share counts x split-consistent
+1. Free float: CSI's banding table is applied to circulating / total shares of the 2026-05 share snapshot
+   (for three names to the highest band the 2024 top-10 lists allow); CSI also removes large holders' and
+   locked shares, which the dumps do not list, so free-float ratios are too high for names with controlling
+   holders (the constituents' total free-float cap is overstated; weights are off where ratios differ). Past caps are today's share counts x split-consistent
    prices (issuance and buybacks since then ignored).
 2. The AI-theme classification is CSI's and not public. Here it is a table (universes/tables/star_ai_theme.csv)
    built from the reported members, with evidence-based exclusions (688041, 688047 and two project-added names
@@ -117,13 +117,10 @@ TOP10_SHARE_TOL = 1.0    # percentage points
 #: Facts the rebuild cannot meet, and why (``(date, kind, code)`` -> reason with the numbers); the fact
 #: test asserts that exactly these disagree.
 KNOWN_DISAGREEMENTS = {
-    ("2024-07-25", "top10", "688327"): "云从科技 3.12% rebuilt (reported 3.77%) is 11th: 688475 萤石网络 (3.2%, "
-                                       "its free float bounded at 50% by these lists) edges it out of the top 10",
-    ("2024-09-18", "top10", "688088"): "虹软科技 3.13% rebuilt (reported 3.40%) is 11th behind 688475 萤石网络: the "
-                                       "banded free floats of both are estimates (circulating shares; 50% bound)",
-    ("2025-07-24", "top10_share", ""): "rebuilt 66.1% vs reported 68.03% 'about 2025-07-24': after the 2025-06 review "
-                                       "the rebuilt top 10 weigh 66-67% on every July session; 28 of 30 members "
-                                       "are known and circulating shares overstate the smaller names' free float",
+    ("2025-07-24", "top10_share", ""): "rebuilt 65.9% vs reported 68.03% 'about 2025-07-24': after the 2025-06 "
+                                       "review the rebuilt top 10 weigh 65.5-66.5% on every July session; 28 of "
+                                       "30 members are known, and circulating shares overstate the free float of "
+                                       "names with controlling holders",
 }
 
 

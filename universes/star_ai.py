@@ -125,10 +125,10 @@ RULE_SOURCES: dict[str, tuple[str, str]] = {
     "review_months": (REPORTED, "secondary sources: quarterly reviews"),
     "effective_friday": (REPORTED, "secondary sources: trading day after the 2nd Friday of Mar/Jun/Sep/Dec"),
     "cutoff_lag_months": (NOT_FOUND, "fitted on the membership facts (scripts/fit_star_ai.py -> "
-                                     "tables/star_ai_fit.csv): lags 1, 2 and 3 tie (42 of 45 facts); 2 (data up "
+                                     "tables/star_ai_fit.csv): lags 1, 2 and 3 tie (44 of 45 facts); 2 (data up "
                                      "to the end of April for June, the usual SSE/CSI practice) is kept"),
     "buffer_in": (NOT_FOUND, "fitted (tables/star_ai_fit.csv): no buffer and 24/36 tie on the facts (fewer than "
-                             "30 theme names are known before 2025-06, so every one of them is selected); CSI's "
+                             "30 theme names are known at any review, so every one of them is selected); CSI's "
                              "usual 80%/120% buffer (24 in / 36 stay of 30) is kept"),
     "buffer_keep": (NOT_FOUND, "see buffer_in"),
     "free_float_banding": (CONFIRMED, "CSI banding table (FREE_FLOAT_BANDS); applied to circulating / total "
