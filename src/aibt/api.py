@@ -156,7 +156,7 @@ def study_inputs(study, panel=None) -> dict:
     codes = study.symbols()
     index_level = constituents = None
     if study.needs_index:
-        from aibt.strategies.star_ai_index import star_ai_constituents, star_ai_index
+        from aibt.loaders import star_ai_constituents, star_ai_index
 
         constituents = star_ai_constituents()
         index_level = star_ai_index(constituents=constituents)
