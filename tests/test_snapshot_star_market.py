@@ -54,3 +54,16 @@ def test_monthly_sums_agree_with_the_bars():
         amt_m = amt.groupby(amt.index.to_period("M")).sum().reindex(mine.index)
         ratio = (mine["amount_sum"] / amt_m - 1).abs().loc[:"2025-12"]
         assert (ratio < 0.05).mean() > 0.95, code
+
+
+def test_a_data_folder_without_the_table_falls_back_to_the_package(tmp_path):
+    import shutil
+
+    for name in ("bars.parquet", "securities.parquet"):
+        shutil.copy(SNAPSHOT / name, tmp_path / name)
+    package = snapshot.load_star_market()
+    with snapshot.use_data_dir(tmp_path):
+        pd.testing.assert_frame_equal(snapshot.load_star_market(), package)
+        shutil.copy(SNAPSHOT / "star_market.parquet", tmp_path / "star_market.parquet")
+        mine = snapshot.load_star_market(end="2022-12-31")  # the folder's own copy now
+    assert mine["date"].max() <= pd.Timestamp("2022-12-31") and mine["symbol"].nunique() < 610
