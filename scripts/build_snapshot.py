@@ -161,7 +161,10 @@ def build(raw: Path, out: Path) -> dict:
                   "list_date": sec["list_date"] or None,
                   "sha256": content_hash(bars[bars["symbol"] == s].drop(columns=["symbol"]).reset_index(drop=True))})
     file_hashes = {"bars": content_hash(bars), "events": content_hash(events), "shares": content_hash(shares),
-                   "securities": content_hash(securities), "star_market": content_hash(star_market)}
+                   "securities": content_hash(securities)}
+    # the candidate-space table is hashed on its own (provenance star_market.sha256): the store's hash covers
+    # the base tables every data folder holds (aibt.data.store.BASE_TABLES); a data folder may lack this one
+    star_market_prov = {"sha256": content_hash(star_market), **star_market_prov}
     total = hashlib.sha256("\n".join(f"{k}:{v}" for k, v in sorted(file_hashes.items())).encode()).hexdigest()
     provenance = {
         "format": FORMAT_VERSION,
