@@ -30,15 +30,15 @@ INDEX_CODE = "950180"
 DEPARTURES = """\
 Where the rebuilt STAR AI index (950180) departs from the official one, and why:
 1. Free float: CSI's banding table is applied to circulating / total shares of the 2026-05 share snapshot
-   (for three names to the highest band the 2024 top-10 lists allow); CSI also removes large holders' and
-   locked shares, which the dumps do not list, so free-float ratios are too high for names with controlling
-   holders (the constituents' total free-float cap is overstated; weights are off where ratios differ). Past caps are today's share counts x split-consistent
-   prices (issuance and buybacks since then ignored).
+   (for 688475, 688220 and 688018 the highest band the 2024 top-10 lists allow); CSI also removes large
+   holders' and locked shares, which the dumps do not list, so free-float ratios are too high for names with
+   controlling holders (the total free-float cap is overstated; weights are off where ratios differ). Past
+   caps are today's share counts x split-consistent prices (issuance and buybacks since then ignored).
 2. The AI-theme classification is CSI's and not public. Here it is a table (universes/tables/star_ai_theme.csv)
-   built from the reported members, with evidence-based exclusions (688041, 688047 and two project-added names
-   would head the 2024 top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification
-   (the added names outranked the removed ones by cap at every earlier review). Fewer than 30 theme names are
-   known (21 to 28 per review), so the rebuild holds fewer than 30 members; unreported members are missing.
+   built from the reported members, with evidence-based exclusions (688041 and 688047 would head the 2024
+   top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification (the added
+   names outranked the removed ones by cap at every earlier review). Fewer than 30 theme names are known
+   (21 to 28 per review), so the rebuild holds fewer than 30 members; unreported members are missing.
 3. Rules marked 'reported', 'not found' or 'fitted' (10% single cap, quarterly reviews after the 2nd Friday,
    data cutoff, buffer, fast entry of new large caps) are parameters; the official PDF was not available.
 4. Prices are the snapshot's ratio-adjusted closes, so dividends are reinvested: the rebuilt level is a
