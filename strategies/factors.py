@@ -292,25 +292,58 @@ def _reference_prices(panel: Panel, row: int, reference) -> tuple[np.ndarray, st
         ref = ref[ref.index <= panel.dates[row]]  # point in time: nothing after D
         vals = ref.reindex(panel.dates[: row + 1]).to_numpy(dtype=np.float64)
         return vals, str(ref.name) if ref.name is not None else "reference"
-    raise ConfigError("reference must be a panel symbol (str) or a pd.Series of levels indexed by date, "
-                      f"got {type(reference).__name__}")
+    raise ConfigError("reference must be a panel symbol (str), a pd.Series of levels indexed by date, or a "
+                      f"mapping {{symbol: either}}, got {type(reference).__name__}")
+
+
+def _references(panel: Panel, row: int, reference) -> list[tuple[np.ndarray | None, str]]:
+    """Per symbol, (reference levels up to ``row``, label); ``None`` where the symbol has no reference.
+
+    ``reference`` is one reference for every symbol (a panel symbol or a level series) or a mapping
+    ``{symbol: reference}`` (each ETF against the index it tracks). A symbol is never its own reference.
+    """
+    if isinstance(reference, Mapping):
+        cache: dict[int, tuple[np.ndarray, str]] = {}
+        out: list[tuple[np.ndarray | None, str]] = []
+        for s in panel.symbols:
+            ref = reference.get(s)
+            if ref is None:
+                out.append((None, ""))
+                continue
+            if id(ref) not in cache:
+                cache[id(ref)] = _reference_prices(panel, row, ref)
+            out.append(cache[id(ref)])
+        return out
+    one = _reference_prices(panel, row, reference)
+    return [one] * len(panel.symbols)
 
 
 def _paired_returns(panel: Panel, as_of, reference, window: int, label: str, min_obs: int | None):
     """Per symbol, (symbol returns, reference returns) over the same intervals, ending in the window.
 
     Both series are sampled on the sessions where *both* have a value; a return runs from one such
-    session to the next (so a gap on either side gives one multi-day return on both sides).
+    session to the next (so a gap on either side gives one multi-day return on both sides). A symbol
+    without a reference, or whose reference is itself (a panel symbol), gets no value (noted).
     """
     window = _check_window("window", window, minimum=2)
     min_obs = window if min_obs is None else _check_window("min_obs", min_obs, minimum=2)
     row, close, first = _history(panel, as_of)
     notes = _history_notes(panel.symbols, first, row, window + 1, label)
-    ref, ref_name = _reference_prices(panel, row, reference)
+    refs = _references(panel, row, reference)
     lo = row - window + 1
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     ok = np.zeros(len(panel.symbols), dtype=bool)
+    empty = np.array([], dtype=np.float64)
     for j, s in enumerate(panel.symbols):
+        ref, ref_name = refs[j]
+        if ref is None:
+            pairs.append((empty, empty))
+            notes[s] = f"{label}: no reference index for this symbol"
+            continue
+        if ref_name == s:
+            pairs.append((empty, empty))
+            notes[s] = f"{label}: this is the reference itself, not measured"
+            continue
         both = np.flatnonzero(~np.isnan(close[:, j]) & ~np.isnan(ref))
         ends = np.flatnonzero(both[1:] >= lo) + 1 if len(both) > 1 else np.array([], dtype=int)
         r = close[both[ends], j] / close[both[ends - 1], j] - 1.0
@@ -335,9 +368,12 @@ def tracking_error(panel: Panel, as_of=None, reference=None, window: int = 60, m
 
     Parameters
     ----------
-    reference : str or pd.Series
-        A panel symbol (e.g. another ETF, ``"588790"``) or levels indexed by date (e.g. a
-        reconstructed 950180 index); only its values dated on or before ``as_of`` are read.
+    reference : str, pd.Series or mapping
+        Levels indexed by date (e.g. the rebuilt 950180 index), a panel symbol (e.g. ``"000688"``),
+        or a mapping ``{symbol: either}`` giving each symbol its own reference (each ETF against
+        the index it tracks); only values dated on or before ``as_of`` are read. A symbol that is its
+        own reference, or has none in the mapping, gets NaN (noted): a fund is never measured
+        against itself.
     min_obs : int, optional
         Paired returns required (default: ``window``, every session); fewer gives NaN (noted).
     """
@@ -348,8 +384,6 @@ def tracking_error(panel: Panel, as_of=None, reference=None, window: int = 60, m
     for j in np.flatnonzero(ok):
         r, r_ref = pairs[j]
         out[j] = np.std(r - r_ref, ddof=1) * math.sqrt(float(periods_per_year))
-    if isinstance(reference, str):
-        notes[reference] = "tracking_error: this is the reference itself"
     return _series(out, panel.symbols, "tracking_error", notes)
 
 
@@ -468,6 +502,106 @@ def scale_change(panel: Panel, as_of=None, window: int = 20, fund_shares=None) -
     return _relative_change(panel, as_of, window, units * close, row, "scale_change", notes)
 
 
+def net_flow(panel: Panel, as_of=None, window: int = 20, fund_shares=None) -> pd.Series:
+    """Net creations minus redemptions over the last ``window`` sessions, in CNY:
+    :math:`\\sum_t (U_t - U_{t-1})\\,P_t` with ``U`` the units outstanding of ``fund_shares`` (as
+    :func:`share_change`, the last figure published on or before each session) and ``P`` the traded close."""
+    window = _check_window("window", window)
+    row = as_of_row(panel, as_of)
+    units, notes = _fund_shares_matrix(panel, row, fund_shares)
+    close = _ffill(np.asarray(panel.fields["traded_close"][: row + 1], dtype=np.float64)) \
+        if "traded_close" in panel.fields else _ffill(panel.fields["close"][: row + 1] * panel.fields["adj_factor"][: row + 1])
+    out = np.full(len(panel.symbols), np.nan)
+    if row - window >= 0:
+        d = np.diff(units[row - window: row + 1], axis=0)
+        flows = d * close[row - window + 1: row + 1]
+        ok = np.isfinite(units[row - window]) & np.isfinite(units[row])
+        out[ok] = np.nansum(flows[:, ok], axis=0)
+    for j, s in enumerate(panel.symbols):
+        if not np.isfinite(out[j]) and s not in notes:
+            notes[s] = f"net_flow: no units outstanding {window} sessions before the date"
+    return _series(out, panel.symbols, "net_flow", notes)
+
+
+def risk_warning(panel: Panel, as_of=None, risk_warnings: Mapping[str, object] | None = None,
+                 names: Mapping[str, str] | None = None) -> pd.Series:
+    """1.0 if the symbol is under a risk warning (ST / *ST) on the as-of session, else 0.0.
+
+    ``risk_warnings`` maps symbol -> periods ``((start, end or None), ...)`` (the security master's
+    ``st_periods``); ``names`` maps symbol -> short name, and a name starting with ``ST`` or ``*ST`` on
+    the as-of date counts too (the exchange prefixes the name while the warning is in force). Only the
+    periods' start dates on or before ``as_of`` are read. Symbols without either are 0.0 (none known).
+    """
+    day = as_of_date(panel, as_of)
+    out = np.zeros(len(panel.symbols))
+    notes: dict[str, str] = {}
+    for j, s in enumerate(panel.symbols):
+        for start, end in (risk_warnings or {}).get(s, ()) or ():
+            if pd.Timestamp(start) <= day and (end is None or pd.isna(end) or day <= pd.Timestamp(end)):
+                out[j] = 1.0
+                notes[s] = f"risk_warning: under ST/*ST from {pd.Timestamp(start).date()}"
+        name = (names or {}).get(s) or ""
+        if name.upper().lstrip("*").startswith("ST") and s not in notes:
+            out[j] = 1.0
+            notes[s] = f"risk_warning: name {name} carries the ST prefix"
+    return _series(out, panel.symbols, "risk_warning", notes)
+
+
+def stale_sessions(panel: Panel, as_of=None) -> pd.Series:
+    """Panel sessions from the symbol's last bar on or before ``as_of`` to ``as_of`` (0 = a bar on D).
+
+    A name whose data ended (6088.HK's bars stop on 2025-10-30) or that has been suspended for long
+    shows here: its momentum and risk would otherwise be computed on a price frozen at its last bar.
+    The note gives the date of the last bar. NaN without any bar up to ``as_of``.
+    """
+    row, close, first = _history(panel, as_of)
+    has = ~np.isnan(close)
+    out = np.full(len(panel.symbols), np.nan)
+    notes: dict[str, str] = {}
+    for j, s in enumerate(panel.symbols):
+        idx = np.flatnonzero(has[:, j])
+        if len(idx) == 0:
+            notes[s] = "stale_sessions: no data on or before the as-of date"
+            continue
+        out[j] = float(row - idx[-1])
+        if out[j] > 0:
+            notes[s] = f"data ended {panel.dates[idx[-1]].date()} (last bar), {int(out[j])} session(s) before the as-of date"
+    return _series(out, panel.symbols, "stale_sessions", notes)
+
+
+def period_return(panel: Panel, as_of=None, months: int = 6) -> pd.Series:
+    """Total return of the adjusted close over the last ``months`` calendar months up to ``as_of``.
+
+    .. math:: R = P_D / P_{D_0} - 1
+
+    with :math:`D_0` the last session on or before ``D - months`` (calendar months, as fund
+    factsheets quote "6-month return"; ``P`` = the last close on or before each session). NaN when the
+    symbol's first bar is after :math:`D_0`.
+    """
+    months = _check_window("months", months)
+    row, close, first = _history(panel, as_of)
+    day = panel.dates[row]
+    start_day = day - pd.DateOffset(months=months)
+    start = int(panel.dates.searchsorted(start_day, side="right")) - 1
+    label = f"period_return_{months}m"
+    notes: dict[str, str] = {}
+    out = np.full(len(panel.symbols), np.nan)
+    if start < 0:
+        for s in panel.symbols:
+            notes[s] = f"{label}: the data start after {start_day.date()}"
+        return _series(out, panel.symbols, "period_return", notes)
+    filled = _ffill(close)
+    vals = filled[row] / filled[start] - 1.0
+    for j, s in enumerate(panel.symbols):
+        if first[j] < 0 or first[j] > start:
+            notes[s] = f"{label}: first bar after {panel.dates[start].date()}"
+        else:
+            out[j] = vals[j]
+    return _series(out, panel.symbols, "period_return", notes)
+
+
+
+
 #: Factor name -> function; the names users write in screens and config files.
 FACTORS = {
     "avg_amount": avg_amount,
@@ -480,4 +614,12 @@ FACTORS = {
     "fee": fee,
     "share_change": share_change,
     "scale_change": scale_change,
+    "net_flow": net_flow,
+    "risk_warning": risk_warning,
+    "stale_sessions": stale_sessions,
+    "period_return": period_return,
 }
+
+#: Factors where the lowest value is best: a Rank on one of them without ``ascending`` ranks low first,
+#: as the built-in screens do. Every other factor ranks highest first by default.
+LOW_IS_BETTER = frozenset({"volatility", "tracking_error", "fee", "risk_warning", "stale_sessions"})

@@ -6,9 +6,11 @@ bt's algos: each step reads and updates the state and nothing else.
 - :class:`Filter` ``(factor, op, value)`` drops the still-passing symbols whose factor value fails
   ``value_of_factor <op> value`` (a NaN value fails; the first failing step is named in ``failed``).
 - :class:`Rank` ``(factor, ascending, weight)`` gives each still-passing symbol a percentile rank in
-  ``(0, 1]``, 1 = best. ``ascending=False`` (default): the highest value is best (momentum,
-  liquidity); ``ascending=True``: the lowest is best (volatility, tracking error, fee). Ties share
-  the average rank. Ranks are computed among the symbols passing *at that step*.
+  ``(0, 1]``, 1 = best. ``ascending=False``: the highest value is best (momentum, liquidity);
+  ``ascending=True``: the lowest is best. Without ``ascending`` a risk or cost factor
+  (:data:`aibt.strategies.factors.LOW_IS_BETTER`: volatility, tracking error, fee, risk warning,
+  stale sessions) ranks lowest first, as the built-in screens do, and every other factor highest
+  first. Ties share the average rank. Ranks are computed among the symbols passing *at that step*.
 - :class:`Top` ``(k)`` keeps the ``k`` best by composite score so far.
 
 Composite score = weighted mean of the rank columns, ``sum_i w_i q_i / sum_i w_i``; a passing symbol
@@ -22,7 +24,7 @@ parameters or, failing that, from the run's ``context``.
 :func:`run_screen` returns one row per symbol, as of a date, reading only panel rows on or before
 it. :func:`screen_from_config` builds a screen from a dict (or TOML file, :func:`load_screen`)::
 
-    reference = "588790"            # optional context
+    reference = "000688"            # optional context: a panel symbol every ETF is measured against
     [fees]
     "588790" = [0.005, 0.001]
     [[steps]]
@@ -54,7 +56,7 @@ import pandas as pd
 
 from aibt.data.panel import Panel
 from aibt.errors import ConfigError
-from aibt.strategies.factors import FACTORS, as_of_date
+from aibt.strategies.factors import FACTORS, LOW_IS_BETTER, as_of_date
 
 #: Comparison operators a Filter accepts.
 OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -62,7 +64,7 @@ OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 #: Parameters a factor may take from the run's context instead of its own spec.
-CONTEXT_PARAMS = ("fees", "reference", "list_dates", "fund_shares")
+CONTEXT_PARAMS = ("fees", "reference", "list_dates", "fund_shares", "risk_warnings", "names")
 
 
 # ----------------------------------------------------------------------------------- factor specs
@@ -246,15 +248,19 @@ class Filter:
 class Rank:
     """Percentile rank of ``factor`` among the passing symbols, 1 = best, with a weight in the score.
 
-    ``ascending=False``: the highest value is best; ``ascending=True``: the lowest value is best.
+    ``ascending=False``: the highest value is best; ``ascending=True``: the lowest value is best;
+    ``None`` (default): lowest best for the factors in :data:`~aibt.strategies.factors.LOW_IS_BETTER`
+    (risk and cost: volatility, tracking error, fee, ...), highest best for the others.
     """
 
     factor: FactorSpec | str
-    ascending: bool = False
+    ascending: bool | None = None
     weight: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "factor", _as_spec(self.factor))
+        if self.ascending is None:
+            object.__setattr__(self, "ascending", self.factor.name in LOW_IS_BETTER)
         if not isinstance(self.ascending, (bool, np.bool_)):
             raise ConfigError(f"ascending for {self.factor.label!r} must be true or false, got {self.ascending!r}")
         if isinstance(self.weight, bool) or not isinstance(self.weight, numbers.Real) \
@@ -432,8 +438,10 @@ def etf_screen(fees: Mapping[str, Any], reference, min_amount: float = 1e7, min_
     (weight 1, lowest best), correlation with it (0.5, highest best), fee = management + custody
     from ``fees`` (1, lowest best), average amount (1, highest best). Optional ``top`` cut.
 
-    ``reference`` is a panel symbol (e.g. ``"588790"``) or a level series (e.g. a reconstructed
-    950180); if it is one of the screened ETFs, that ETF has tracking error 0 and correlation 1.
+    ``reference`` is a level series (e.g. the rebuilt 950180), a panel symbol, or a mapping
+    ``{symbol: level series}`` giving each fund the index it tracks
+    (:func:`aibt.strategies.universe_screens.screen_universe` passes that). A fund is never measured
+    against itself: a symbol that is its own reference gets no tracking value.
     """
     if fees is None or reference is None:
         raise ConfigError("etf_screen needs both fees {symbol: management + custody} and a reference")
@@ -454,7 +462,7 @@ def etf_screen(fees: Mapping[str, Any], reference, min_amount: float = 1e7, min_
 # ----------------------------------------------------------------------------------- config form
 _STEP_KINDS = ("filter", "rank", "top")
 _STEP_KEYS = {"filter": {"op", "value", "label"}, "rank": {"ascending", "weight", "label"}, "top": set()}
-_TOP_KEYS = {"steps", "name", *CONTEXT_PARAMS} - {"fund_shares"}  # units come from the data, not the file
+_TOP_KEYS = {"steps", "name", *CONTEXT_PARAMS} - {"fund_shares", "risk_warnings", "names"}  # from the data
 
 
 def screen_from_config(cfg: Mapping[str, Any]) -> Screen:
@@ -462,7 +470,8 @@ def screen_from_config(cfg: Mapping[str, Any]) -> Screen:
 
     Top-level keys: ``steps`` (list of tables), optional ``name``, ``fees``, ``reference``,
     ``list_dates``. Each step has exactly one of ``filter = <factor>``, ``rank = <factor>``,
-    ``top = <k>``; a filter needs ``op`` and ``value``; a rank takes ``ascending`` (default false)
+    ``top = <k>``; a filter needs ``op`` and ``value``; a rank takes ``ascending`` (default: true
+    for risk and cost factors, :data:`~aibt.strategies.factors.LOW_IS_BETTER`, false for the others)
     and ``weight`` (default 1); ``label`` renames a column; every other key is a factor parameter.
 
     Raises
@@ -506,7 +515,7 @@ def _step_from_dict(i: int, d) -> Filter | Rank | Top:
             if missing:
                 raise ConfigError(f"filter on {name!r} lacks {', '.join(missing)}")
             return Filter(spec, d["op"], d["value"])
-        return Rank(spec, ascending=d.get("ascending", False), weight=d.get("weight", 1.0))
+        return Rank(spec, ascending=d.get("ascending"), weight=d.get("weight", 1.0))
     except ConfigError as exc:
         raise ConfigError(f"step {i}: {exc}") from None
 

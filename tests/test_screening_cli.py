@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import aibt.commands.screen as cmd
+import aibt.screens as loader
 from aibt.cli import cli
 
 from test_screening_pipeline import etf_panel, stock_panel
@@ -27,7 +28,7 @@ def raw_data(monkeypatch):
         loaded["codes"] = list(codes)
         return src.select(codes, end=as_of)
 
-    monkeypatch.setattr(cmd, "load_panel", load_panel)
+    monkeypatch.setattr(loader, "load_panel", load_panel)
     if cli.get_command(None, "screen") is None:  # the lead registers it; make the test independent of that
         cli.add_command(cmd.screen)
     return loaded
@@ -37,19 +38,28 @@ def invoke(*args):
     return CliRunner().invoke(cli, ["screen", *args], catch_exceptions=False)
 
 
-def test_etf_json_ranks_by_tracking_and_fees_with_reference_loaded_but_not_screened(raw_data):
+def test_etf_json_ranks_by_tracking_against_the_tracked_index_and_fees(raw_data):
     res = invoke("588760,588930,589010,588730", "--date", "2025-11-30", "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["as_of"] == "2025-11-28"  # Sunday 30th -> last session
-    assert out["reference"] == "588790"
-    assert raw_data["codes"][-1] == "588790"  # loaded as the benchmark ...
+    assert out["reference"] == "950180"  # the rebuilt index they track, not a peer fund
+    assert raw_data["codes"] == ["588760", "588930", "589010", "588730"]  # no peer loaded as a benchmark
     rows = {r["symbol"]: r for r in out["rows"]}
-    assert set(rows) == {"588760", "588930", "589010", "588730"}  # ... but not screened
+    assert set(rows) == {"588760", "588930", "589010", "588730"}
+    assert {r["tracks"] for r in out["rows"]} == {"950180"}
     assert rows["588760"]["fee"] == pytest.approx(0.006)  # fractions, not percents
-    assert 0 < rows["588760"]["tracking_error_60"] < 0.1
+    assert rows["588760"]["fee_status"] == "reported" and rows["589010"]["fee_status"] == "assumed"
+    assert 0 < rows["588760"]["tracking_error_60"] < 0.2
     assert [r["score"] for r in out["rows"]] == sorted((r["score"] for r in out["rows"]), reverse=True)
     assert any("assumed" in c and "589010" in c for c in out["caveats"])
+
+
+def test_a_peer_etf_as_reference_is_refused_in_one_line():
+    res = CliRunner().invoke(cli, ["screen", "star-ai-etfs", "--reference", "588790"])
+    assert res.exit_code == 2
+    assert res.output.strip().startswith("error: --reference 588790 is an ETF")
+    assert len(res.output.strip().splitlines()) == 1
 
 
 def test_stock_top_k_table_and_json(raw_data):
@@ -61,7 +71,10 @@ def test_stock_top_k_table_and_json(raw_data):
     assert out["steps"][-1] == "top 2"
     text = invoke(",".join(STOCKS), "--date", "2025-06-30", "--top", "2").output
     assert "stock screen of" in text and "as of 2025-06-30" in text
-    assert passing[0] in text and "not in top 2" in text
+    assert passing[0] in text and passing[1] in text
+    shown = [r["symbol"] for r in out["rows"] if r["symbol"] not in passing]
+    assert not any(f"│ {sym} " in text for sym in shown)  # --top 2 prints two rows
+    assert "4 more not shown" in text
 
 
 def test_config_file_replaces_builtin(tmp_path):

@@ -135,11 +135,11 @@ def test_tracking_error_and_correlation_hand_worked():
     ref = _prices([0.1, -0.1, 0.1])
     p = make_panel({"R": ref, "X": _prices([0.2, -0.2, 0.2]), "Y": _prices([-0.1, 0.1, -0.1])})
     te = F.tracking_error(p, None, reference="R", window=3, periods_per_year=1.0)
-    assert te["R"] == pytest.approx(0.0)
+    assert math.isnan(te["R"])  # never measured against itself
     assert te["X"] == pytest.approx(math.sqrt(0.04 / 3))  # diffs 0.1, -0.1, 0.1
-    assert te.attrs["notes"]["R"] == "tracking_error: this is the reference itself"
+    assert te.attrs["notes"]["R"] == "tracking_error: this is the reference itself, not measured"
     corr = F.correlation(p, None, reference="R", window=3)
-    assert corr.tolist() == pytest.approx([1.0, 1.0, -1.0])
+    assert math.isnan(corr["R"]) and corr.drop("R").tolist() == pytest.approx([1.0, -1.0])
 
 
 def test_tracking_error_against_a_level_series_pairs_by_date():

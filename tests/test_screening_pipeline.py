@@ -212,8 +212,9 @@ def test_etf_screen_is_point_in_time_and_tracks_reference_series():
     ref2[ref2.index > day] *= 1.5
     b = run_screen(_perturb_after(p, day), etf_screen(fees, ref2), day)
     pd.testing.assert_frame_equal(a, b)
-    assert a.loc["588790", "tracking_error_60"] == pytest.approx(0.0)
-    assert a.loc["588790", "correlation_60"] == pytest.approx(1.0)
+    # 588790's own closes are never its benchmark: no value, and the note says why
+    assert math.isnan(a.loc["588790", "tracking_error_60"]) and math.isnan(a.loc["588790", "correlation_60"])
+    assert "this is the reference itself" in a.loc["588790", "notes"]
     assert (a.drop(index="588790")["correlation_60"] > 0.95).all()  # same index, all close trackers
     assert a.loc["588930", "fee"] == pytest.approx(0.002)
     assert a.loc["588930", "rank_fee"] == pytest.approx(1.0)  # the cheapest of those with fees

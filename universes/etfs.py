@@ -1,7 +1,7 @@
 """ETFs on the STAR AI index (950180) and the STAR 50 ETFs: what they track and what they cost.
 
-Fees are annual fractions of NAV. ``fee_status`` says where the numbers come from: ``reported`` (secondary
-source, ``INDEX_950180.md``) or ``assumed`` (the project default of 0.50% management + 0.10% custody, the
+The table is ``universes/tables/etfs.csv``. Fees are annual fractions of NAV. ``fee_status`` says where the
+numbers come from: ``reported`` (secondary source, ``INDEX_950180.md``, named in ``fee_source``) or ``assumed`` (the project default of 0.50% management + 0.10% custody, the
 level of the reported peers; not verified for that fund). ``index_status`` likewise for the tracked index.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ class ETFInfo:
     mgmt_fee, custody_fee : annual fractions of NAV.
     fee_status : reported / assumed.
     note : splits and other facts with their status.
+    fee_source : where the fee comes from (a source for a reported fee; the assumption for an assumed one).
     """
 
     code: str
@@ -39,6 +40,7 @@ class ETFInfo:
     custody_fee: float = DEFAULT_CUSTODY_FEE
     fee_status: str = "assumed"
     note: str = ""
+    fee_source: str = "project default 0.50% + 0.10% (the level of the reported peers); not verified"
 
     @property
     def total_fee(self) -> float:
@@ -46,25 +48,24 @@ class ETFInfo:
         return self.mgmt_fee + self.custody_fee
 
 
-ETFS: tuple[ETFInfo, ...] = (
-    ETFInfo("588790", "博时", "950180", "confirmed", 0.0050, 0.0010, "reported",
-            "contract effective 2024-12-31, full replication (confirmed); share split 1:2 on 2025-03-18, "
-            "NAV 1.3010 -> 0.6505, trading on the new basis from 2025-03-19 (confirmed)"),
-    ETFInfo("588930", "银华", "950180", "not confirmed",
-            note="in the data as 科创人工智能ETF银华; which index it tracks is not confirmed"),
-    ETFInfo("588760", "广发", "950180", "reported", 0.0050, 0.0010, "reported", "offered from 2025-01-02"),
-    ETFInfo("588730", "易方达", "950180", "reported", note="manager from the fund's short name"),
-    ETFInfo("589010", "华夏", "950180", "reported"),
-    ETFInfo("589520", "华宝", "950180", "reported", note="tracked index inferred from the fund's short name"),
-    ETFInfo("589380", "富国", "950180", "reported", note="listed 2025-07-01 (reported)"),
-    ETFInfo("589110", "国泰", "950180", "reported"),
-    ETFInfo("589090", "鹏华", "950180", "reported", note="tracked index inferred from the fund's short name"),
-    ETFInfo("589560", "汇添富", "950180", "reported", 0.0050, 0.0010, "reported", "founded 2025-08-25"),
-    ETFInfo("589230", "南方", "950180", "reported", note="tracked index inferred from the fund's short name"),
-    ETFInfo("588000", "华夏", "000688", "reported", note="STAR 50 ETF"),
-    ETFInfo("588080", "易方达", "000688", "reported", note="STAR 50 ETF"),
-    ETFInfo("588050", "工银", "000688", "reported", note="STAR 50 ETF"),
-)
+def _read_table() -> tuple[ETFInfo, ...]:
+    """The committed ETF table (``universes/tables/etfs.csv``), one row per fund with its fee source."""
+    import csv
+    from importlib import resources
+
+    path = resources.files("aibt.universes") / "tables" / "etfs.csv"
+    rows = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["fee_status"] not in ("reported", "assumed"):
+                raise UniverseError(f"etfs.csv: fee_status of {r['code']} must be reported or assumed, "
+                                    f"got {r['fee_status']!r}")
+            rows.append(ETFInfo(r["code"], r["manager"], r["tracks"], r["index_status"], float(r["mgmt_fee"]),
+                                float(r["custody_fee"]), r["fee_status"], r["note"], r["fee_source"]))
+    return tuple(rows)
+
+
+ETFS: tuple[ETFInfo, ...] = _read_table()
 _BY_CODE = {e.code: e for e in ETFS}
 
 

@@ -118,7 +118,7 @@ def passive_comparison(rot: dict, cfg: "StudyConfig", benchmarks: dict[str, pd.S
 
 def screens_step() -> dict:
     """Stock screen of the STAR AI candidates and baskets, ETF screen of the STAR AI ETFs, last date."""
-    from aibt.commands.screen import screen_table
+    from aibt.screens import screen_table
 
     return {"stocks": screen_table("star-ai"), "baskets": screen_table("interconnect"),
             "etfs": screen_table("star-ai-etfs")}

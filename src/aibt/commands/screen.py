@@ -1,7 +1,7 @@
 """``aibt screen UNIVERSE_OR_ETFS``: rank a universe's stocks or the STAR AI ETFs as of a date.
 
-Thin: resolve the members, load the snapshot up to the date, pick the built-in screen (stocks or
-ETFs) or a TOML config, call :func:`aibt.strategies.screening.run_screen`, print a table or JSON.
+Thin: :func:`aibt.screens.screen_table` loads the data and runs
+:func:`aibt.strategies.universe_screens.screen_universe`; this prints a table or JSON.
 """
 from __future__ import annotations
 
@@ -13,120 +13,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from aibt.errors import ConfigError
-from aibt.strategies.screening import Screen, Top, etf_screen, load_screen, run_screen, stock_screen
-
-#: Default reference for ETF tracking quality: the first and largest ETF on the STAR AI index
-#: (950180 levels are not available offline; pass --reference to use another symbol).
-DEFAULT_REFERENCE = "588790"
-
-
-# ----------------------------------------------------------------------------------- data hooks
-def _is_code_list(target: str) -> bool:
-    tokens = [t.strip() for t in target.split(",") if t.strip()]
-    return bool(tokens) and all(t[0].isdigit() for t in tokens)
-
-
-def resolve_members(target: str) -> tuple[list[str], str, str]:
-    """Codes to screen, the universe kind and a caveat about the member list.
-
-    ``target`` is a comma-separated code list (``588790,588760``), a built-in universe name
-    (``star-ai``, ``optical``, ``copper``, ``pcb``, ``interconnect``, ``star-ai-etfs`` ...) or a universe file.
-    """
-    if _is_code_list(target):
-        codes = list(dict.fromkeys(t.strip() for t in target.split(",") if t.strip()))
-        return codes, ("etfs" if all(c.startswith(("5", "15")) for c in codes) else "basket"), ""
-    from aibt.universes import get_universe
-
-    uni = get_universe(target)
-    caveat = ""
-    if uni.kind == "index":
-        caveat = (f"{target}: screening the index's candidate pool ({len(uni.members)} codes), "
-                  "not its point-in-time constituents")
-    return list(uni.members), uni.kind, caveat
-
-
-def listing_dates(codes: list[str]) -> dict[str, pd.Timestamp]:
-    """Listing dates from the security master for the codes it knows."""
-    from aibt.universes import security_master
-
-    master = security_master()
-    return {c: master.get(c).listing_date for c in codes if c in master}
-
-
-def etf_fees(codes: list[str]) -> tuple[dict[str, tuple[float, float]], list[str]]:
-    """(management, custody) per ETF from the universes' ETF table, and the codes whose fee is assumed."""
-    from aibt.universes.etfs import ETFS
-
-    table = {e.code: e for e in ETFS}
-    fees = {c: (table[c].mgmt_fee, table[c].custody_fee) for c in codes if c in table}
-    assumed = [c for c in codes if c in table and table[c].fee_status != "reported"]
-    return fees, assumed
-
-
-def load_panel(codes: list[str], as_of=None):
-    """Snapshot panel of ``codes`` up to ``as_of`` (nothing later is kept).
-
-    Raises
-    ------
-    ConfigError
-        ``as_of`` before the first or after the last bar of the codes in the snapshot.
-    """
-    from aibt.data.snapshot import load_snapshot
-
-    panel = load_snapshot(symbols=codes)  # first to last bar of these codes
-    if as_of is None:
-        return panel
-    d = pd.Timestamp(as_of)
-    first, last = panel.dates[0], panel.dates[-1]
-    if d < first:
-        raise ConfigError(f"--date {d.date()} is before the data starts ({first.date()} for these symbols)")
-    if d > last:
-        raise ConfigError(f"--date {d.date()} is after the last date in the data ({last.date()})")
-    return panel.select(end=d)
-
-
-# ----------------------------------------------------------------------------------- core
-def screen_table(target: str, as_of=None, top: int | None = None, config: str | None = None,
-                 reference: str = DEFAULT_REFERENCE) -> pd.DataFrame:
-    """Build and run the screen the command describes; returns :func:`run_screen`'s table.
-
-    ETF universes get :func:`etf_screen` (fees from the ETF table, ``reference``'s daily returns as
-    the tracking benchmark, loaded even when it is not screened); others get :func:`stock_screen`.
-    ``config`` (TOML) replaces the built-in screen; ``top`` appends a ``Top(top)`` step.
-    """
-    codes, kind, caveat = resolve_members(target)
-    etfs = kind == "etfs"
-    context: dict[str, Any] = {"list_dates": listing_dates(codes)}
-    load = list(codes)
-    if etfs and reference not in load:
-        load.append(reference)
-    panel = load_panel(load, as_of)
-    caveats = [caveat] if caveat else []
-    if etfs:
-        context["reference"] = panel.series(reference, dropna=False).rename(reference)
-        context["fees"], assumed = etf_fees(codes)
-        from aibt.data.snapshot import load_table
-
-        context["fund_shares"] = load_table("fund_shares")  # share_change / scale_change; None offline
-        if assumed:
-            caveats.append("fee: project default 0.50 % + 0.10 % assumed (not verified) for " + ", ".join(assumed))
-    if load != codes:
-        panel = panel.select(codes)
-    if config:
-        screen = load_screen(config)
-    elif etfs:
-        screen = etf_screen(context["fees"], context["reference"])
-    else:
-        screen = stock_screen()
-    if top is not None:
-        screen = Screen((*screen.steps, Top(top)), context=screen.context, name=screen.name)
-    table = run_screen(panel, screen, as_of, context)
-    table.attrs["universe"] = target
-    table.attrs["caveats"] = caveats + list(table.attrs.get("caveats", []))
-    if etfs:
-        table.attrs["reference"] = reference
-    return table
+from aibt.screens import screen_table
 
 
 # ----------------------------------------------------------------------------------- output
@@ -147,7 +34,7 @@ def table_to_json(table: pd.DataFrame) -> dict[str, Any]:
     rows = []
     for sym, r in table.iterrows():
         rows.append({"symbol": str(sym), **{str(k): _jsonable(v) for k, v in r.items()}})
-    meta = {k: table.attrs.get(k) for k in ("universe", "screen", "steps", "caveats", "reference")
+    meta = {k: table.attrs.get(k) for k in ("universe", "screen", "steps", "caveats", "reference", "top")
             if table.attrs.get(k) is not None}
     return {"as_of": str(pd.Timestamp(table.attrs["as_of"]).date()), **meta, "rows": rows}
 
@@ -159,9 +46,9 @@ def _fmt(col: str, v) -> str:
         return "-"
     if not isinstance(v, (int, float, np.number)):
         return str(v)
-    if col.startswith("avg_amount"):
+    if col.startswith(("avg_amount", "net_flow")):
         return f"{v / 1e6:,.1f}M"
-    if col.startswith("listed_sessions"):
+    if col.startswith(("listed_sessions", "stale_sessions", "risk_warning")):
         return f"{v:.0f}"
     if col.startswith(("rank_", "score", "correlation")):
         return f"{v:.3f}"
@@ -176,22 +63,26 @@ def print_table(table: pd.DataFrame) -> None:
     title = f"{table.attrs.get('screen', 'screen')} screen of {table.attrs.get('universe', '')} as of " \
             f"{pd.Timestamp(table.attrs['as_of']).date()}"
     t = Table(title=title)
+    top = table.attrs.get("top")
+    shown = table[table["pass"]].head(top) if top is not None else table  # --top K: the K best rows only
     cols = [c for c in table.columns if c != "notes" and not c.startswith("rank_")]  # ranks: in --json
     t.add_column("symbol", no_wrap=True)
     for c in cols:
-        t.add_column(c, justify="left" if c == "failed" else "right")
-    for sym, r in table.iterrows():
+        t.add_column(c, justify="left" if c in ("failed", "name", "tracks", "fee_status") else "right")
+    for sym, r in shown.iterrows():
         t.add_row(str(sym), *[_fmt(c, r[c]) for c in cols])
     console = Console()
     if not console.is_terminal:  # piped / captured: do not squeeze the table into 80 columns
         console = Console(width=200)
     console.print(t)
     console.print("steps: " + "; ".join(table.attrs.get("steps", [])))
+    if top is not None and len(shown) < len(table):
+        console.print(f"{len(table) - len(shown)} more not shown (not in the top {top} or filtered out; all rows in --json)")
     if table.attrs.get("reference"):
-        console.print(f"reference for tracking: {table.attrs['reference']}")
+        console.print(f"measured against: {table.attrs['reference']} (the index each fund tracks; 950180 rebuilt)")
     for c in table.attrs.get("caveats", []):
         console.print(f"note: {c}")
-    for sym, n in table["notes"].items():
+    for sym, n in shown["notes"].items():
         if isinstance(n, str) and n:
             console.print(f"{sym}: {n}")
 
@@ -203,10 +94,11 @@ def print_table(table: pd.DataFrame) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions, not percents).")
 @click.option("--config", type=click.Path(dir_okay=False), default=None,
               help="TOML screen config ([[steps]] with filter/rank/top), replaces the built-in screen.")
-@click.option("--reference", default=DEFAULT_REFERENCE, show_default=True,
-              help="ETF screens: symbol whose daily returns define tracking error and correlation.")
+@click.option("--reference", default=None,
+              help="ETF screens: measure every fund against this index (e.g. 000688) instead of the index it "
+                   "tracks (950180 rebuilt, or 000688); never an ETF.")
 def screen(universe_or_etfs: str, as_of: str | None, top: int | None, as_json: bool, config: str | None,
-           reference: str) -> None:
+           reference: str | None) -> None:
     """Rank UNIVERSE_OR_ETFS (a universe name such as star-ai, optical, star-ai-etfs, or codes
     588790,588760) by liquidity, momentum, volatility, drawdown; ETFs by tracking quality and fees."""
     if as_of is not None:
