@@ -6,7 +6,8 @@ import pandas as pd
 
 from aibt.engine import nb
 
-#: Reason code -> text. 'filled' means the order was filled in full.
+#: Reason code -> text. 'filled' means the order was filled in full, or cut only by rounding to whole lots
+#: (then ``filled < requested``; :func:`fills_frame` records it as a fill, not as a refusal).
 REASONS: dict[int, str] = {
     nb.REASON_NONE: "filled",
     nb.REASON_LOT_ROUNDING: "lot_rounding",
@@ -35,11 +36,23 @@ def reason_text(codes) -> np.ndarray:
         codes.shape)
 
 
+def fill_reasons(codes, filled) -> np.ndarray:
+    """Reason texts of fill records: an order cut only by lot rounding that still filled is ``'filled'``
+    (the shares asked for were never a whole number of lots); ``'lot_rounding'`` remains only where the
+    rounding left nothing to trade. Every other code keeps its name (:data:`REASONS`)."""
+    codes = np.asarray(codes)
+    text = reason_text(codes)
+    text[(codes == nb.REASON_LOT_ROUNDING) & (np.asarray(filled) > 0)] = REASONS[nb.REASON_NONE]
+    return text
+
+
 def fills_frame(records: np.ndarray, dates: pd.DatetimeIndex, symbols: tuple[str, ...]) -> pd.DataFrame:
     """Labelled fills table: one row per order (filled, cut or refused), in execution order.
 
     Columns: date, symbol, side ('buy'/'sell'), requested and filled shares, price (CNY, incl.
-    slippage), value (filled x price), commission, stamp, transfer, other, slippage (CNY) and reason.
+    slippage), value (filled x price), commission, stamp, transfer, other, slippage (CNY) and reason
+    (:func:`fill_reasons`: ``'filled'`` for a fill cut only to whole lots, so that the refusals that
+    matter, limits, suspensions, cash, stand out).
     """
     if len(records) == 0:
         return pd.DataFrame({c: pd.Series([], dtype=object if c in ("symbol", "side", "reason") else float)
@@ -60,7 +73,7 @@ def fills_frame(records: np.ndarray, dates: pd.DatetimeIndex, symbols: tuple[str
         "transfer": records["transfer"].astype(np.float64),
         "other": records["other"].astype(np.float64),
         "slippage": records["slippage"].astype(np.float64),
-        "reason": reason_text(records["reason"]),
+        "reason": fill_reasons(records["reason"], filled),
     })
 
 

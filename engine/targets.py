@@ -166,3 +166,36 @@ def validate_and_fill(panel: Panel, raw: np.ndarray, labels=None) -> tuple[np.nd
         raise ConfigError(f"{prefix}weights on {day} sum to {v:.10g} > 1; "
                           "target weights must sum to at most 1 (the rest is cash)")
     return (out, given) if many else (out[0], given[0])
+
+
+def listed_mask(panel: Panel) -> np.ndarray:
+    """Bool [T, N]: True from a symbol's first bar to its last bar in the panel, inclusive.
+
+    Before its first bar a name is not listed yet (or not yet in the data); after its last bar its data
+    have ended (6088.HK's bars stop on 2025-10-30). Suspensions in between stay True: the name is held
+    through them. The last bar of the whole panel is used, so a name whose data stop inside the panel
+    is treated as gone from the session after its last bar.
+    """
+    has = ~np.isnan(panel.fields["close"])
+    t_len = has.shape[0]
+    any_bar = has.any(axis=0)
+    first = np.where(any_bar, np.argmax(has, axis=0), t_len)
+    last = np.where(any_bar, t_len - 1 - np.argmax(has[::-1], axis=0), -1)
+    rows = np.arange(t_len)[:, None]
+    return (rows >= first[None, :]) & (rows <= last[None, :])
+
+
+def equal_weights(panel: Panel, members=None) -> np.ndarray:
+    """[T, N] equal target weights over the ``members`` (default: every symbol) listed on each date.
+
+    A member gets weight only from its first bar (its listing, in the data) and loses it after its last
+    bar (:func:`listed_mask`); the others share 1 equally, so no cash sits idle for a name that cannot
+    trade. Rows where no member is listed are 0 (all cash).
+    """
+    symbols = list(panel.symbols)
+    cols = list(range(len(symbols))) if members is None else [panel.column(m) for m in members]
+    listed = listed_mask(panel)[:, cols]
+    counts = listed.sum(axis=1)
+    out = np.zeros(panel.shape)
+    out[:, cols] = np.where(counts[:, None] > 0, listed / np.maximum(counts, 1)[:, None], 0.0)
+    return out

@@ -68,15 +68,11 @@ def basket_level(panel: Panel, members: Sequence[str]) -> pd.Series:
 
 
 def equal_member_weights(panel: Panel, members: Sequence[str]) -> np.ndarray:
-    """[T, N] equal weights over the members that have a price up to date t (listed names only)."""
-    t_len, n = panel.shape
-    out = np.zeros((t_len, n))
-    cols = [panel.column(m) for m in members]
-    seen = np.isfinite(pd.DataFrame(panel.fields["close"][:, cols]).ffill().to_numpy())
-    counts = seen.sum(axis=1)
-    for k, j in enumerate(cols):
-        out[:, j] = np.where(counts > 0, seen[:, k] / np.maximum(counts, 1), 0.0)
-    return out
+    """[T, N] equal weights over the members listed on date t: from their first bar to their last
+    (:func:`aibt.engine.targets.equal_weights`; a name whose data ended, 6088.HK after 2025-10-30, drops out)."""
+    from aibt.engine.targets import equal_weights
+
+    return equal_weights(panel, members)
 
 
 def build_sleeves(panel: Panel, baskets: Mapping[str, Sequence[str]],

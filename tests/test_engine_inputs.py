@@ -86,13 +86,31 @@ def test_schedules_pick_last_session_of_period_and_review_dates():
     dates = pd.DatetimeIndex(["2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02",
                               "2024-02-05", "2024-02-29", "2024-03-01"])
     m = schedule_mask(dates, "monthly")
-    assert dates[m].strftime("%m-%d").tolist() == ["01-31", "02-29", "03-01"]
+    # the axis starts mid-month (2024-01-29): the first session decides too, then each month end
+    assert dates[m].strftime("%m-%d").tolist() == ["01-29", "01-31", "02-29", "03-01"]
     wk = schedule_mask(dates, "weekly")
     assert dates[wk].strftime("%m-%d").tolist() == ["02-02", "02-05", "03-01"]
     rv = schedule_mask(dates, ["2024-02-03", "2024-02-29"])  # a Saturday -> the Friday before
     assert dates[rv].strftime("%m-%d").tolist() == ["02-02", "02-29"]
     with pytest.raises(ConfigError, match="before the first session"):
         schedule_mask(dates, ["2023-12-01"])
+
+
+def test_a_monthly_schedule_starting_mid_month_rebalances_on_the_first_session():
+    from aibt.universes.calendar import xshg_sessions
+
+    mid = xshg_sessions("2024-01-15", "2024-03-10")
+    assert mid[schedule_mask(mid, "monthly")].strftime("%m-%d").tolist() == ["01-15", "01-31", "02-29", "03-08"]
+    # 2024-01-02 is January's first session (01-01 a holiday), 2024-02-01 February's: no extra decision
+    for start in ("2024-01-02", "2024-02-01"):
+        d = xshg_sessions(start, "2024-03-10")
+        assert not schedule_mask(d, "monthly")[0]
+    q = xshg_sessions("2024-05-06", "2024-07-10")  # quarter began 2024-04-01
+    assert schedule_mask(q, "quarterly")[0]
+    p = panel_from(np.ones((len(mid), 1)) * 10.0, mid, ("A",))
+    w = pd.DataFrame({"A": 0.5}, index=mid)
+    res = simulate(p, w, schedule="monthly")
+    assert res.positions.iloc[1, 0] > 0  # invested the session after the first, not after 01-31
 
 
 def test_drift_band_rebalances_only_when_weights_drift(panel):

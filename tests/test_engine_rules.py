@@ -62,9 +62,11 @@ def test_star_250_shares_stay_250_main_board_250_round_to_200():
     assert res.positions.iloc[1].tolist() == [250.0, 200.0]
     assert res.cash.iloc[1] == pytest.approx(100_000.0 - 4500.0)
     f = res.fills.set_index("symbol")
-    assert f.loc["688256", "reason"] == "lot_rounding"  # 250.5 -> 250
-    assert f.loc["600183", "reason"] == "lot_rounding"
+    # cut only by rounding to whole lots: a fill, not a refusal (250.5 -> 250, 250.5 -> 200)
+    assert f.loc["688256", "reason"] == "filled" and f.loc["688256", "requested"] == pytest.approx(250.5)
+    assert f.loc["600183", "reason"] == "filled"
     assert f.loc["600183", "filled"] == 200.0
+    assert res.summary["n_refused"] == 0 and res.summary["n_filled"] == 2
 
 
 def test_buy_below_minimum_lot_is_refused_as_odd_lot():

@@ -54,3 +54,30 @@ def test_errors_name_portfolio_symbol_and_date(value, message):
     raw[1, 2] = [0.3, value, 0.0]
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         validate_and_fill(_panel(3), raw, labels=["a", "b"])
+
+
+def test_equal_weights_only_from_listing_and_until_the_data_end():
+    from aibt.data.panel import Panel
+    from aibt.engine.targets import equal_weights, listed_mask
+
+    nan = np.nan
+    close = np.array([[10, nan, 5], [10, nan, 5], [10, 20, nan], [10, 20, nan]], dtype=float)  # C ends on row 1
+    close[1, 0] = nan  # A suspended on row 1: still listed
+    dates = pd.bdate_range("2024-01-02", periods=4)
+    p = Panel(dates, ("A", "B", "C"), {"close": close}, ~np.isnan(close), ("CNY",) * 3, np.ones_like(close))
+    assert listed_mask(p).tolist() == [[True, False, True], [True, False, True], [True, True, False],
+                                       [True, True, False]]
+    w = equal_weights(p)
+    np.testing.assert_allclose(w, [[0.5, 0, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0], [0.5, 0.5, 0]])
+    np.testing.assert_allclose(equal_weights(p, ["B"]), [[0, 0, 0], [0, 0, 0], [0, 1, 0], [0, 1, 0]])
+
+
+def test_copper_basket_stops_weighting_6088_hk_after_its_data_end():
+    from aibt.data.snapshot import load_snapshot
+    from aibt.strategies.rotation import equal_member_weights
+
+    p = load_snapshot(["300913", "300308", "6088.HK"], start="2025-10-01", end="2025-11-10")
+    w = pd.DataFrame(equal_member_weights(p, p.symbols), index=p.dates, columns=p.symbols)
+    assert w.loc["2025-10-30"].tolist() == pytest.approx([1 / 3] * 3)
+    assert w.loc["2025-10-31":, "6088.HK"].eq(0).all()
+    assert w.loc["2025-10-31":, ["300913", "300308"]].to_numpy() == pytest.approx(0.5)
