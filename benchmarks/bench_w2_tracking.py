@@ -1,5 +1,5 @@
 """W2: index tracking: the STAR AI (950180) reconstruction and the 588790 ETF simulation over the full
-snapshot, all A-share rules on (``aibt.strategies.tracking.track_star_ai``, the work of
+snapshot, all A-share rules on (``aibt.tracking.track_star_ai``, the work of
 ``aibt track star-ai --etf 588790``).
 
 Each measurement runs in a fresh subprocess: one untimed call (JIT from the Numba cache, snapshot
@@ -24,7 +24,7 @@ from pathlib import Path
 
 
 def child(etf: str, repeat: int) -> dict:
-    from aibt.strategies.tracking import track_star_ai
+    from aibt.tracking import track_star_ai
 
     t0 = time.perf_counter()
     daily, summary = track_star_ai(etf, None, None, None)

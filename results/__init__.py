@@ -55,7 +55,7 @@ from aibt.results.metrics import (
 from aibt.results.metrics import best_month as best_month_return
 from aibt.results.metrics import worst_month as worst_month_return
 from aibt.results.periods import annualization_factor, periods_per_year_for_index, sessions_per_year
-from aibt.results.stats_report import compare_reports, read_price_csv, stats_report, validate_prices
+from aibt.results.stats_report import compare_reports, stats_report, validate_prices
 from aibt.results.tables import (
     best_month,
     drawdown_table,
@@ -75,7 +75,7 @@ __all__ = [
     "roll_sharpe", "roll_tracking_error", "roll_volatility", "rolling", "skew", "tail_ratio",
     "tracking_deviation", "trailing_returns", "ulcer_index", "up_capture", "value_at_risk",
     "annualization_factor", "periods_per_year_for_index", "sessions_per_year",
-    "compare_reports", "read_price_csv", "stats_report", "validate_prices",
+    "compare_reports", "stats_report", "validate_prices",
     "best_month", "drawdown_table", "holding_period_returns", "monthly_returns", "monthly_returns_table",
     "profit_probability",
 ]

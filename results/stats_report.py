@@ -9,7 +9,6 @@ and a period shorter than a year is not annualised unless asked (``annualise_sho
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from aibt.results.tables import (
     profit_probability,
 )
 
-__all__ = ["stats_report", "compare_reports", "read_price_csv", "validate_prices", "clip_dates", "daily_returns",
+__all__ = ["stats_report", "compare_reports", "validate_prices", "clip_dates", "daily_returns",
            "PROFIT_PERIODS_MONTHS", "SIGNIFICANT_DIGITS"]
 
 #: Holding periods (calendar months) reported under ``profit_probability``, where the data allow.
@@ -401,23 +400,6 @@ def stats_report(prices: pd.Series, start=None, end=None, periods_per_year: floa
         out["benchmark"] = benchmark_block(r, benchmark, ppy, rf, name=benchmark_name,
                                            annualise_short=annualise_short)
     return out
-
-
-# --------------------------------------------------------------------------- CSV
-#: Accepted header spellings (case-insensitive, surrounding spaces ignored) -> column role.
-_DATE_NAMES = ("date", "日期", "交易日期", "净值日期")
-_CLOSE_NAMES = ("close", "收盘", "收盘价")
-_NAV_NAMES = ("nav", "单位净值", "净值")
-
-
-def read_price_csv(path: str | os.PathLike) -> pd.Series:
-    """Read a user's price CSV: a ``date`` column plus ``close`` (preferred) or ``nav``: the one shared
-    reader of the data layer, :func:`aibt.data.source_files.read_price_series` (encodings, separators,
-    decimal commas refused, dates with offsets, overflow, plausible price range; missing, zero,
-    negative, unsorted or duplicate values raise naming their file line)."""
-    from aibt.data.source_files import read_price_series
-
-    return read_price_series(path)
 
 
 # --------------------------------------------------------------------------- side by side

@@ -13,10 +13,10 @@ standard deviation of the daily gap, as :mod:`aibt.results.metrics`) splits as
 a 1:2 split); both ``P`` and ``N`` here are on the split-adjusted basis of the bars (``N / adj_factor``),
 the premium ``traded close / NAV`` is the same on either basis.
 
-:func:`nav_tracking` and :func:`reconstruction_vs_official` take series and return dicts;
-:func:`add_store_data` (called at the end of :func:`aibt.strategies.tracking.track_star_ai`) reads the
-official levels and weights and the NAV from the data in use (``--data-dir``) when present, and leaves
-the report unchanged when not.
+:func:`nav_tracking` and :func:`weights_vs_official` take series and frames and return them; the
+data in use (``--data-dir``) are read by :func:`aibt.tracking.add_store_data` (called at the end of
+:func:`aibt.tracking.track_star_ai`), which leaves the report unchanged when they have no official levels or NAV;
+:func:`aibt.results.tracking.reconstruction_vs_official` measures the rebuilt index against the official one.
 """
 from __future__ import annotations
 
@@ -95,16 +95,6 @@ def nav_tracking(price: pd.Series, nav: pd.Series, index_level: pd.Series, start
     return daily, summary
 
 
-def reconstruction_vs_official(rebuilt: pd.Series, official: pd.Series, start=None, end=None,
-                               periods_per_year: float | None = None) -> dict:
-    """How the rebuilt index follows the official one: correlation, tracking error and difference."""
-    from aibt.strategies.tracking import tracking_report
-
-    r = tracking_report(rebuilt, official, start, end, periods_per_year)
-    return {k: r[k] for k in ("correlation", "tracking_error_annual", "tracking_difference_annual", "beta",
-                              "n_days", "start", "end")}
-
-
 def weights_vs_official(rebuilt: pd.DataFrame, official: pd.DataFrame) -> dict:
     """The official constituent weights on their latest date against the rebuilt review in force then.
 
@@ -125,49 +115,3 @@ def weights_vs_official(rebuilt: pd.DataFrame, official: pd.DataFrame) -> dict:
     return {"date": str(d.date()), "rebuilt_review": str(pd.Timestamp(e).date()),
             "official_members": int(len(off)), "rebuilt_members": int(len(reb)),
             "common_members": int(len(off.index.intersection(reb.index))), "one_way_difference": diff}
-
-
-def add_store_data(etf: str, daily: pd.DataFrame, summary: dict, close: pd.Series, level: pd.Series,
-                   start=None, end=None, constituents: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
-    """``track_star_ai``'s report with the official 950180 levels (replacing the rebuilt level, which is
-    kept as ``reconstruction``) and the NAV split, when the data in use have them; else unchanged
-    (``summary["index_levels"] = "rebuilt"``)."""
-    from aibt.data import snapshot
-    from aibt.strategies.tracking import aligned_levels, tracking_report
-
-    code = str(summary.get("index", "950180"))
-    official = snapshot.load_index_levels(code)
-    summary = dict(summary)
-    summary["index_levels"] = "rebuilt"
-    used = level
-    if official is not None:
-        official = official.loc[:pd.Timestamp(end)] if end is not None else official
-        rebuilt_report = {k: summary[k] for k in ("correlation", "tracking_error_annual",
-                                                  "tracking_difference_annual", "beta", "n_days", "start", "end")}
-        report = tracking_report(close, official, start, end)
-        summary.update(report)
-        summary["index_levels"] = f"official ({code}, table index_levels of {snapshot.data_source()})"
-        summary["reconstruction"] = {"etf_vs_rebuilt": rebuilt_report,
-                                     "rebuilt_vs_official": reconstruction_vs_official(level, official, start, end)}
-        weights = snapshot.load_table("index_weights")
-        if weights is not None and constituents is not None and (weights["index"] == code).any():
-            summary["reconstruction"]["weights_vs_official"] = weights_vs_official(
-                constituents, weights[weights["index"] == code])
-        new_daily = aligned_levels(close, official, start, end)[["index", "etf"]]
-        new_daily["index_rebuilt"] = level.reindex(new_daily.index)
-        daily = new_daily
-        used = official
-    nav = snapshot.load_nav(etf)
-    if nav is not None:
-        fac = snapshot.load_snapshot([etf], require_bars=False).frame("adj_factor")[etf]
-        nav_adj = (nav / fac.reindex(nav.index)).dropna()  # the bars' split-adjusted basis
-        try:
-            nav_daily, nav_summary = nav_tracking(close, nav_adj, used, summary["start"], summary["end"])
-        except DataError as exc:
-            summary["nav_tracking"] = {"error": str(exc)}
-        else:
-            summary["nav_tracking"] = {"nav_source": f"table nav of {snapshot.data_source()}", **nav_summary}
-            daily = daily.copy()
-            daily["nav"] = nav_daily["nav"].reindex(daily.index)
-            daily["premium"] = nav_daily["premium"].reindex(daily.index)
-    return daily, summary

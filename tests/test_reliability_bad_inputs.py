@@ -23,10 +23,10 @@ from click.testing import CliRunner
 from aibt.cli import cli
 from aibt.data.panel import Panel
 from aibt.data.snapshot import load_snapshot
-from aibt.data.source_files import read_file
+from aibt.data.source_files import read_file, read_price_series
 from aibt.engine import simulate
 from aibt.errors import AibtError, ConfigError, DataError, UniverseError
-from aibt.results.stats_report import compare_reports, read_price_csv, stats_report
+from aibt.results.stats_report import compare_reports, stats_report
 from aibt.strategies.rotation import ParamGrid
 from aibt.strategies.screening import load_screen, screen_from_config
 from aibt.universes import get_universe, load_universe_file, security_master, weights_from_user_file
@@ -77,13 +77,13 @@ SESSIONS = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"])
 # (id, call, expected exception type, fragments that must all appear in the message)
 API_CASES = [
     # --- prices: NaN, zero, negative; high < low
-    ("csv-nan-empty-cell", lambda: read_price_csv(fx("nan_price.csv")), DataError,
+    ("csv-nan-empty-cell", lambda: read_price_series(fx("nan_price.csv")), DataError,
      ["nan_price.csv", "missing (NaN)", "2024-01-03", "line 3"]),
-    ("csv-nan-literal", lambda: read_price_csv(fx("nan_literal_price.csv")), DataError,
+    ("csv-nan-literal", lambda: read_price_series(fx("nan_literal_price.csv")), DataError,
      ["nan_literal_price.csv", "NaN", "2024-01-03", "line 3"]),
-    ("csv-zero-price", lambda: read_price_csv(fx("zero_price.csv")), DataError,
+    ("csv-zero-price", lambda: read_price_series(fx("zero_price.csv")), DataError,
      ["zero_price.csv", "zero", "2024-01-03", "line 3"]),
-    ("csv-negative-price", lambda: read_price_csv(fx("negative_price.csv")), DataError,
+    ("csv-negative-price", lambda: read_price_series(fx("negative_price.csv")), DataError,
      ["negative_price.csv", "negative (-3.2)", "2024-01-04", "line 4"]),
     ("series-nan", lambda: stats_report(series([1.0, np.nan, 1.2])), DataError, ["s:", "NaN", "2024-01-03"]),
     ("series-zero", lambda: stats_report(series([1.0, 0.0, 1.2])), DataError, ["zero", "2024-01-03"]),
@@ -109,11 +109,11 @@ API_CASES = [
               np.ones((5, 2), dtype=bool), ("CNY", "CNY"), np.ones((5, 2))), weights([[0.5, 0.5]]), rules="frictionless"),
      DataError, ["close price of B", "2024-01-04", "nan"]),
     # --- dates: duplicate, unsorted, holidays, unreadable
-    ("csv-duplicate-dates", lambda: read_price_csv(fx("duplicate_dates.csv")), DataError,
+    ("csv-duplicate-dates", lambda: read_price_series(fx("duplicate_dates.csv")), DataError,
      ["duplicate_dates.csv", "duplicate date 2024-01-03", "line 4"]),
-    ("csv-unsorted-dates", lambda: read_price_csv(fx("unsorted_dates.csv")), DataError,
+    ("csv-unsorted-dates", lambda: read_price_series(fx("unsorted_dates.csv")), DataError,
      ["unsorted_dates.csv", "not sorted", "2024-01-03", "2024-01-04", "line 4"]),
-    ("csv-bad-date", lambda: read_price_csv(fx("bad_date.csv")), DataError,
+    ("csv-bad-date", lambda: read_price_series(fx("bad_date.csv")), DataError,
      ["bad_date.csv", "unreadable date '2024-13-03'", "row 2"]),
     ("file-unsorted", lambda: read_file(fx("bars_unsorted.csv"), "300308"), DataError,
      ["bars_unsorted.csv", "300308", "not sorted", "2024-01-03"]),
@@ -136,20 +136,20 @@ API_CASES = [
     ("series-unsorted", lambda: stats_report(series([1.0, 1.1, 1.2], ["2024-01-02", "2024-01-04", "2024-01-03"])),
      DataError, ["not sorted", "2024-01-03", "2024-01-04"]),
     # --- a series with one row or none
-    ("csv-one-row", lambda: read_price_csv(fx("one_row.csv")), DataError, ["one_row.csv", "at least 2", "got 1"]),
-    ("csv-header-only", lambda: read_price_csv(fx("header_only.csv")), DataError, ["header_only.csv", "no data rows"]),
-    ("csv-empty-file", lambda: read_price_csv(fx("empty.csv")), DataError, ["empty.csv", "empty"]),
+    ("csv-one-row", lambda: read_price_series(fx("one_row.csv")), DataError, ["one_row.csv", "at least 2", "got 1"]),
+    ("csv-header-only", lambda: read_price_series(fx("header_only.csv")), DataError, ["header_only.csv", "no data rows"]),
+    ("csv-empty-file", lambda: read_price_series(fx("empty.csv")), DataError, ["empty.csv", "empty"]),
     ("series-empty", lambda: stats_report(pd.Series([], index=pd.DatetimeIndex([]), dtype=float, name="e")),
      DataError, ["e:", "at least 2", "got 0"]),
     ("long-no-rows", lambda: Panel.from_long(long_frame().iloc[:0]), DataError, ["no rows"]),
     ("engine-one-session", lambda: simulate(small_panel().select(end=DATES[0]), np.zeros((1, 2)), rules="frictionless"), ConfigError,
      ["at least 2 sessions"]),
     # --- CSV columns: missing, extra, misspelt
-    ("csv-missing-close", lambda: read_price_csv(fx("missing_close.csv")), DataError,
+    ("csv-missing-close", lambda: read_price_series(fx("missing_close.csv")), DataError,
      ["missing_close.csv", "missing column 'close'", "'open'"]),
-    ("csv-misspelt-close", lambda: read_price_csv(fx("misspelt_close.csv")), DataError,
+    ("csv-misspelt-close", lambda: read_price_series(fx("misspelt_close.csv")), DataError,
      ["misspelt_close.csv", "did you mean 'clsoe' for 'close'"]),
-    ("csv-misspelt-date", lambda: read_price_csv(fx("misspelt_date.csv")), DataError,
+    ("csv-misspelt-date", lambda: read_price_series(fx("misspelt_date.csv")), DataError,
      ["misspelt_date.csv", "did you mean 'daet' for 'date'"]),
     ("file-extra-column", lambda: read_file(fx("bars_extra_column.csv"), "300308"), DataError,
      ["bars_extra_column.csv", "unknown column(s) 'foo'"]),
@@ -163,22 +163,22 @@ API_CASES = [
      ["bars.xlsx", "unsupported file type '.xlsx'"]),
     ("file-does-not-exist", lambda: read_file(fx("nope.csv")), DataError, ["no such file", "nope.csv"]),
     # --- encodings, thousands separators, percent strings
-    ("csv-gbk-misspelt", lambda: read_price_csv(fx("gbk_misspelt.csv")), DataError,
+    ("csv-gbk-misspelt", lambda: read_price_series(fx("gbk_misspelt.csv")), DataError,
      ["gbk_misspelt.csv", "missing column 'close'", "'收市'"]),
-    ("csv-gbk-zero-price", lambda: read_price_csv(fx("gbk_zero_price.csv")), DataError,
+    ("csv-gbk-zero-price", lambda: read_price_series(fx("gbk_zero_price.csv")), DataError,
      ["gbk_zero_price.csv", "zero", "2024-01-03", "line 3"]),
-    ("csv-bom-misspelt", lambda: read_price_csv(fx("bom_misspelt.csv")), DataError,
+    ("csv-bom-misspelt", lambda: read_price_series(fx("bom_misspelt.csv")), DataError,
      ["bom_misspelt.csv", "['date', 'cloes']", "did you mean 'cloes'"]),
-    ("csv-bom-unsorted", lambda: read_price_csv(fx("bom_unsorted.csv")), DataError,
+    ("csv-bom-unsorted", lambda: read_price_series(fx("bom_unsorted.csv")), DataError,
      ["bom_unsorted.csv", "not sorted", "line 3"]),
-    ("csv-utf16", lambda: read_price_csv(fx("utf16.csv")), DataError, ["utf16.csv", "cannot decode", "gbk"]),
-    ("csv-thousands-negative", lambda: read_price_csv(fx("thousands_negative.csv")), DataError,
+    ("csv-utf16", lambda: read_price_series(fx("utf16.csv")), DataError, ["utf16.csv", "cannot decode", "gbk"]),
+    ("csv-thousands-negative", lambda: read_price_series(fx("thousands_negative.csv")), DataError,
      ["thousands_negative.csv", "negative (-1240)", "2024-01-03", "line 3"]),
-    ("csv-bad-number", lambda: read_price_csv(fx("bad_number.csv")), DataError,
+    ("csv-bad-number", lambda: read_price_series(fx("bad_number.csv")), DataError,
      ["bad_number.csv", "'close'", "row 2", "'10.5abc'"]),
     ("file-percent-close", lambda: read_file(fx("bars_percent_close.csv"), "300308"), DataError,
      ["bars_percent_close.csv", "'close'", "row 1", "'1.2%'", "percentage"]),
-    ("csv-percent-price", lambda: read_price_csv(fx("percent_price.csv")), DataError,
+    ("csv-percent-price", lambda: read_price_series(fx("percent_price.csv")), DataError,
      ["percent_price.csv", "'close'", "'1.5%'", "percentage", "line 2"]),
     # --- unknown tickers and universe names
     ("universe-unknown-name", lambda: get_universe("star_ai"), UniverseError,
@@ -312,8 +312,8 @@ def test_the_good_twins_parse(tmp_path):
     gbk.write_bytes("日期,收盘\n2024-01-02,\"1,000.0\"\n2024-01-03,\"1,100.0\"\n".encode("gbk"))
     bom = tmp_path / "bom.csv"
     bom.write_bytes("\ufeffdate,close\n2024-01-02,10\n2024-01-03,12.5\n".encode("utf-8"))
-    assert read_price_csv(gbk).tolist() == [1000.0, 1100.0]
-    assert read_price_csv(bom).tolist() == [10.0, 12.5]
+    assert read_price_series(gbk).tolist() == [1000.0, 1100.0]
+    assert read_price_series(bom).tolist() == [10.0, 12.5]
     assert stats_report(series([1.0, 1.1, 1.21]))["total_return"] == pytest.approx(0.21)
     # NaN inside a row with targets is weight 0 (documented), an all-NaN row is "no target": not errors
     r = simulate(small_panel(), weights([[0.5, np.nan], [np.nan, np.nan]]), rules="frictionless", price="close")

@@ -1,4 +1,4 @@
-"""stats_report: values, JSON stability, validation; read_price_csv: encodings and errors."""
+"""stats_report: values, JSON stability, validation; the price CSV reader (data layer): encodings and errors."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,8 @@ import pytest
 
 from aibt.errors import DataError
 from aibt.results.periods import annualization_factor
-from aibt.results.stats_report import compare_reports, read_price_csv, stats_report, validate_prices
+from aibt.data.source_files import read_price_series
+from aibt.results.stats_report import compare_reports, stats_report, validate_prices
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,7 @@ def test_compare_uses_common_dates(prices):
 def test_read_csv_utf8_bom_and_thousands(tmp_path):
     f = tmp_path / "fund.csv"
     f.write_bytes('\ufeffdate,close,volume\n2024-01-02,"1,234.50",10\n2024-01-03,"1,240.00",11\n'.encode("utf-8"))
-    s = read_price_csv(f)
+    s = read_price_series(f)
     assert s.name == "fund" and s.tolist() == [1234.5, 1240.0]
     assert s.index.tolist() == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-03")]
 
@@ -145,32 +146,32 @@ def test_read_csv_utf8_bom_and_thousands(tmp_path):
 def test_read_csv_gbk_chinese_headers_and_nav(tmp_path):
     f = tmp_path / "nav.csv"
     f.write_bytes("净值日期,单位净值\n2024/01/02,1.0012\n2024/01/03,1.0050\n".encode("gbk"))
-    s = read_price_csv(f)
+    s = read_price_series(f)
     assert s.tolist() == [1.0012, 1.005]
     g = tmp_path / "nav2.csv"
     g.write_text("Date , NAV\n20240102,1.5\n20240103,1.6\n", encoding="utf-8")
-    assert read_price_csv(g).tolist() == [1.5, 1.6]
+    assert read_price_series(g).tolist() == [1.5, 1.6]
 
 
 def test_read_csv_errors(tmp_path):
     f = tmp_path / "typo.csv"
     f.write_text("Date,clsoe\n2024-01-02,1\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"missing column 'close' \(or 'nav'\).*did you mean 'clsoe'"):
-        read_price_csv(f)
+        read_price_series(f)
     g = tmp_path / "nodate.csv"
     g.write_text("day,close\n2024-01-02,1\n", encoding="utf-8")
     with pytest.raises(DataError, match="missing column 'date'"):
-        read_price_csv(g)
+        read_price_series(g)
     h = tmp_path / "unsorted.csv"
     h.write_text("date,close\n2024-01-03,1\n2024-01-02,2\n2024-01-04,2\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"unsorted.csv: dates are not sorted.*line 3"):
-        read_price_csv(h)
+        read_price_series(h)
     k = tmp_path / "blank.csv"
     k.write_text("date,close\n2024-01-02,1\n2024-01-03,\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"missing \(NaN\) on 2024-01-03 \(line 3\)"):
-        read_price_csv(k)
+        read_price_series(k)
     with pytest.raises(DataError, match="no such file"):
-        read_price_csv(tmp_path / "absent.csv")
+        read_price_series(tmp_path / "absent.csv")
 
 
 def test_validate_prices_returns_copy():

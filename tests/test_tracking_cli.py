@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from aibt.cli import cli
 from aibt.commands.track import track
 from aibt.errors import ConfigError, UniverseError
-from aibt.strategies.tracking import tracking_report
+from aibt.results.tracking import tracking_report
 
 KEYS = {"correlation", "tracking_error_annual", "tracking_difference_annual", "beta", "start", "end", "n_days"}
 

@@ -7,7 +7,8 @@ import pytest
 
 from aibt.errors import DataError, UniverseError
 from aibt.loaders import star_ai_constituents, star_ai_index
-from aibt.strategies.tracking import etf_close, simulate_tracking_etf, tracking_report
+from aibt.results.tracking import tracking_report
+from aibt.tracking import etf_close, simulate_tracking_etf
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from aibt.errors import ConfigError, DataError
-from aibt.strategies.tracking import aligned_levels, gap_decomposition, tracking_report
+from aibt.results.tracking import aligned_levels, gap_decomposition, tracking_report
 
 DATES = pd.to_datetime(["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07", "2024-03-08"])
 

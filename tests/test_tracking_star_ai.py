@@ -8,8 +8,9 @@ import pytest
 from aibt.data import snapshot
 from aibt.errors import DataError, UniverseError
 from aibt.loaders import star_ai_constituents, star_ai_index
+from aibt.results.tracking import tracking_report
 from aibt.strategies.star_ai_index import DEPARTURES
-from aibt.strategies.tracking import etf_close, etf_peer_table, tracking_report
+from aibt.tracking import etf_close, etf_peer_table
 from aibt.universes.etfs import etfs_tracking
 
 

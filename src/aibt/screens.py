@@ -36,7 +36,8 @@ def load_panel(codes: list[str], as_of=None):
 def index_levels(index_codes, as_of=None) -> dict[str, pd.Series]:
     """Level series of each index code up to ``as_of``: 950180 rebuilt from its constituents, others from bars."""
     from aibt.data.snapshot import load_snapshot
-    from aibt.strategies.star_ai_index import INDEX_CODE, star_ai_index
+    from aibt.loaders import star_ai_index
+    from aibt.strategies.star_ai_index import INDEX_CODE
 
     out: dict[str, pd.Series] = {}
     for code in sorted(set(index_codes)):

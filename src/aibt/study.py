@@ -48,8 +48,7 @@ class StudyConfig:
 # ----------------------------------------------------------------------------- steps
 def tracking_step(cfg: StudyConfig) -> dict:
     """Reconstructed STAR AI index, the ETF peer table and the ETF-mode simulation of ``cfg.etf``."""
-    from aibt import loaders
-    from aibt.strategies import tracking
+    from aibt import loaders, tracking
 
     constituents = loaders.star_ai_constituents()
     index_level = loaders.star_ai_index(constituents=constituents)
@@ -331,7 +330,7 @@ def run_study(out_dir: str | Path, cfg: StudyConfig | None = None, *, progress: 
         diag = star_ai_diagnostics(trk["constituents"], etf_close)
         for key in ("facts", "reviews", "implied"):  # fact checks, concentration by review, ETF-implied check
             table(diag[key], f"star_ai_{key}")
-        from aibt.commands.concentration import concentration_report
+        from aibt.concentration import concentration_report
 
         conc = concentration_report(etf_close.index[-1], 10)
         conc_table = table(pd.DataFrame(conc["members"]), "star_ai_weights_drifted")

@@ -1,7 +1,7 @@
 """``aibt track INDEX --etf CODE [--start D] [--end D] --out DIR [--constituents FILE]``.
 
 Rebuilds the index (only ``star-ai``, the STAR AI index 950180), measures how the ETF follows it
-(:func:`aibt.strategies.tracking.track_star_ai`) and writes, atomically:
+(:func:`aibt.tracking.track_star_ai`) and writes, atomically:
 
 - ``DIR/daily.csv``: ``date,index,etf``, the rebuilt level (base 1000 on 2022-12-30) and the ETF's split-adjusted
   close on the dates used;
@@ -119,7 +119,8 @@ def track(index_name: str, etf: str, start: str | None, end: str | None, out: st
           constituents_file: str | None) -> None:
     """Rebuild INDEX (star-ai) and measure how an ETF tracks it: DIR/daily.csv and DIR/summary.json."""
     from aibt.files import check_input, check_out_dir
-    from aibt.strategies.tracking import check_tracking_etf, track_star_ai
+    from aibt.strategies.tracking import check_tracking_etf
+    from aibt.tracking import track_star_ai
 
     if index_name not in KNOWN_INDEXES:
         raise UniverseError(f"unknown index {index_name!r}; known: {', '.join(sorted(KNOWN_INDEXES))}")
