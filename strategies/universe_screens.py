@@ -100,6 +100,23 @@ def tracked_indexes(codes: list[str], reference: str | None = None) -> dict[str,
 
 
 # ----------------------------------------------------------------------------------- screens
+_STALE_STEP = f"stale_sessions <= {MAX_STALE_SESSIONS}"
+
+
+def _data_ended_as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """The data-ended filter said in words: ``failed`` = ``data ended <last bar>``, no ``stale_sessions`` column."""
+    import re
+
+    out = table.drop(columns="stale_sessions")
+    for sym in out.index[out["failed"] == _STALE_STEP]:
+        m = re.search(r"data ended (\d{4}-\d{2}-\d{2})", str(out.at[sym, "notes"]))
+        out.at[sym, "failed"] = f"data ended {m.group(1)}" if m else "no data"
+    out.attrs = dict(table.attrs)
+    out.attrs["steps"] = [f"data ended: no bar in the last {MAX_STALE_SESSIONS} sessions" if st == _STALE_STEP else st
+                          for st in table.attrs.get("steps", [])]
+    return out
+
+
 def _guarded(screen: Screen, stocks: bool) -> Screen:
     """``screen`` behind the data-ended filter (and, for stocks, the ST/*ST filter)."""
     guard: list = [Filter("stale_sessions", "<=", MAX_STALE_SESSIONS)]
@@ -167,7 +184,7 @@ def screen_universe(panel: Panel, target: str, as_of=None, top: int | None = Non
     screen = _guarded(screen, stocks=not etfs)
     if top is not None:
         screen = Screen((*screen.steps, Top(top)), context=screen.context, name=screen.name)
-    table = run_screen(panel, screen, as_of, context)
+    table = _data_ended_as_text(run_screen(panel, screen, as_of, context))
     names = facts["names"]
     table.insert(0, "name", pd.array([names.get(s, "") for s in table.index], dtype="string"))
     if etfs:

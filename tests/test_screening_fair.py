@@ -16,7 +16,7 @@ import aibt.strategies.factors as F
 from aibt.cli import cli
 from aibt.data.panel import Panel
 from aibt.errors import ConfigError
-from aibt.screens import screen_table
+from aibt.screens import load_panel, screen_table
 from aibt.strategies.screening import Rank, factor, load_screen, run_screen
 from aibt.universes.etfs import ETFS, etf_info
 
@@ -92,12 +92,14 @@ def test_risk_warning_factor_periods_and_name_prefix():
 
 def test_names_whose_data_ended_are_flagged_and_excluded():
     t = screen_table("copper", "2026-05-28")
-    assert t.loc["6088.HK", "stale_sessions"] > 100
-    assert not t.loc["6088.HK", "pass"] and t.loc["6088.HK", "failed"] == "stale_sessions <= 10"
-    assert "data ended 2025-10-30" in t.loc["6088.HK", "notes"]
+    assert not t.loc["6088.HK", "pass"] and t.loc["6088.HK", "failed"] == "data ended 2025-10-30"
+    assert "data ended 2025-10-30 (last bar), 138 session(s) before the as-of date" in t.loc["6088.HK", "notes"]
     assert t.loc["6088.HK", "name"] == "鸿腾精密"
+    assert t.attrs["steps"][0] == "data ended: no bar in the last 10 sessions"
+    assert t["pass"].sum() == 2  # the other two are ranked among themselves
     before = screen_table("copper", "2025-10-30")  # on its last bar it is screened as usual
-    assert before.loc["6088.HK", "stale_sessions"] == 0
+    assert before.loc["6088.HK", "failed"] == "" and before.loc["6088.HK", "pass"]
+    assert F.stale_sessions(load_panel(["6088.HK", "300308"], "2026-05-28"))["6088.HK"] == 138
 
 
 def test_top_k_prints_k_rows_with_a_name_column():
