@@ -161,3 +161,18 @@ def test_the_documented_example_config_runs_on_the_star_ai_etfs():
     assert_no_fund_against_itself_or_a_peer(t)
     ranked = [st for st in screen.steps if isinstance(st, Rank)]
     assert {r.factor.name: r.ascending for r in ranked}["tracking_error"] is True  # default: low is better
+
+
+def test_etf_fees_carry_their_source_and_the_assumed_ones_are_flagged():
+    star_ai = [e for e in ETFS if e.tracks == "950180"]
+    assert len(star_ai) == 11
+    assumed = sorted(e.code for e in star_ai if e.fee_status == "assumed")
+    assert assumed == sorted(["588930", "588730", "589010", "589520", "589380", "589110", "589090", "589230"])
+    for e in ETFS:
+        assert e.fee_source, e.code
+        if e.fee_status == "reported":
+            assert "INDEX_950180.md" in e.fee_source and "(reported)" in e.fee_source
+        else:
+            assert e.fee_source.startswith("project default")
+    t = screen_table("star-ai-etfs")
+    assert sorted(t.index[t["fee_status"] == "assumed"]) == assumed
