@@ -193,6 +193,7 @@ def screen_universe(panel: Panel, target: str, as_of=None, top: int | None = Non
         table.insert(table.columns.get_loc("score"), "fee_status",
                      pd.array([status[s] for s in table.index], dtype="string"))
         table.attrs["reference"] = ", ".join(sorted(set(tracks.values())))
+        table.attrs["reference_chosen"] = reference is not None
     table.attrs["universe"] = target
     table.attrs["caveats"] = caveats + list(table.attrs.get("caveats", []))
     table.attrs["top"] = top

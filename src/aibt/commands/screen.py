@@ -79,7 +79,8 @@ def print_table(table: pd.DataFrame) -> None:
     if top is not None and len(shown) < len(table):
         console.print(f"{len(table) - len(shown)} more not shown (not in the top {top} or filtered out; all rows in --json)")
     if table.attrs.get("reference"):
-        console.print(f"measured against: {table.attrs['reference']} (the index each fund tracks; 950180 rebuilt)")
+        why = "--reference" if table.attrs.get("reference_chosen") else "the index each fund tracks; 950180 is rebuilt"
+        console.print(f"measured against: {table.attrs['reference']} ({why})")
     for c in table.attrs.get("caveats", []):
         console.print(f"note: {c}")
     for sym, n in shown["notes"].items():
