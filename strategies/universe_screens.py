@@ -78,7 +78,7 @@ def etf_fees(codes: list[str]) -> tuple[dict[str, tuple[float, float]], list[str
     return fees, assumed
 
 
-def tracked_indexes(codes: list[str], reference: str | None = None) -> dict[str, str]:
+def tracked_indexes(codes: list[str], reference: str | None = None, what: str = "--reference") -> dict[str, str]:
     """The index each ETF is measured against: the one it tracks, or ``reference`` for all of them.
 
     Raises
@@ -93,7 +93,7 @@ def tracked_indexes(codes: list[str], reference: str | None = None) -> dict[str,
     if reference is not None:
         reference = str(reference)
         if reference in {e.code for e in ETFS} or reference in codes:
-            raise ConfigError(f"--reference {reference} is an ETF; ETFs are measured against an index "
+            raise ConfigError(f"{what} {reference} is an ETF; ETFs are measured against an index "
                               "(default: the one each fund tracks, 950180 or 000688), never against a peer fund")
         return {c: reference for c in codes}
     return {c: etf_info(c).tracks for c in codes}
@@ -181,6 +181,12 @@ def screen_universe(panel: Panel, target: str, as_of=None, top: int | None = Non
                            + " (fee_status column; sources in universes/tables/etfs.csv)")
     if screen is None:
         screen = etf_screen(context["fees"], context["reference"]) if etfs else stock_screen()
+    elif etfs and "reference" in screen.context:  # the per-fund references above stand for it
+        if reference is None or str(screen.context["reference"]) != str(reference):
+            raise ConfigError("the screen config's reference must be the index passed as the reference "
+                              f"({reference or 'none'}), got {screen.context['reference']!r}")
+        screen = Screen(screen.steps, context={k: v for k, v in screen.context.items() if k != "reference"},
+                        name=screen.name)
     screen = _guarded(screen, stocks=not etfs)
     if top is not None:
         screen = Screen((*screen.steps, Top(top)), context=screen.context, name=screen.name)

@@ -176,3 +176,13 @@ def test_etf_fees_carry_their_source_and_the_assumed_ones_are_flagged():
             assert e.fee_source.startswith("project default")
     t = screen_table("star-ai-etfs")
     assert sorted(t.index[t["fee_status"] == "assumed"]) == assumed
+
+
+def test_a_config_reference_is_the_index_for_every_fund_and_never_a_peer(tmp_path):
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('reference = "000688"\n[[steps]]\nrank = "tracking_error"\nwindow = 60\n')
+    t = screen_table("star-ai-etfs", config=str(cfg))
+    assert set(t["tracks"]) == {"000688"}
+    cfg.write_text('reference = "588790"\n[[steps]]\nrank = "tracking_error"\nwindow = 60\n')
+    with pytest.raises(ConfigError, match="reference in .*s.toml 588790 is an ETF"):
+        screen_table("star-ai-etfs", config=str(cfg))

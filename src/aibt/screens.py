@@ -21,7 +21,7 @@ def load_panel(codes: list[str], as_of=None):
     """
     from aibt.data.snapshot import load_snapshot
 
-    panel = with_share_history(load_snapshot(symbols=codes))  # first to last bar of these codes
+    panel = load_snapshot(symbols=codes)  # first to last bar of these codes
     if as_of is None:
         return panel
     d = pd.Timestamp(as_of)
@@ -31,34 +31,6 @@ def load_panel(codes: list[str], as_of=None):
     if d > last:
         raise ConfigError(f"--date {d.date()} is after the last date in the data ({last.date()})")
     return panel.select(end=d)
-
-
-def with_share_history(panel):
-    """``panel`` with a ``shares`` field (shares outstanding per session) when the data hold a share history.
-
-    The data's ``shares.parquet`` (``symbol, date, total_shares, ...``) has one row per symbol in the embedded
-    snapshot (the 2026-05 counts): no history, and the panel is returned as it is. A data folder with several
-    dates per symbol (e.g. ETF shares outstanding from a data update) gives the field: each count on its date,
-    NaN between (the share factors carry the last count forward). The share-change, scale-change and net-flow
-    factors of :mod:`aibt.strategies.factors` read it.
-    """
-    import dataclasses
-
-    import numpy as np
-
-    from aibt.data.snapshot import load_shares
-
-    shares = load_shares()
-    if shares.empty or "date" not in shares.columns or "total_shares" not in shares.columns:
-        return panel
-    shares = shares.reset_index()
-    shares = shares[shares["symbol"].astype(str).isin(panel.symbols)]
-    if shares.empty or shares.groupby("symbol")["date"].nunique().max() < 2:
-        return panel
-    wide = shares.assign(date=pd.to_datetime(shares["date"])).pivot_table(
-        index="date", columns="symbol", values="total_shares", aggfunc="last")
-    arr = wide.reindex(index=panel.dates, columns=list(panel.symbols)).to_numpy(dtype=np.float64)
-    return dataclasses.replace(panel, fields={**panel.fields, "shares": arr})
 
 
 def index_levels(index_codes, as_of=None) -> dict[str, pd.Series]:
@@ -89,11 +61,15 @@ def screen_table(target: str, as_of=None, top: int | None = None, config: str | 
 
     codes, kind, _ = resolve_members(target)
     screen = load_screen(config) if config else None
+    what = "--reference"
+    if screen is not None and reference is None and isinstance(screen.context.get("reference"), str):
+        reference = screen.context["reference"]  # a config's `reference = "000688"`: the index for every ETF
+        what = f"reference in {config}"
     references = fund_shares = None
     if kind == "etfs":
         from aibt.data.snapshot import load_table
 
-        tracks = tracked_indexes(codes, reference)
+        tracks = tracked_indexes(codes, reference, what)
         references = index_levels(tracks.values(), as_of)
         fund_shares = load_table("fund_shares")  # units outstanding, when the data have them (None offline)
     panel = load_panel(codes, as_of)
