@@ -1,5 +1,7 @@
-"""Outputs of a strategy comparison (:class:`aibt.strategies.study_file.Comparison`): one table, the
-equity and drawdown plots and a report section. Takes the comparison object; loads nothing."""
+"""A strategy comparison tabulated (:func:`run_comparison`, which runs the study's strategies of
+:mod:`aibt.strategies.study_file` and measures them with :func:`aibt.results.stats_report.compare_reports`)
+and its outputs (:class:`aibt.strategies.study_file.Comparison`): one table, the equity and drawdown plots and
+a report section. Takes the data and the comparison object; loads nothing."""
 from __future__ import annotations
 
 import os
@@ -7,11 +9,59 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["comparison_figures", "comparison_section", "write_comparison", "PERCENT_COLUMNS"]
+__all__ = ["run_comparison", "comparison_figures", "comparison_section", "write_comparison", "PERCENT_COLUMNS"]
 
 #: Table columns that are fractions (shown as percents in the report).
 PERCENT_COLUMNS = ("total_return", "cagr", "volatility_annual", "max_drawdown", "best_month_return", "alpha",
                    "tracking_error", "turnover_annual")
+
+
+def run_comparison(study, panel, *, index_level: pd.Series | None = None,
+                   constituents: pd.DataFrame | None = None, shares: Mapping[str, float] | None = None,
+                   tracked: Mapping[str, Any] | None = None) -> Comparison:
+    """Run every strategy of ``study`` on ``panel`` (same rules, costs, sessions) and tabulate them.
+
+    ``index_level``/``constituents``: the rebuilt STAR AI index and its reviews (rotation's star-ai
+    sleeve, ``index``); ``shares``: share counts for cap weights; ``tracked``: strategy name -> the
+    ETF-mode simulation (:func:`aibt.strategies.tracking.simulate_tracking_etf`) of each ``etf_tracking``
+    strategy. The table's statistics are :func:`aibt.results.stats_report.compare_reports` over the
+    sessions every curve shares, so they are comparable row by row.
+    """
+    from aibt.results.stats_report import compare_reports
+    from aibt.strategies.study_file import TABLE_COLUMNS, Comparison, _engine_figures, benchmark_levels, run_strategy
+
+    curves, results = {}, {}
+    for spec in study.strategies:
+        eq, res = run_strategy(study, spec, panel, index_level=index_level, constituents=constituents,
+                               shares=shares, tracked=tracked)
+        curves[spec.name] = eq
+        results[spec.name] = res
+    bname, blevel = benchmark_levels(study, panel, index_level)
+    series = dict(curves)
+    if blevel is not None and bname not in series:
+        series[f"benchmark: {bname}"] = blevel
+    rows = compare_reports(series, benchmark=blevel, benchmark_name=bname)
+    kinds = {s.name: s.kind for s in study.strategies}
+    out = []
+    for r in rows:
+        flat = {"strategy": r["name"], "kind": kinds.get(r["name"], "benchmark")}
+        for k, v in r.items():
+            if k == "name":
+                continue
+            if isinstance(v, dict):
+                flat[k] = v.get("month")
+                flat.update({f"{k}_{kk}": vv for kk, vv in v.items() if kk != "month"})
+            else:
+                flat[k] = v
+        flat.update(_engine_figures(results.get(r["name"]), study.init_cash))
+        out.append(flat)
+    table = pd.DataFrame(out)
+    table = table[[c for c in TABLE_COLUMNS if c in table.columns]]
+    for c in ("n_filled", "n_refused"):  # counts, blank where a strategy has no engine run
+        if c in table.columns:
+            table[c] = pd.array([None if v is None or v != v else int(v) for v in table[c]], dtype="Int64")
+    equity = pd.concat(curves, axis=1, sort=True)
+    return Comparison(study, table, equity, blevel, results)
 
 
 def comparison_figures(comp, *, title: str | None = None) -> dict:

@@ -370,13 +370,11 @@ def user_weights(panel, fn, params: Mapping[str, Any], name: str) -> np.ndarray:
 
 
 def active_mask(panel) -> np.ndarray:
-    """[T, N] True from each symbol's first bar to its last (a name weighs only while it has data)."""
-    close = panel.fields["close"]
-    fin = np.isfinite(close)
-    first = np.where(fin.any(axis=0), fin.argmax(axis=0), close.shape[0])
-    last = np.where(fin.any(axis=0), close.shape[0] - 1 - fin[::-1].argmax(axis=0), -1)
-    rows = np.arange(close.shape[0])[:, None]
-    return (rows >= first[None, :]) & (rows <= last[None, :])
+    """[T, N] True from each symbol's first bar to its last (a name weighs only while it has data):
+    :func:`aibt.engine.targets.listed_mask`, the engine's one definition of it."""
+    from aibt.engine.targets import listed_mask
+
+    return listed_mask(panel)
 
 
 def basket_weights(panel, members, weighting: str = "equal", vol_window: int = 60,
@@ -449,7 +447,7 @@ def passive_sleeves(panel, sleeves, rules, *, start, end, schedule: str = "month
 # ----------------------------------------------------------------------------- running
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """What :func:`run_comparison` returns.
+    """What :func:`aibt.results.comparison.run_comparison` returns.
 
     Attributes
     ----------
@@ -607,53 +605,6 @@ def benchmark_levels(study: Study, panel, index_level: pd.Series | None) -> tupl
             raise ConfigError("benchmark 950180 needs the rebuilt STAR AI index")
         return "950180 (reconstructed)", index_level.reindex(sub.dates).dropna()
     return str(study.benchmark), sub.series(str(study.benchmark), "close")
-
-
-def run_comparison(study: Study, panel, *, index_level: pd.Series | None = None,
-                   constituents: pd.DataFrame | None = None, shares: Mapping[str, float] | None = None,
-                   tracked: Mapping[str, Any] | None = None) -> Comparison:
-    """Run every strategy of ``study`` on ``panel`` (same rules, costs, sessions) and tabulate them.
-
-    ``index_level``/``constituents``: the rebuilt STAR AI index and its reviews (rotation's star-ai
-    sleeve, ``index``); ``shares``: share counts for cap weights; ``tracked``: strategy name -> the
-    ETF-mode simulation (:func:`aibt.strategies.tracking.simulate_tracking_etf`) of each ``etf_tracking``
-    strategy. The table's statistics are :func:`aibt.results.stats_report.compare_reports` over the
-    sessions every curve shares, so they are comparable row by row.
-    """
-    from aibt.results.stats_report import compare_reports
-
-    curves, results = {}, {}
-    for spec in study.strategies:
-        eq, res = run_strategy(study, spec, panel, index_level=index_level, constituents=constituents,
-                               shares=shares, tracked=tracked)
-        curves[spec.name] = eq
-        results[spec.name] = res
-    bname, blevel = benchmark_levels(study, panel, index_level)
-    series = dict(curves)
-    if blevel is not None and bname not in series:
-        series[f"benchmark: {bname}"] = blevel
-    rows = compare_reports(series, benchmark=blevel, benchmark_name=bname)
-    kinds = {s.name: s.kind for s in study.strategies}
-    out = []
-    for r in rows:
-        flat = {"strategy": r["name"], "kind": kinds.get(r["name"], "benchmark")}
-        for k, v in r.items():
-            if k == "name":
-                continue
-            if isinstance(v, dict):
-                flat[k] = v.get("month")
-                flat.update({f"{k}_{kk}": vv for kk, vv in v.items() if kk != "month"})
-            else:
-                flat[k] = v
-        flat.update(_engine_figures(results.get(r["name"]), study.init_cash))
-        out.append(flat)
-    table = pd.DataFrame(out)
-    table = table[[c for c in TABLE_COLUMNS if c in table.columns]]
-    for c in ("n_filled", "n_refused"):  # counts, blank where a strategy has no engine run
-        if c in table.columns:
-            table[c] = pd.array([None if v is None or v != v else int(v) for v in table[c]], dtype="Int64")
-    equity = pd.concat(curves, axis=1, sort=True)
-    return Comparison(study, table, equity, blevel, results)
 
 
 def winner_sentence(table: pd.DataFrame, a: str, b: str | None = None) -> str:

@@ -174,7 +174,7 @@ def study_inputs(study, panel=None) -> dict:
     tracked = {}
     for s in study.strategies:
         if s.kind == "etf_tracking":
-            from aibt.strategies.tracking import simulate_tracking_etf
+            from aibt.tracking import simulate_tracking_etf
 
             tracked[s.name] = simulate_tracking_etf(s.options["etf"], start=study.start, end=study.end,
                                                     constituents=constituents, index_level=index_level)
@@ -188,7 +188,8 @@ def compare(study, panel=None):
     Returns the :class:`~aibt.strategies.study_file.Comparison` (``.table``, ``.equity``) that
     ``aibt compare --study FILE`` writes. ``panel`` replaces the loaded market data (its symbols must
     cover the study's; the rebuilt index and share counts still come from the data in use)."""
-    from aibt.strategies.study_file import Study, load_study, run_comparison
+    from aibt.results.comparison import run_comparison
+    from aibt.strategies.study_file import Study, load_study
 
     if not isinstance(study, Study):
         study = load_study(study)

@@ -2,7 +2,7 @@
 
 Thin: read the study (:func:`aibt.strategies.study_file.load_study`), load its data
 (:func:`aibt.api.study_inputs`: the embedded snapshot or ``--data-dir``), run it
-(:func:`aibt.strategies.study_file.run_comparison`), print the table and, with ``--out``, write the
+(:func:`aibt.results.comparison.run_comparison`), print the table and, with ``--out``, write the
 table (CSV + Markdown), the equity and drawdown plots, ``report.html`` and ``manifest.json``.
 """
 from __future__ import annotations
