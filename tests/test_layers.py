@@ -21,13 +21,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("universes", "data", "engine", "strategies", "results")
 CLI = ("aibt.cli", "aibt.commands")
-FORBIDDEN_BELOW_ROOT = (*CLI, "aibt.study", "aibt.screens", "aibt.tracking")
+#: the root package's modules every layer may use (errors and file checks); any other root module
+#: (commands, study, loaders, the front door) sits above every layer
+ROOT_UTILITIES = ("aibt.errors", "aibt.files")
 #: modules that read or fetch data (the snapshot or a data folder, the network sources)
 LOADERS = ("aibt.data.snapshot", "aibt.data.sources", "aibt.data.source_akshare", "aibt.data.source_yfinance")
 #: strategies modules that still read the snapshot themselves (being moved to take data as arguments)
-STILL_LOADING = {
-    "strategies/star_ai_index.py": "index rebuild inputs; moving to aibt.loaders (issue 12 helper)",
-}
+STILL_LOADING: dict[str, str] = {}
 
 
 def imports(path: Path) -> list[tuple[int, str]]:
@@ -62,7 +62,7 @@ def violations() -> list[str]:
                 bad.append(f"{where} (relative imports hide the layer; write aibt.<layer>...)")
                 continue
             parts = mod.split(".")
-            if mod.startswith(FORBIDDEN_BELOW_ROOT):
+            if len(parts) == 1 or (parts[1] not in LAYERS and ".".join(parts[:2]) not in ROOT_UTILITIES):
                 bad.append(f"{where} (the root package's commands, study and loaders sit above every layer)")
             elif len(parts) > 1 and parts[1] in LAYERS and LAYERS.index(parts[1]) > rank:
                 bad.append(f"{where} ({layer} is left of {parts[1]})")
@@ -111,3 +111,18 @@ def test_the_checker_catches_an_upward_import(tmp_path, monkeypatch, source, exp
 def test_the_readme_states_the_contract():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "universes -> data -> engine -> strategies -> results" in text
+
+
+def test_the_front_door_and_loaders_count_as_above_the_layers(tmp_path):
+    global ROOT
+    (tmp_path / "strategies").mkdir()
+    for layer in LAYERS:
+        (tmp_path / layer).mkdir(exist_ok=True)
+    (tmp_path / "strategies" / "x.py").write_text("def f():\n    from aibt.loaders import star_ai_inputs\n"
+                                                  "    import aibt\n    from aibt.errors import DataError\n")
+    saved, ROOT = ROOT, tmp_path
+    try:
+        assert [v.split(" (")[0] for v in violations()] == ["strategies/x.py:2 imports aibt.loaders",
+                                                             "strategies/x.py:3 imports aibt"]
+    finally:
+        ROOT = saved
