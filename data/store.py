@@ -22,6 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from aibt.files import fsync_dir
+
 
 # ---------------------------------------------------------------------------------------------- hashing / io
 def content_hash(df: pd.DataFrame) -> str:
@@ -213,7 +215,7 @@ def write_store(root: Path, tables: dict[str, pd.DataFrame], provenance: dict) -
         if root.is_dir():
             os.replace(root, old)
         os.replace(tmp, root)
-        _fsync_dir(root.parent)
+        fsync_dir(root.parent)
         if old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
     finally:
@@ -222,14 +224,3 @@ def write_store(root: Path, tables: dict[str, pd.DataFrame], provenance: dict) -
     return prov
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from aibt.errors import AibtError, fault_hint
+from aibt.files import fsync_dir
 
 __all__ = [
     "FLOAT_DIGITS",
@@ -207,19 +208,6 @@ def _is_scalar(obj: Any) -> bool:
     )
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder + :func:`os.replace`).
 
@@ -268,7 +256,7 @@ def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
         if isinstance(exc, OSError):
             raise AibtError(f"cannot write {target}: {exc.strerror or exc}; {fault_hint(exc)}") from exc
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 

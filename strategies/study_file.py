@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -284,18 +283,10 @@ def study_from_dict(raw: Mapping[str, Any], folder: str = ".") -> Study:
 
 def load_study(path) -> Study:
     """Read and validate a TOML study file; relative paths inside it are taken from its folder."""
-    from aibt.files import read_config_text
+    from aibt.files import read_toml
 
     p = Path(path)
-    if not str(path).strip():
-        raise ConfigError("study file: no file name given")
-    if not p.exists() and not p.is_symlink():
-        raise ConfigError(f"study file {str(p)!r} not found")
-    text = read_config_text(p, "study file")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"study file {str(p)!r} is not valid TOML: {one_line(str(exc), 200)}") from None
+    raw = read_toml(p, "study file")
     return study_from_dict(raw, str(p.resolve().parent))
 
 

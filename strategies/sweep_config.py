@@ -43,7 +43,6 @@ import difflib
 import hashlib
 import json
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -251,18 +250,10 @@ def config_from_json(text: str) -> SweepConfig:
 
 def load_config(path) -> SweepConfig:
     """Read and validate a TOML sweep config; relative ``out`` folders are taken from the config's folder."""
-    from aibt.files import read_config_text
+    from aibt.files import read_toml
 
-    if not str(path).strip():
-        raise ConfigError("sweep config: no file name given")
     p = Path(path)
-    if not p.exists() and not p.is_symlink():
-        raise ConfigError(f"sweep config {str(p)!r} not found")
-    text = read_config_text(p, "sweep config")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"sweep config {str(p)!r} is not valid TOML: {one_line(str(exc), 200)}") from None
+    raw = read_toml(p, "sweep config")
     cfg = config_from_dict(raw)
     out = Path(cfg.out)
     if not out.is_absolute():

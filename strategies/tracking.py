@@ -106,49 +106,6 @@ def _launch_on_drifted_weights(weights: pd.DataFrame, table: pd.DataFrame, close
     return out.sort_index()
 
 
-def _decision_weights(table: pd.DataFrame, sessions: pd.DatetimeIndex, lo: pd.Timestamp,
-                      hi: pd.Timestamp) -> pd.DataFrame:
-    """Review weights dated on the session two before each effective date (the fund decides there and trades
-    at the next close, the last close before the review takes effect, as the index rebalances), for the
-    reviews in force at some point in ``[lo, hi]``."""
-    eff = sorted(pd.DatetimeIndex(table["effective_date"]).unique())
-    pos = sessions.searchsorted(pd.DatetimeIndex(eff))
-    decide = {e: sessions[p - 2] for e, p in zip(eff, pos) if 2 <= p < len(sessions)}
-    dated = sorted((d, e) for e, d in decide.items() if d <= hi)
-    in_force = [i for i, (d, _) in enumerate(dated) if d <= lo]
-    if not in_force:
-        raise DataError(f"no index review is in force at the fund's launch {lo.date()}")
-    keep = dated[in_force[-1]:]
-    rows = {}
-    for d, e in keep:
-        grp = table[pd.DatetimeIndex(table["effective_date"]) == e]
-        rows[d] = pd.Series(grp["weight"].to_numpy(dtype=np.float64), index=grp["code"].astype(str).to_list())
-    return pd.DataFrame(rows).T.fillna(0.0).sort_index()
-
-
-def _launch_on_drifted_weights(weights: pd.DataFrame, table: pd.DataFrame, close: pd.DataFrame,
-                               sessions: pd.DatetimeIndex, launch: pd.Timestamp, first: pd.Timestamp) -> pd.DataFrame:
-    """Replace the review in force at launch by the index's own weights at the first fill's close.
-
-    Between reviews the index holds fixed shares, so its weights drift from the review weights:
-    :math:`w_i(t) \\propto w_i P_i(t) / P_i(e - 1)` with ``e`` the review's effective session. A fund launched
-    between reviews buys these drifted weights (its decision on ``launch`` fills at ``first``'s close).
-    """
-    in_force = weights.index[weights.index <= launch][-1]
-    eff = pd.DatetimeIndex(table["effective_date"]).unique().sort_values()
-    pos = sessions.searchsorted(eff)
-    eff_of = {sessions[p - 2]: sessions[p - 1] for p in pos if 2 <= p < len(sessions)}
-    ref = eff_of[in_force]  # the close the index rebalanced at
-    w = weights.loc[in_force]
-    drift = w * close.loc[first, w.index] / close.loc[ref, w.index]
-    if not np.isfinite(drift[w > 0]).all():
-        bad = drift[w > 0][~np.isfinite(drift[w > 0])].index[0]
-        raise DataError(f"constituent {bad} has no price on {ref.date()} or {first.date()} to weight the launch")
-    out = weights.loc[weights.index > launch].copy()
-    out.loc[launch] = (drift / drift.sum()).to_numpy()
-    return out.sort_index()
-
-
 def simulation_plan(constituents: pd.DataFrame, close: pd.Series, index_level: pd.Series,
                     sessions: pd.DatetimeIndex) -> tuple[pd.Timestamp, pd.DataFrame]:
     """The fund's launch session (the one before the ETF's first close in the window) and the review weights it

@@ -203,3 +203,36 @@ def remove_if_empty(dirs) -> None:
             os.rmdir(d)
         except OSError:
             pass
+
+
+def fsync_dir(directory) -> None:
+    """Flush a folder's entries (a rename into it) to disk where the OS allows; silently a no-op elsewhere."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_toml(path, what: str) -> dict:
+    """A TOML config file as a dict, or a ConfigError naming ``what`` (e.g. ``study file``) and the fix:
+    no name, no such file, too large, undecodable, or not valid TOML."""
+    import tomllib
+
+    from aibt.errors import one_line
+
+    if not str(path).strip():
+        raise ConfigError(f"{what}: no file name given")
+    p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        raise ConfigError(f"{what} {str(p)!r} not found")
+    text = read_config_text(p, what)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {str(p)!r} is not valid TOML: {one_line(str(exc), 200)}") from None
