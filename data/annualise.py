@@ -71,7 +71,12 @@ def _sessions(name: str) -> pd.DatetimeIndex:
 
     if name == "XSHG&XHKG":
         return _sessions("XSHG").intersection(_sessions("XHKG"))
-    cal = xcals.get_calendar(name, start="2005-01-04")
+    if name == "XSHG":  # the one XSHG calendar the snapshot's axis comes from (built once per process)
+        from aibt.universes.calendar import _calendar
+
+        cal = _calendar()
+    else:
+        cal = xcals.get_calendar(name, start="2005-01-04")
     s = pd.DatetimeIndex(cal.sessions)
     return s.tz_localize(None) if s.tz is not None else s
 
