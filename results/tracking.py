@@ -91,9 +91,8 @@ def tracking_report(etf_close: pd.Series, index_level: pd.Series, start=None, en
     r = both.pct_change().iloc[1:]
     p = annualization_factor(r, periods_per_year)
     re, ri = r["etf"], r["index"]
-    corr = float(np.corrcoef(re.to_numpy(), ri.to_numpy())[0, 1]) if re.std() > 0 and ri.std() > 0 else float("nan")
     return {
-        "correlation": corr,
+        "correlation": float(metrics.correlation(re, ri)),
         "tracking_error_annual": float(metrics.tracking_error(re, ri, p)),
         "tracking_difference_annual": float(metrics.tracking_difference(re, ri, p)),
         "beta": float(metrics.beta(re, ri)),

@@ -163,15 +163,29 @@ def drifted_weights(rows: pd.DataFrame, close: pd.DataFrame, date) -> pd.Series:
 
 
 def _project_capped_simplex(v: np.ndarray, cap: float) -> np.ndarray:
-    """Euclidean projection of ``v`` onto {w : 0 <= w <= cap, sum w = 1} (bisection on the shift tau)."""
-    lo, hi = float(v.min()) - cap - 1.0, float(v.max()) + 1.0
-    for _ in range(200):  # sum(clip(v - tau, 0, cap)) falls with tau; 200 halvings reach float precision
-        tau = 0.5 * (lo + hi)
-        if np.clip(v - tau, 0.0, cap).sum() > 1.0:
-            lo = tau
-        else:
-            hi = tau
-    return np.clip(v - 0.5 * (lo + hi), 0.0, cap)
+    """Euclidean projection of ``v`` onto {w : 0 <= w <= cap, sum w = 1}, exactly, in O(n log n).
+
+    The projection is ``clip(v - tau, 0, cap)`` for the shift ``tau`` at which the clipped sum is 1
+    (Wang and Lu, "Projection onto the capped simplex", 2015). That sum is piecewise linear and falls in
+    ``tau``, with breakpoints ``v_i - cap`` (name i leaves the cap) and ``v_i`` (name i reaches 0). Walking the
+    sorted breakpoints finds the segment where it crosses 1; on that segment the names strictly between the
+    bounds (``a``) and those at the cap (``c``) are fixed, so ``tau = (sum_a v + c cap - 1) / |a|`` exactly.
+    """
+    n = v.shape[0]
+    bp = np.concatenate((v - cap, v))
+    order = np.argsort(bp, kind="stable")
+    bp = bp[order]
+    # slope of the clipped sum after each breakpoint: -(number of names between the bounds)
+    active = np.cumsum(np.where(order < n, 1, -1))
+    g = n * cap - np.concatenate(([0.0], np.cumsum(active[:-1] * np.diff(bp))))  # the sum at each breakpoint
+    k = int(np.searchsorted(-g, -1.0, side="right")) - 1  # last breakpoint where the sum is still >= 1
+    k = min(max(k, 0), 2 * n - 2)
+    mid = 0.5 * (bp[k] + bp[k + 1])
+    between = (v - cap < mid) & (v > mid)
+    n_cap = int(np.count_nonzero(v - cap >= mid))
+    m = int(np.count_nonzero(between))
+    tau = (float(v[between].sum()) + n_cap * cap - 1.0) / m if m else float(bp[k])
+    return np.clip(v - tau, 0.0, cap)
 
 
 def capped_simplex_regression(x: np.ndarray, y: np.ndarray, cap: float = 1.0, iterations: int = 5000,
@@ -209,4 +223,34 @@ def capped_simplex_regression(x: np.ndarray, y: np.ndarray, cap: float = 1.0, it
         w, t, f_old = w_new, t_new, f
         if step < tol:
             break
-    return w
+    return _polish(w, gram, xty, cap)
+
+
+def _polish(w: np.ndarray, gram: np.ndarray, xty: np.ndarray, cap: float, eps: float = 1e-7) -> np.ndarray:
+    """The exact optimum on the active set the iterations found (names at 0, at the cap, in between).
+
+    Solves the equality-constrained least squares of the names in between (the KKT system of the quadratic)
+    and keeps it when it is feasible and the multipliers of the bound names have the right signs, so the
+    weights do not depend on how far the iterations got; otherwise returns ``w`` unchanged.
+    """
+    low, up = w <= eps, w >= cap - eps
+    free = ~(low | up)
+    m = int(free.sum())
+    if m == 0:
+        return w
+    g_ff = gram[np.ix_(free, free)]
+    rhs = xty[free] - gram[np.ix_(free, up)].sum(axis=1) * cap
+    kkt = np.zeros((m + 1, m + 1))
+    kkt[:m, :m], kkt[:m, m], kkt[m, :m] = g_ff, 1.0, 1.0
+    try:
+        sol = np.linalg.solve(kkt, np.concatenate((rhs, [1.0 - cap * int(up.sum())])))
+    except np.linalg.LinAlgError:
+        return w
+    out = np.where(up, cap, 0.0)
+    out[free] = sol[:m]
+    grad = gram @ out - xty + sol[m]  # stationarity: 0 in between, >= 0 at 0, <= 0 at the cap
+    scale = 1e-9 * max(1.0, float(np.abs(xty).max()))
+    if (out[free].min() < 0.0 or out[free].max() > cap or grad[low].min(initial=0.0) < -scale
+            or grad[up].max(initial=0.0) > scale):
+        return w
+    return out

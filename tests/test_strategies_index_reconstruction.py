@@ -114,3 +114,53 @@ def test_capped_simplex_regression_hand_worked():
     np.testing.assert_allclose(got, arg, atol=0.011)
     with pytest.raises(DataError, match="cannot sum to 1"):
         capped_simplex_regression(np.eye(3), np.ones(3), 0.2)
+
+
+def test_capped_simplex_projection_hand_worked_and_kkt():
+    """The projection onto {0 <= w <= cap, sum w = 1}: hand-worked cases, then the optimality conditions (a
+    single shift tau with w = clip(v - tau, 0, cap)) on random vectors with ties."""
+    from aibt.strategies.index_reconstruction import _project_capped_simplex as project
+
+    np.testing.assert_allclose(project(np.array([0.5, 0.3, 0.2]), 1.0), [0.5, 0.3, 0.2], atol=1e-15)
+    # v = (1, 0, 0), cap 0.5: the first name capped, the rest share 0.5 equally
+    np.testing.assert_allclose(project(np.array([1.0, 0.0, 0.0]), 0.5), [0.5, 0.25, 0.25], atol=1e-15)
+    # v = (2, 1, 0), cap 1: tau = 1 gives (1, 0, 0)
+    np.testing.assert_allclose(project(np.array([2.0, 1.0, 0.0]), 1.0), [1.0, 0.0, 0.0], atol=1e-15)
+    # ten equal names under a 10% cap: all at the cap
+    np.testing.assert_allclose(project(np.full(10, 3.0), 0.1), np.full(10, 0.1), atol=1e-15)
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        n = int(rng.integers(2, 50))
+        cap = float(rng.choice([0.1, 0.25, 1.0]))
+        if n * cap < 1:
+            continue
+        v = rng.normal(size=n) * float(rng.choice([1e-3, 1.0, 10.0]))
+        v[: n // 3] = v[0]
+        w = project(v, cap)
+        assert abs(w.sum() - 1.0) < 1e-12 and w.min() >= 0.0 and w.max() <= cap
+        inside = (w > 1e-12) & (w < cap - 1e-12)
+        if inside.any():
+            tau = (v - w)[inside]
+            assert np.ptp(tau) < 1e-9
+            tau = tau.mean()
+            assert np.all(v[w <= 1e-12] <= tau + 1e-9) and np.all(v[w >= cap - 1e-12] >= tau + cap - 1e-9)
+
+
+def test_capped_simplex_regression_exact_against_scipy():
+    """The regression's weights are the exact optimum: the same from 300 or 20,000 iterations (the active-set
+    polish), and equal to scipy's SLSQP solution of the same quadratic program (an independent solver)."""
+    optimize = pytest.importorskip("scipy.optimize")
+    from aibt.strategies.index_reconstruction import capped_simplex_regression
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(120, 30)) * 0.02
+    y = x @ rng.dirichlet(np.ones(30)) + rng.normal(size=120) * 0.002
+    w = capped_simplex_regression(x, y, 0.1, iterations=300)
+    np.testing.assert_array_equal(w, capped_simplex_regression(x, y, 0.1, iterations=20_000))
+    ref = optimize.minimize(lambda v: float(((x @ v - y) ** 2).sum()), np.full(30, 1 / 30),
+                            jac=lambda v: 2 * x.T @ (x @ v - y), method="SLSQP", bounds=[(0.0, 0.1)] * 30,
+                            constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1.0}],
+                            options={"ftol": 1e-15, "maxiter": 1000})
+    assert ref.success
+    np.testing.assert_allclose(w, ref.x, atol=1e-6)
+    assert ((x @ w - y) ** 2).sum() <= ((x @ ref.x - y) ** 2).sum() + 1e-15
