@@ -532,8 +532,18 @@ def data_window() -> dict:
     return {"start": bars["date"].min().strftime("%Y-%m-%d"), "end": bars["date"].max().strftime("%Y-%m-%d")}
 
 
+_GENERATION = [0]
+
+
+def generation() -> int:
+    """How many times :func:`clear_caches` has run: callers that remember what they built from the data key
+    their memo on it (with the data root), so nothing stale outlives a rewrite of the data folder."""
+    return _GENERATION[0]
+
+
 def clear_caches() -> None:
     """Forget everything read (``aibt data update`` calls it after rewriting a data folder)."""
+    _GENERATION[0] += 1
     for fn in (_bars_at, _events_at, _securities_at, _shares_at, _provenance_at, _wide_at, _table_at, _star_market_at):
         fn.cache_clear()
 

@@ -1,7 +1,7 @@
 """Numba kernels of the portfolio simulation: arrays in, arrays out, no pandas.
 
 The simulation is built from small day-step blocks so that other kernels (a strategy sweep that
-computes target weights on the fly inside its own ``prange`` loop) can reuse them without ever
+computes target weights on the fly for each combination) can reuse them without ever
 materialising a ``[C, T, N]`` weights array:
 
 ====================================  ==========================================================
@@ -20,7 +20,8 @@ materialising a ``[C, T, N]`` weights array:
 ``summary_init_nb`` /                 online per-portfolio metrics (O(1) memory per portfolio)
 ``summary_update_nb``
 ``simulate_nb``                       driver over days for one portfolio, full per-day output
-``simulate_many_nb``                  ``prange`` over portfolios, optional summary-only mode
+``simulate_range_nb``                 portfolios ``[c0, c1)`` without the GIL, optional summary-only
+                                      mode (chunks on threads: :mod:`aibt.engine.parallel`)
 ====================================  ==========================================================
 
 Compilation
@@ -28,7 +29,7 @@ Compilation
 The blocks allocate nothing and are compiled with ``_nrt=False`` (no reference counting: the driver
 that allocated the arrays owns them for the whole call; reference counting of the market and state
 arrays passed between blocks was 72 % of a sweep's time). Nothing is force-inlined, and every call
-passes the same argument types (``pid`` and codes as int64, never a literal or the ``prange`` index's
+passes the same argument types (``pid`` and codes as int64, never a literal or a loop index's
 uint64), so each block compiles once for all drivers: an empty Numba cache costs seconds, not half a
 minute (``benchmarks/bench_compile_times.py``).
 
@@ -56,7 +57,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # ----------------------------------------------------------------------------- record layout
 FILL_DTYPE = np.dtype(
@@ -876,7 +877,7 @@ def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_val
                 fill_count, evrec, ev_count, pid):
     """Simulate session ``t`` and return the close value (cash, positions at the close, receivables).
 
-    The one day step of every driver (:func:`simulate_nb`, :func:`simulate_many_nb` and the strategy
+    The one day step of every driver (:func:`simulate_nb`, :func:`simulate_range_nb` and the strategy
     sweeps): open (:func:`start_day_nb`), then either the rebalance decided at the previous close to
     ``target_row`` or the carried orders and dividend reinvestment.
     """
@@ -1083,25 +1084,18 @@ def _run_one_days_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cas
     summary_finish_nb(summ, acct)
 
 
-@njit(cache=True, parallel=True)
-def simulate_many_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots,
-                     summary_only):
-    """Simulate ``C`` portfolios in parallel (``prange`` over portfolios) on one market.
+@njit(cache=True, nogil=True)
+def simulate_range_nb(c0, c1, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, equity,
+                      summary, keep_equity):
+    """Simulate portfolios ``[c0, c1)`` of ``C`` on one market into the caller's arrays, without the GIL
+    (:func:`aibt.engine.simulate.simulate_many` runs chunks of portfolios on threads, :mod:`aibt.engine.parallel`).
 
     Parameters
     ----------
     weights : float64 [C, T, N]. scheduled : bool [C, T]. drift_band : float64 [C].
     mkt, cost, pol, init_cash, accrual, lots : as in :func:`simulate_nb` (shared by all portfolios).
-    summary_only : bool, keep only the summary rows (equity is returned with shape ``(C, 0)``).
-
-    Returns
-    -------
-    equity : float64 [C, T] (or [C, 0]). summary : float64 [C, SUM_SIZE].
+    equity : float64 [C, T] (or [C, 0] when ``keep_equity`` is false). summary : float64 [C, SUM_SIZE].
     """
-    c_len, t_len, _ = weights.shape
-    equity = np.empty((c_len, 0 if summary_only else t_len), dtype=np.float64)
-    summary = np.empty((c_len, SUM_SIZE), dtype=np.float64)
-    for c in prange(c_len):
+    for c in range(c0, c1):
         _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, equity,
-                    summary, not summary_only)
-    return equity, summary
+                    summary, keep_equity)

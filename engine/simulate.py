@@ -250,7 +250,7 @@ def simulate_many(
     hk_withholding: float = 0.2,
     hk_pay_lag: int = 15,
 ) -> ManyResult:
-    """Simulate many portfolios on one panel in parallel (Numba ``prange`` over portfolios).
+    """Simulate many portfolios on one panel in parallel (chunks of portfolios on threads, :mod:`aibt.engine.parallel`).
 
     Parameters
     ----------
@@ -320,8 +320,14 @@ def simulate_many(
     pol = policy(carry_unfilled, dividends)
     mkt, lots = market_for(panel, rules, price, volume_limit, dividend_tax, hk_withholding, hk_pay_lag)
     cost = cost_params(commission, min_commission, slippage_bps)
-    eq, summ = nb.simulate_many_nb(w_all, mask_all, bands, mkt, cost, pol, _check_cash(init_cash),
-                                   _accrual(fee_accrual, t), lots, bool(summary_only))
+    from aibt.engine.parallel import run_chunks
+
+    eq = np.empty((c_len, 0 if summary_only else t), dtype=np.float64)
+    summ = np.empty((c_len, nb.SUM_SIZE), dtype=np.float64)
+    cash, accrual, lots = np.float64(_check_cash(init_cash)), _accrual(fee_accrual, t), np.int64(lots)
+    keep = np.bool_(not summary_only)
+    run_chunks(lambda a, b: nb.simulate_range_nb(np.int64(a), np.int64(b), w_all, mask_all, bands, mkt, cost, pol,
+                                                 cash, accrual, lots, eq, summ, keep), c_len)
     equity = None if summary_only else pd.DataFrame(eq.T, index=panel.dates, columns=labels)
     return ManyResult(summary=summary_frame(summ, panel.dates, labels, periods_per_year), equity=equity)
 

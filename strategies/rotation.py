@@ -5,7 +5,7 @@ the top K (equal weight or inverse volatility), optionally only those above thei
 (the rest stays in cash); orders fill on the next session under the engine's market rules.
 
 This module is the pandas side: it builds the sleeves and the point-in-time signals once, expands a
-parameter grid into an int64 table, and calls :func:`aibt.strategies.rotation_nb.rotation_sweep_nb`,
+parameter grid into an int64 table, and calls :func:`aibt.strategies.rotation.rotation_sweep`,
 which computes each combination's target weights on the fly. It also runs walk-forward analyses.
 """
 from __future__ import annotations
@@ -322,6 +322,28 @@ def _periods_per_year(dates: pd.DatetimeIndex) -> float:
     return _PERIODS_PER_YEAR[key]
 
 
+def rotation_sweep(params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots, init_cash,
+                   t_start, t_end, keep_equity, n_threads=None):
+    """Every combination of ``params`` [C, 5] on sessions ``[t_start, t_end)``, on all threads.
+
+    Returns
+    -------
+    summary : float64 [C, SUM_SIZE] (slots ``aibt.engine.nb.SUM_*``).
+    equity : float64 [C, t_end - t_start] if ``keep_equity`` else [C, 0].
+    """
+    from aibt.engine.parallel import run_chunks
+
+    c_len = params.shape[0]
+    summary = np.empty((c_len, enb.SUM_SIZE), dtype=np.float64)
+    equity = np.empty((c_len, (t_end - t_start) if keep_equity else 0), dtype=np.float64)
+    t_start, t_end, lots = np.int64(t_start), np.int64(t_end), np.int64(lots)
+    init_cash, keep_equity = np.float64(init_cash), np.bool_(keep_equity)
+    run_chunks(lambda a, b: rnb.rotation_range_nb(np.int64(a), np.int64(b), params, order, n_valid, inv_vol,
+                                                  trend_ok, member_w, mkt, cost, pol, lots, init_cash, t_start,
+                                                  t_end, summary, equity, keep_equity), c_len, n_threads)
+    return summary, equity
+
+
 def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, int] | None = None,
               keep_equity: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate grid combinations ``combos = (first, stop)`` (default all) on ``[start, end]``.
@@ -344,7 +366,7 @@ def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, 
     params = setup.grid.codes_at(unique)
     pol = setup.extra.get("policy", policy(False, "cash"))
     lots = int(setup.extra.get("lots", 0))
-    summary, equity = rnb.rotation_sweep_nb(params, setup.signals.order, setup.signals.n_valid, setup.signals.inv_vol,
+    summary, equity = rotation_sweep(params, setup.signals.order, setup.signals.n_valid, setup.signals.inv_vol,
                                             setup.signals.trend_ok, setup.sleeves.member_w, setup.market, setup.cost,
                                             pol, lots, setup.init_cash, t0, t1, keep_equity)
     if len(unique) < len(reps):

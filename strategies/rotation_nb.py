@@ -22,7 +22,7 @@ Nothing of size [C, T, N] or [C, T] is ever allocated unless ``keep_equity`` ask
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from aibt.engine import nb as enb
 
@@ -199,20 +199,14 @@ def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, 
     enb.summary_finish_nb(summ, acct)
 
 
-@njit(cache=True, parallel=True)
-def rotation_sweep_nb(params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots, init_cash,
-                      t_start, t_end, keep_equity):
-    """Run every combination of ``params`` [C, 5] in parallel on sessions ``[t_start, t_end)``.
-
-    Returns
-    -------
-    summary : float64 [C, SUM_SIZE] (slots ``aibt.engine.nb.SUM_*``).
-    equity : float64 [C, t_end - t_start] if ``keep_equity`` else [C, 0].
-    """
-    c_len = params.shape[0]
-    summary = np.empty((c_len, enb.SUM_SIZE), dtype=np.float64)
-    equity = np.empty((c_len, (t_end - t_start) if keep_equity else 0), dtype=np.float64)
-    for c in prange(c_len):
+@njit(cache=True, nogil=True)
+def rotation_range_nb(c0, c1, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots, init_cash,
+                      t_start, t_end, summary, equity, keep_equity):
+    """Run combinations ``[c0, c1)`` of ``params`` [C, 5] on sessions ``[t_start, t_end)`` into the caller's
+    ``summary`` float64 [C, SUM_SIZE] (slots ``aibt.engine.nb.SUM_*``) and ``equity`` float64
+    [C, t_end - t_start] (or [C, 0] without ``keep_equity``). Without the GIL: :func:`aibt.strategies.rotation.rotation_sweep`
+    runs chunks of combinations on threads (:mod:`aibt.engine.parallel`)."""
+    for c in range(c0, c1):
         run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots,
                            init_cash, t_start, t_end, summary, equity, keep_equity)
-    return summary, equity
+

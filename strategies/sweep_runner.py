@@ -13,11 +13,11 @@ killed at any point resumes where it stopped. The merged table ``OUT/summary.par
 combination id; ``OUT/sweep.json`` records the config, the work hash and the chunking.
 
 Results do not depend on the chunking or on the number of workers: every combination is simulated
-independently by :func:`aibt.strategies.rotation_nb.rotation_sweep_nb` from the same shared inputs,
+independently by :func:`aibt.strategies.rotation.rotation_sweep` from the same shared inputs,
 and the parquet round trip of float64 columns is exact.
 
 Schedulers: ``"local"`` runs the chunks one after another in this process (each chunk already uses
-every core through the kernel's ``prange``); ``"dask"`` starts a ``distributed.LocalCluster``;
+every core through :mod:`aibt.engine.parallel`'s threads); ``"dask"`` starts a ``distributed.LocalCluster``;
 anything else is a scheduler address (``tcp://host:8786``) for ``distributed.Client``. The Panel is
 scattered to the workers once; they need aibt installed (and a user strategy's module importable)
 and write the chunk files themselves, so ``out`` must be a folder every worker can reach (a shared

@@ -47,8 +47,24 @@ def star_ai_constituents(end=None, user_file=None, methodology: Methodology = DE
     from aibt.universes.master import security_master
     from aibt.universes.star_ai import weights_from_user_file
 
-    user = None if user_file is None else weights_from_user_file(user_file, master=security_master())
-    return rebuild_constituents(star_ai_inputs(end), user, methodology)
+    if user_file is not None:
+        user = weights_from_user_file(user_file, master=security_master())
+        return rebuild_constituents(star_ai_inputs(end), user, methodology)
+    from aibt.data import snapshot
+
+    if end is not None and pd.Timestamp(end) >= pd.Timestamp(snapshot.data_window()["end"]):
+        end = None  # data to the last bar either way: the same reviews
+    key = (snapshot._root_key(), snapshot.generation(), None if end is None else pd.Timestamp(end), methodology)
+    if key not in _REBUILT:
+        if len(_REBUILT) >= 8:
+            _REBUILT.pop(next(iter(_REBUILT)))
+        _REBUILT[key] = rebuild_constituents(star_ai_inputs(end), None, methodology)
+    return _REBUILT[key].copy()
+
+
+#: The rebuilt reviews of one data root, data generation, end and methodology (the study, a screen and the
+#: concentration command ask for the same ones; each caller gets its own copy).
+_REBUILT: dict = {}
 
 
 def star_ai_members(date=None) -> tuple[pd.Timestamp, pd.DataFrame]:
