@@ -136,23 +136,6 @@ def security_targets_nb(sleeve_w, member_row, out):
             out[j] += w * member_row[s, j]
 
 
-@njit(cache=True)
-def run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots,
-                       init_cash, t_start, t_end, summary_out, equity_out, keep_equity):
-    """Simulate combination ``c`` on sessions ``[t_start, t_end)`` and fill its summary row."""
-    n = member_w.shape[2]
-    st = enb.new_state_nb(n, init_cash, lots)
-    no_fills = np.empty(0, dtype=enb.FILL_DTYPE)
-    fill_count = np.zeros(1, dtype=np.int64)
-    no_events = np.empty(0, dtype=enb.EVENT_DTYPE)
-    ev_count = np.zeros(1, dtype=np.int64)
-    sleeve_w = np.zeros(order.shape[2], dtype=np.float64)
-    target = np.zeros(n, dtype=np.float64)
-    combination_days_nb(np.int64(c), params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, init_cash,
-                        t_start, t_end, summary_out, equity_out, keep_equity, st, no_fills, fill_count,
-                        no_events, ev_count, sleeve_w, target)
-
-
 @njit(cache=True, _nrt=False)
 def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, init_cash,
                         t_start, t_end, summary_out, equity_out, keep_equity, st, no_fills, fill_count,
@@ -206,7 +189,20 @@ def rotation_range_nb(c0, c1, params, order, n_valid, inv_vol, trend_ok, member_
     ``summary`` float64 [C, SUM_SIZE] (slots ``aibt.engine.nb.SUM_*``) and ``equity`` float64
     [C, t_end - t_start] (or [C, 0] without ``keep_equity``). Without the GIL: :func:`aibt.strategies.rotation.rotation_sweep`
     runs chunks of combinations on threads (:mod:`aibt.engine.parallel`)."""
+    n = member_w.shape[2]
+    no_fills = np.empty(0, dtype=enb.FILL_DTYPE)
+    fill_count = np.zeros(1, dtype=np.int64)
+    no_events = np.empty(0, dtype=enb.EVENT_DTYPE)
+    ev_count = np.zeros(1, dtype=np.int64)
+    sleeve_w = np.zeros(order.shape[2], dtype=np.float64)
+    target = np.zeros(n, dtype=np.float64)
     for c in range(c0, c1):
-        run_combination_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots,
-                           init_cash, t_start, t_end, summary, equity, keep_equity)
+        st = enb.new_state_nb(n, init_cash, lots)  # a fresh portfolio and scratch rows per combination
+        fill_count[0] = 0
+        ev_count[0] = 0
+        sleeve_w[:] = 0.0
+        target[:] = 0.0
+        combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, init_cash,
+                            t_start, t_end, summary, equity, keep_equity, st, no_fills, fill_count,
+                            no_events, ev_count, sleeve_w, target)
 
