@@ -52,18 +52,22 @@ def star_ai_constituents(end=None, user_file=None, methodology: Methodology = DE
         return rebuild_constituents(star_ai_inputs(end), user, methodology)
     from aibt.data import snapshot
 
-    if end is not None and pd.Timestamp(end) >= pd.Timestamp(snapshot.data_window()["end"]):
-        end = None  # data to the last bar either way: the same reviews
-    key = (snapshot._root_key(), snapshot.generation(), None if end is None else pd.Timestamp(end), methodology)
+    key = (snapshot._root_key(), snapshot.generation(), methodology)
     if key not in _REBUILT:
-        if len(_REBUILT) >= 8:
+        if len(_REBUILT) >= 4:
             _REBUILT.pop(next(iter(_REBUILT)))
-        _REBUILT[key] = rebuild_constituents(star_ai_inputs(end), None, methodology)
-    return _REBUILT[key].copy()
+        _REBUILT[key] = rebuild_constituents(star_ai_inputs(None), None, methodology)
+    full = _REBUILT[key]
+    if end is None:
+        return full.copy()
+    # The builder is point-in-time (each review reads only data before its cutoff; tested), so the reviews
+    # built from data up to ``end`` are the full build's reviews effective on or before ``end``.
+    part = full.loc[pd.DatetimeIndex(full["effective_date"]) <= pd.Timestamp(end)].reset_index(drop=True)
+    return part if len(part) else rebuild_constituents(star_ai_inputs(end), None, methodology)
 
 
-#: The rebuilt reviews of one data root, data generation, end and methodology (the study, a screen and the
-#: concentration command ask for the same ones; each caller gets its own copy).
+#: The rebuilt reviews of one data root, data generation and methodology (the study, a screen and the
+#: concentration command ask for them; each caller gets its own copy).
 _REBUILT: dict = {}
 
 
