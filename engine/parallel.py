@@ -27,7 +27,8 @@ def run_chunks(kernel: Callable[[int, int], object], n: int, n_threads: int | No
     """Call ``kernel(c0, c1)`` over ``[0, n)`` in chunks, on ``n_threads`` threads (default :func:`threads`).
 
     ``kernel`` must release the GIL (a ``nogil`` Numba kernel) for the threads to run at once. An exception
-    in any chunk is raised here once every submitted chunk has finished.
+    in a chunk, or an interrupt, is raised here once the chunks already running have finished; the chunks
+    not yet started are not run.
     """
     k = threads() if n_threads is None else max(1, int(n_threads))
     if n <= 0:
@@ -36,6 +37,13 @@ def run_chunks(kernel: Callable[[int, int], object], n: int, n_threads: int | No
         kernel(0, n)
         return
     size = max(1, -(-n // (k * 8)))  # about 8 chunks per thread
-    with ThreadPoolExecutor(max_workers=k) as pool:
+    pool = ThreadPoolExecutor(max_workers=k)
+    try:
         for f in [pool.submit(kernel, a, min(a + size, n)) for a in range(0, n, size)]:
             f.result()
+    except BaseException:
+        # a failed chunk or an interrupt (Ctrl-C): chunks not started are dropped, so the call ends once
+        # the running ones (each about 1/8 of a thread's share) finish
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

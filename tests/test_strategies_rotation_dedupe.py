@@ -122,3 +122,24 @@ def test_run_chunks_covers_every_index_once_and_raises():
 
     with pytest.raises(ValueError, match="chunk failed"):
         run_chunks(bad, 50, n_threads=2)
+
+
+def test_run_chunks_stops_starting_chunks_after_a_failure():
+    import threading
+    import time
+
+    from aibt.engine.parallel import run_chunks
+
+    started = []
+    lock = threading.Lock()
+
+    def slow(a, b):
+        with lock:
+            started.append(a)
+        if a == 0:
+            raise KeyboardInterrupt  # as Ctrl-C would arrive
+        time.sleep(0.01)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_chunks(slow, 1600, n_threads=2)  # 16 chunks
+    assert len(started) < 16
