@@ -293,9 +293,11 @@ def drifted_weights(weights: pd.Series, prices: pd.DataFrame, effective_date, da
     bad = [c for c, b, n in zip(w.index, base, now) if not (np.isfinite(b) and np.isfinite(n))]
     if bad:
         raise DataError(f"constituent(s) {bad} have no price at {idx[t0 - 1].date()} or {idx[t].date()}")
-    rel = now / base
-    drift = w.to_numpy() * rel
-    out = pd.DataFrame({"review_weight": w.to_numpy(), "weight": drift / drift.sum(), "price_change": rel - 1.0},
+    from aibt.strategies.index_reconstruction import drifted_weights as drift
+
+    rows = pd.DataFrame({"effective_date": eff, "code": list(w.index), "weight": w.to_numpy()})
+    weight = drift(rows, px, idx[t]).to_numpy()  # the one drift formula; every price checked above
+    out = pd.DataFrame({"review_weight": w.to_numpy(), "weight": weight, "price_change": now / base - 1.0},
                        index=pd.Index([str(c) for c in w.index], name="code"))
     out = out.iloc[np.lexsort((out.index.to_numpy(), -out["weight"].to_numpy()))]
     out["rank"] = np.arange(1, len(out) + 1)

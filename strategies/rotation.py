@@ -55,7 +55,10 @@ def basket_level(panel: Panel, members: Sequence[str]) -> pd.Series:
     px = panel.fields["close"][:, cols] * panel.fx_to_cny[:, cols]
     with np.errstate(invalid="ignore", divide="ignore"):
         rets = px[1:] / pd.DataFrame(px).ffill().to_numpy()[:-1] - 1.0
-    mean = np.nanmean(np.where(np.isfinite(rets), rets, np.nan), axis=1) if len(rets) else rets
+    ok = np.isfinite(rets)
+    n_ok = ok.sum(axis=1)
+    # mean over the members with a return that day (NaN where none has one: before the first listing)
+    mean = np.where(n_ok > 0, np.where(ok, rets, 0.0).sum(axis=1) / np.maximum(n_ok, 1), np.nan)
     has_any = np.isfinite(px).any(axis=1)
     first = int(np.argmax(has_any)) if has_any.any() else len(px)
     level = np.full(len(px), np.nan)
