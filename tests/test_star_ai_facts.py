@@ -60,11 +60,25 @@ def test_2024_top10_lists_and_2025_06_changes(checks):
 def test_theme_table_covers_the_star_market_with_sources(table):
     th = theme_table()
     assert th["code"].is_unique and len(th) == 610 and th["code"].str.match(r"^68[89]\d{3}$").all()
-    assert set(th["in_theme"]) == {"yes", "no"} and (th["source"].str.len() > 20).all()
-    assert set(th["status"]) == {"reported", "evidence", "project"}
+    assert set(th["in_theme"]) == {"yes", "no", "fill"} and (th["source"].str.len() > 20).all()
+    assert set(th["status"]) == {"reported", "evidence", "project", "rule"}
     out = th[th["in_theme"] == "no"].set_index("code")
     assert {"688041", "688047"} <= set(out.index)  # the 2024 top-10 lists rule them out
     assert set(table["code"]) <= set(th.loc[th["in_theme"] == "yes", "code"])
+
+
+def test_fill_rows_are_unreported_names_of_the_fill_industries():
+    """The seat-filling rule's rows: exactly the STAR names no report names whose stock_basic industry maps onto
+    the published theme definition; no code of the facts file is among them."""
+    from aibt.universes.star_ai import FILL_INDUSTRIES
+
+    th = theme_table()
+    fill = th[th["in_theme"] == "fill"]
+    assert (fill["status"] == "rule").all() and set(fill["industry"]) == set(FILL_INDUSTRIES)
+    assert not set(fill["code"]) & set(FACTS["code"])
+    unreported = th[th["status"].isin(["project", "rule"]) & (th["in_theme"] != "yes")]
+    assert set(unreported.loc[unreported["industry"].isin(list(FILL_INDUSTRIES)), "code"]) == set(fill["code"])
+    assert len(fill) == 46 and {"688208", "688083", "688318"} <= set(fill["code"])  # 道通, 中望, 财富趋势
 
 
 def test_concentration_and_free_float_by_review(table):

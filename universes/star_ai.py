@@ -72,6 +72,10 @@ class Methodology:
     buffer_in, buffer_keep : buffer rule: theme names ranked within ``buffer_in`` (24) enter first, members
         of the previous review ranked within ``buffer_keep`` (36) stay first; then the rest by rank (0 = n).
     free_float_banding : weight by CSI's banded free-float ratio (:func:`banded_free_float`).
+    fill_seats : when fewer than ``n_constituents`` theme names pass the screens, fill the empty seats with the
+        largest liquid names the theme table marks ``fill`` (unreported STAR names whose stock_basic industry
+        maps onto a segment of the published theme definition); they never displace a theme name. Off by
+        default: the snapshot has no daily bars for most of them, so the level cannot price them yet.
     base_date, base_value : 1000 points on 2022-12-30.
     """
 
@@ -89,6 +93,7 @@ class Methodology:
     buffer_in: int = 24
     buffer_keep: int = 36
     free_float_banding: bool = True
+    fill_seats: bool = False
     base_date: str = "2022-12-30"
     base_value: float = 1000.0
 
@@ -134,6 +139,9 @@ RULE_SOURCES: dict[str, tuple[str, str]] = {
     "free_float_banding": (CONFIRMED, "CSI banding table (FREE_FLOAT_BANDS); applied to circulating / total "
                                       "shares of 2026-05 and tables/star_ai_free_float.csv (APPROXIMATION: CSI "
                                       "also removes large holders and locked shares)"),
+    "fill_seats": (NOT_FOUND, "project rule for the seats CSI's unpublished classification gives to names no "
+                              "report names (tables/star_ai_theme.csv rows in_theme=fill, status rule); off until "
+                              "the snapshot carries their daily bars"),
     "exclude_risk_warning": (CONFIRMED, _PROSPECTUS),
     "base_date": (CONFIRMED, _PROSPECTUS),
     "base_value": (CONFIRMED, _PROSPECTUS),
@@ -145,6 +153,19 @@ NOT_MODELLED = {
 }
 
 DEFAULT = Methodology()
+
+#: stock_basic industries whose unreported STAR names the seat-filling rule may add (theme table rows
+#: ``in_theme=fill``, status ``rule``), each mapped onto a segment of the published theme definition
+#: (INDEX_950180.md: resources = dedicated compute chips, high-performance computers and equipment;
+#: technology = cloud, big data, machine vision, speech and semantics; applications = smart security, transport,
+#: home, medical, wearables). 半导体, 元器件, 通信设备 and 专用机械 are not fill industries: at stock_basic's
+#: granularity they mix AI chips and vision with foundries, equipment, materials and handsets, and their
+#: largest names (中芯国际 688981, 中微公司 688012, 传音控股 688036) would head the reported 2024 top-10
+#: lists, which name none of them.
+FILL_INDUSTRIES = {
+    "软件服务": "technology segment (cloud, big data, speech and semantics) and security software",
+    "IT设备": "resources segment (high-performance computers and equipment) and smart devices",
+}
 
 
 # ------------------------------------------------------------------------------------------- data tables
@@ -344,17 +365,22 @@ class _Wide:
 
 
 # ------------------------------------------------------------------------------------------- themes
-def theme_codes(theme: pd.DataFrame | None, date) -> set[str] | None:
+def theme_codes(theme: pd.DataFrame | None, date, kind: str = "yes") -> set[str] | None:
     """Codes of the AI theme on ``date``: rows with ``theme_from`` empty or <= date and ``theme_to`` empty
-    or > date (``None`` when there is no theme table: every code counts)."""
+    or > date (``None`` when there is no theme table: every code counts).
+
+    ``kind``: ``"yes"`` the theme names (reported members, evidence, project candidates); ``"fill"`` the names
+    the seat-filling rule may add (``Methodology.fill_seats``; empty when the table has no ``in_theme``)."""
     if theme is None:
-        return None
+        return None if kind == "yes" else set()
     d = pd.Timestamp(date)
     lo = pd.to_datetime(theme["theme_from"].replace("", None))
     hi = pd.to_datetime(theme["theme_to"].replace("", None))
     ok = (lo.isna() | (lo <= d)) & (hi.isna() | (hi > d))
     if "in_theme" in theme.columns:
-        ok &= theme["in_theme"].astype(str).str.lower().eq("yes")
+        ok &= theme["in_theme"].astype(str).str.lower().eq(kind)
+    elif kind != "yes":
+        return set()
     return set(theme.loc[ok.to_numpy(), "code"].astype(str))
 
 
@@ -364,7 +390,8 @@ def _months_before(date: pd.Timestamp, months: int) -> pd.Timestamp:
 
 
 def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodology, theme: set | None,
-                incumbents: set, risk_warning: Mapping, free_float: Mapping, weight_close) -> pd.DataFrame:
+                incumbents: set, risk_warning: Mapping, free_float: Mapping, weight_close,
+                fill: set | None = None) -> pd.DataFrame:
     """Constituents chosen with market data up to ``cutoff``'s month only."""
     p = cutoff.to_period("M")
     k = int(np.searchsorted(w.months.asi8, p.ordinal, side="right"))  # months <= cutoff's month
@@ -396,7 +423,15 @@ def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodolog
     b_keep = m.buffer_keep or m.n_constituents
     prio = sorted(ranked, key=lambda j: (0 if rank[j] <= b_in or (w.codes[j] in incumbents and rank[j] <= b_keep)
                                          else 1, rank[j]))
-    chosen = sorted(prio[:m.n_constituents], key=lambda j: rank[j])
+    chosen = prio[:m.n_constituents]
+    if m.fill_seats and fill and len(chosen) < m.n_constituents:
+        # seats the theme names leave empty: the largest liquid names the rule classifies (never a displacement)
+        extra = sorted((j for j in liquid if w.codes[j] in fill and j not in rank),
+                       key=lambda j: (-avg_cap[j], w.codes[j]))[:m.n_constituents - len(chosen)]
+        for j in extra:
+            rank[j] = len(rank) + 1
+        chosen = chosen + extra
+    chosen = sorted(chosen, key=lambda j: rank[j])
     codes = [w.codes[j] for j in chosen]
     px = np.array([w.close[k - 1, j] if k > 0 else np.nan for j in chosen])
     if weight_close is not None:  # the session before the effective date, where the bars have it
@@ -466,7 +501,7 @@ def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DE
     out, incumbents = [], set()
     for cutoff, eff in sched.itertuples(index=False):
         sel = _select_one(cutoff, eff, w, methodology, theme_codes(theme, eff), incumbents, risk_warning or {},
-                          free_float or {}, weight_close)
+                          free_float or {}, weight_close, theme_codes(theme, eff, "fill"))
         if sel.empty:
             continue
         incumbents = set(sel["code"])
