@@ -39,6 +39,10 @@ Where the rebuilt STAR AI index (950180) departs from the official one, and why:
    top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification (the added
    names outranked the removed ones by cap at every earlier review). Fewer than 30 theme names are known
    (21 to 28 per review), so the rebuild holds fewer than 30 members; unreported members are missing.
+   A seat-filling rule (Methodology.fill_seats: the largest liquid unreported 软件服务 / IT设备 names take the
+   empty seats) is off: the snapshot has no daily bars for them, and priced from the raw dumps it holds 30
+   at every review but contradicts the reported 2024 top 10s and the 2025-04-30 top-10 share (41 of 45 facts):
+   the missing members weigh less than the largest candidates would.
 3. Rules marked 'reported', 'not found' or 'fitted' (10% single cap, quarterly reviews after the 2nd Friday,
    data cutoff, buffer, fast entry of new large caps) are parameters; the official PDF was not available.
 4. Prices are the snapshot's ratio-adjusted closes, so dividends are reinvested: the rebuilt level is a
@@ -117,10 +121,14 @@ TOP10_SHARE_TOL = 1.0    # percentage points
 #: Facts the rebuild cannot meet, and why (``(date, kind, code)`` -> reason with the numbers); the fact
 #: test asserts that exactly these disagree.
 KNOWN_DISAGREEMENTS = {
-    ("2025-07-24", "top10_share", ""): "rebuilt 65.9% vs reported 68.03% 'about 2025-07-24': after the 2025-06 "
-                                       "review the rebuilt top 10 weigh 65.5-66.5% on every July session; 28 of "
-                                       "30 members are known, and circulating shares overstate the free float of "
-                                       "names with controlling holders",
+    ("2025-07-24", "top10_share", ""): "rebuilt 65.9% vs reported 68.03% 'about 2025-07-24' (66.9% on 2025-06-30, "
+                                       "should the figure be a fund's Q2 report, a hypothesis): the rebuild is 0.8 "
+                                       "point above the reported 70.68% on 2025-04-30 and 2.2 below after the "
+                                       "2025-06-16 review, whose seven ins weigh 11.4% on circulating shares against "
+                                       "the seven outs' 5.5%, cutting the rebuilt top 10 by 3.9 points that day "
+                                       "(71.2% -> 67.4%; the reported shares imply about 1); CSI's free float of the "
+                                       "ins (controlling holders, locked shares) is below circulating shares and the "
+                                       "dumps list no holders. Drift 06-16 -> 07-24: -1.5 points",
 }
 
 

@@ -128,3 +128,33 @@ def test_evidence_free_floats_are_the_highest_bands_the_2024_lists_allow():
         assert not in_a_top10(code, base), code
         up = bands[bands.index(ratio) + 1]
         assert in_a_top10(code, {**base, code: up}), (code, up)
+
+
+def test_the_2025_07_24_shortfall_is_where_the_reason_says(table):
+    """The numbers KNOWN_DISAGREEMENTS gives for the 2025-07-24 top-10 share, from the rebuilt table and the facts
+    file's 2025-06-16 ins and outs: the rebuild is above the reported share before the review and below after."""
+    from aibt.data import snapshot
+    from aibt.strategies.index_reconstruction import drifted_weights
+    from aibt.universes.star_ai import constituents_as_of
+
+    close = snapshot.load_snapshot(sorted(set(table["code"])), require_bars=False).frame("close")
+
+    def weights(d):
+        return drifted_weights(constituents_as_of(table, d), close, d) * 100.0
+
+    def top10(d):
+        return float(weights(d).sort_values(ascending=False).head(10).sum())
+
+    shares = FACTS[FACTS["kind"] == "top10_share"]
+    reported = pd.Series(shares["value"].to_numpy(), index=shares["date"].dt.strftime("%Y-%m-%d"))
+    assert round(top10("2025-04-30") - reported["2025-04-30"], 1) == 0.8
+    assert round(top10("2025-07-24") - reported["2025-07-24"], 1) == -2.2
+    assert (round(top10("2025-06-13"), 1), round(top10("2025-06-16"), 1)) == (71.2, 67.4)
+    assert (round(top10("2025-06-30"), 1), round(top10("2025-07-24") - top10("2025-06-16"), 1)) == (66.9, -1.5)
+    ch = FACTS[FACTS["date"] == pd.Timestamp("2025-06-16")]
+    ins, outs = ch.loc[ch["kind"] == "in", "code"], ch.loc[ch["kind"] == "out", "code"]
+    assert round(float(weights("2025-06-16").reindex(ins).sum()), 1) == 11.4
+    assert round(float(weights("2025-06-13").reindex(outs).sum()), 1) == 5.5
+    reason = KNOWN_DISAGREEMENTS[("2025-07-24", "top10_share", "")]
+    for text in ("65.9%", "66.9%", "0.8", "2.2", "11.4%", "5.5%", "3.9", "71.2% -> 67.4%", "-1.5"):
+        assert text in reason, text
