@@ -30,10 +30,12 @@ INDEX_CODE = "950180"
 DEPARTURES = """\
 Where the rebuilt STAR AI index (950180) departs from the official one, and why:
 1. Free float: CSI's banding table is applied to circulating / total shares of the 2026-05 share snapshot
-   (for 688475, 688220 and 688018 the highest band the 2024 top-10 lists allow); CSI also removes large
-   holders' and locked shares, which the dumps do not list, so free-float ratios are too high for names with
-   controlling holders (the total free-float cap is overstated; weights are off where ratios differ). Past
-   caps are today's share counts x split-consistent prices (issuance and buybacks since then ignored).
+   (for 688475, 688220 and 688018 the highest band the 2024 top-10 lists allow), capped at review dates by the
+   shares then locked after an IPO (company notices for 688615, 688031, 688400, 688322, 688343); CSI also
+   removes large holders' stakes, which the dumps do not list, so free-float ratios are too high for names
+   with controlling holders (the total free-float cap is overstated; the rebuilt top 10 weighs 72.6% on
+   2025-04-30 against 70.68% reported). Past caps are today's share counts x split-consistent prices
+   (issuance and buybacks since then ignored).
 2. The AI-theme classification is CSI's and not public. Here it is a table (universes/tables/star_ai_theme.csv)
    built from the reported members, with evidence-based exclusions (688041 and 688047 would head the 2024
    top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification (the added
@@ -121,14 +123,12 @@ TOP10_SHARE_TOL = 1.0    # percentage points
 #: Facts the rebuild cannot meet, and why (``(date, kind, code)`` -> reason with the numbers); the fact
 #: test asserts that exactly these disagree.
 KNOWN_DISAGREEMENTS = {
-    ("2025-07-24", "top10_share", ""): "rebuilt 65.9% vs reported 68.03% 'about 2025-07-24' (66.9% on 2025-06-30, "
-                                       "should the figure be a fund's Q2 report, a hypothesis): the rebuild is 0.8 "
-                                       "point above the reported 70.68% on 2025-04-30 and 2.2 below after the "
-                                       "2025-06-16 review, whose seven ins weigh 11.4% on circulating shares against "
-                                       "the seven outs' 5.5%, cutting the rebuilt top 10 by 3.9 points that day "
-                                       "(71.2% -> 67.4%; the reported shares imply about 1); CSI's free float of the "
-                                       "ins (controlling holders, locked shares) is below circulating shares and the "
-                                       "dumps list no holders. Drift 06-16 -> 07-24: -1.5 points",
+    ("2025-04-30", "top10_share", ""): "rebuilt 72.6% vs reported 70.68%: shares locked at the 2025-03-17 review "
+                                       "(company notices, tables/star_ai_restricted.csv) take 688400, 688322 and "
+                                       "688343 from 9.2% to 7.3% of the index, raising the rebuilt top 10 from "
+                                       "71.4% to 72.6%; the uncapped top-10 names (688608, 688521, 688169, 688099, "
+                                       "688568) are weighted on all their shares, while CSI also removes their "
+                                       "large holders' stakes, which the dumps do not list",
 }
 
 

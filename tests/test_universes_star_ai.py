@@ -302,3 +302,24 @@ def test_fill_seats_hand_worked():
     th3 = theme.assign(in_theme=["yes", "yes", "fill", "fill", "yes", "no"])
     three = select_reviews(market, SESSIONS, Methodology(**base, fill_seats=True), theme=th3, start="2023-06-01")
     assert sorted(three.loc[three["effective_date"] == june, "code"]) == ["688001", "688003", "688004", "688005"]
+
+
+def test_locked_shares_cap_the_ratio_at_reviews_in_their_period():
+    """A review effective while shares are locked weights the name by at most 1 - locked fraction (banded)."""
+    from aibt.universes.star_ai import select_reviews
+
+    months = pd.date_range("2021-01-31", "2023-12-31", freq="ME")
+    spec = {"688001": (10.0, 100.0, 100.0, 50.0, "2019-07-22"), "688002": (20.0, 100.0, 90.0, 40.0, "2019-07-22")}
+    market = _market(spec, months)
+    m = Methodology(n_constituents=2, weight_cap=1.0, liquidity_keep=1.0, cutoff_lag_months=1)
+    # 688001: 75% locked from the June 2023 review up to the September one; 688002: 5% locked (0.90 stays)
+    locks = {"688001": [(pd.Timestamp("2023-06-12"), pd.Timestamp("2023-09-11"), 0.75)],
+             "688002": [(pd.Timestamp("2023-01-01"), pd.Timestamp("2024-01-01"), 0.05)]}
+    t = select_reviews(market, SESSIONS, m, start="2023-03-01", restricted=locks)
+    r = t.set_index(["effective_date", "code"])["free_float_ratio"]
+    assert r[(pd.Timestamp("2023-03-13"), "688001")] == 1.0
+    assert r[(pd.Timestamp("2023-06-12"), "688001")] == 0.3   # 25% free -> CSI band 30%
+    assert r[(pd.Timestamp("2023-09-11"), "688001")] == 1.0   # the period ends before this review
+    assert (r.xs("688002", level="code") == 1.0).all()          # min(0.90, 0.95) = 0.90 -> band 100%
+    june = t[t["effective_date"] == "2023-06-12"].set_index("code")["weight"]
+    np.testing.assert_allclose([june["688001"], june["688002"]], np.array([300.0, 2000.0]) / 2300.0)

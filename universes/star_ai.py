@@ -195,6 +195,31 @@ def free_float_table() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def restricted_table() -> pd.DataFrame:
+    """Point-in-time restricted (locked) shares from company notices: ``code, name, restricted_from,
+    restricted_to`` (the shares are locked on sessions from ``restricted_from`` up to, not including,
+    ``restricted_to``), ``restricted_fraction`` (of all shares), ``status`` (``confirmed``: the fraction is
+    stated in the notice; ``derived``: computed from the notices' share counts) and ``source``. CSI counts
+    restricted shares out of the free float, so a review effective in a row's period weights the name by at
+    most ``1 - restricted_fraction`` (banded)."""
+    df = pd.read_csv(_table("star_ai_restricted.csv"), dtype=str, keep_default_na=False)
+    df["restricted_from"] = pd.to_datetime(df["restricted_from"])
+    df["restricted_to"] = pd.to_datetime(df["restricted_to"])
+    df["restricted_fraction"] = df["restricted_fraction"].astype(float)
+    return df
+
+
+def restricted_periods(table: pd.DataFrame | None = None) -> dict[str, list[tuple]]:
+    """:func:`restricted_table` as ``code -> [(from, to, fraction), ...]`` for :func:`select_reviews`."""
+    t = restricted_table() if table is None else table
+    out: dict[str, list[tuple]] = {}
+    for r in t.itertuples(index=False):
+        out.setdefault(str(r.code), []).append((pd.Timestamp(r.restricted_from), pd.Timestamp(r.restricted_to),
+                                                float(r.restricted_fraction)))
+    return out
+
+
+@lru_cache(maxsize=1)
 def membership_facts() -> pd.DataFrame:
     """Reported membership facts: ``date, kind, code, value, status, source``; kinds ``top10`` (a name of a
     reported top-10 list and its weight in percent), ``top10_share`` (percent), ``member`` (named a
@@ -391,7 +416,7 @@ def _months_before(date: pd.Timestamp, months: int) -> pd.Timestamp:
 
 def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodology, theme: set | None,
                 incumbents: set, risk_warning: Mapping, free_float: Mapping, weight_close,
-                fill: set | None = None) -> pd.DataFrame:
+                fill: set | None = None, restricted: Mapping | None = None) -> pd.DataFrame:
     """Constituents chosen with market data up to ``cutoff``'s month only."""
     p = cutoff.to_period("M")
     k = int(np.searchsorted(w.months.asi8, p.ordinal, side="right"))  # months <= cutoff's month
@@ -442,6 +467,10 @@ def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodolog
                 if len(s):
                     px[i] = float(s.iloc[-1])
     ratio = np.array([free_float.get(c, w.flt[j] / w.total[j]) for c, j in zip(codes, chosen)], dtype=np.float64)
+    for i, c in enumerate(codes):  # shares locked on the effective date are not free float (company notices)
+        for lo_d, hi_d, frac in (restricted or {}).get(c, ()):
+            if lo_d <= eff < hi_d:
+                ratio[i] = min(ratio[i], 1.0 - frac)
     ratio = banded_free_float(ratio) if m.free_float_banding else ratio
     ff_cap = ratio * w.total[chosen] * px
     if not np.all(np.isfinite(ff_cap)):
@@ -460,7 +489,8 @@ def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DE
                    theme: pd.DataFrame | None = None, start=None, end=None,
                    risk_warning: Mapping[str, Sequence[tuple]] | None = None,
                    free_float: Mapping[str, float] | None = None,
-                   weight_close: pd.DataFrame | None = None) -> pd.DataFrame:
+                   weight_close: pd.DataFrame | None = None,
+                   restricted: Mapping[str, Sequence[tuple]] | None = None) -> pd.DataFrame:
     """Point-in-time constituents and weights of 950180 at every review, from a monthly market table.
 
     Parameters
@@ -479,6 +509,8 @@ def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DE
         :func:`banded_free_float` when ``methodology.free_float_banding``.
     weight_close : optional daily closes (dates x codes): weights use each name's close on the last session
         before the effective date (CSI sets the weight factors then), else the cutoff month's close.
+    restricted : code -> ((from, to, fraction), ...) shares locked from ``from`` up to ``to``
+        (:func:`restricted_periods`); at a review effective in a period the ratio is at most ``1 - fraction``.
 
     Returns
     -------
@@ -501,7 +533,7 @@ def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DE
     out, incumbents = [], set()
     for cutoff, eff in sched.itertuples(index=False):
         sel = _select_one(cutoff, eff, w, methodology, theme_codes(theme, eff), incumbents, risk_warning or {},
-                          free_float or {}, weight_close, theme_codes(theme, eff, "fill"))
+                          free_float or {}, weight_close, theme_codes(theme, eff, "fill"), restricted)
         if sel.empty:
             continue
         incumbents = set(sel["code"])
