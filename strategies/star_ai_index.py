@@ -43,8 +43,8 @@ Where the rebuilt STAR AI index (950180) departs from the official one, and why:
    (21 to 28 per review), so the rebuild holds fewer than 30 members; unreported members are missing.
    A seat-filling rule (Methodology.fill_seats: the largest liquid unreported 软件服务 / IT设备 names take the
    empty seats) is off: the snapshot has no daily bars for them, and priced from the raw dumps it holds 30
-   at every review but contradicts the reported 2024 top 10s and the 2025-04-30 top-10 share (41 of 45 facts):
-   the missing members weigh less than the largest candidates would.
+   at every review but contradicts the reported 2024 top 10s and the 2025 top-10 shares (41 of 45 facts,
+   correlation with 588790 0.9939): the missing members weigh less than the largest candidates would.
 3. Rules marked 'reported', 'not found' or 'fitted' (10% single cap, quarterly reviews after the 2nd Friday,
    data cutoff, buffer, fast entry of new large caps) are parameters; the official PDF was not available.
 4. Prices are the snapshot's ratio-adjusted closes, so dividends are reinvested: the rebuilt level is a

@@ -23,8 +23,18 @@ end; forward adjustment makes the price split-consistent with today's share coun
 share count times a split-consistent price. It ignores new issuance and buybacks between t and 2026-05
 (an APPROXIMATION). Weights use the free-float cap ``banded_ratio x total_shares x close``: CSI's banding table
 (:data:`FREE_FLOAT_BANDS`) applied to ``float_shares / total_shares`` (circulating shares, 2026-05) or, where
-the evidence bounds it, to ``tables/star_ai_free_float.csv``. CSI also removes large holders' and locked
-shares, which the dumps do not list: ratios stay too high for names with controlling holders (APPROXIMATION).
+the evidence bounds it, to ``tables/star_ai_free_float.csv``; at a review effective while shares are locked
+after an IPO, the ratio is at most the unlocked fraction (``tables/star_ai_restricted.csv``, company notices,
+:func:`restricted_table`). CSI also removes large holders' stakes, which the dumps do not list: ratios stay
+too high for names with controlling holders (APPROXIMATION).
+
+Seats
+-----
+Fewer than 30 theme names are known at every review. ``Methodology.fill_seats`` (off) gives the empty seats to
+the largest liquid unreported names of :data:`FILL_INDUSTRIES` (theme rows ``in_theme=fill``). It is off
+because the snapshot has no daily bars for them, and because, priced from the raw dumps, it contradicts the
+reported facts (41 of 45 agree; the 2024 top 10s and the 2025 top-10 shares say the missing members weigh less
+than the largest candidates would).
 """
 from __future__ import annotations
 
@@ -137,8 +147,9 @@ RULE_SOURCES: dict[str, tuple[str, str]] = {
                              "usual 80%/120% buffer (24 in / 36 stay of 30) is kept"),
     "buffer_keep": (NOT_FOUND, "see buffer_in"),
     "free_float_banding": (CONFIRMED, "CSI banding table (FREE_FLOAT_BANDS); applied to circulating / total "
-                                      "shares of 2026-05 and tables/star_ai_free_float.csv (APPROXIMATION: CSI "
-                                      "also removes large holders and locked shares)"),
+                                      "shares of 2026-05 and tables/star_ai_free_float.csv, capped by the shares "
+                                      "locked at the review (tables/star_ai_restricted.csv, company notices) "
+                                      "(APPROXIMATION: CSI also removes large holders' stakes)"),
     "fill_seats": (NOT_FOUND, "project rule for the seats CSI's unpublished classification gives to names no "
                               "report names (tables/star_ai_theme.csv rows in_theme=fill, status rule); off until "
                               "the snapshot carries their daily bars"),
