@@ -192,7 +192,8 @@ def candidate_table() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def theme_table() -> pd.DataFrame:
-    """AI-theme classification of every STAR code in the dumps: ``code, name, industry, in_theme (yes/no),
+    """AI-theme classification of every STAR code in the dumps: ``code, name, industry, in_theme (yes/no/fill:
+    fill = a name the seat-filling rule may add, ``Methodology.fill_seats``),
     theme_from, theme_to`` (effective dates bounding the membership of the theme, empty = open), ``status``
     (``reported`` / ``evidence`` / ``project``) and ``source`` (why, per row)."""
     return pd.read_csv(_table("star_ai_theme.csv"), dtype=str, keep_default_na=False)
@@ -212,7 +213,13 @@ def restricted_table() -> pd.DataFrame:
     ``restricted_to``), ``restricted_fraction`` (of all shares), ``status`` (``confirmed``: the fraction is
     stated in the notice; ``derived``: computed from the notices' share counts) and ``source``. CSI counts
     restricted shares out of the free float, so a review effective in a row's period weights the name by at
-    most ``1 - restricted_fraction`` (banded)."""
+    most ``1 - restricted_fraction`` (banded).
+
+    Coverage: the theme names listed less than 36 months (the controlling holders' lock) before a review from
+    2024-12 to 2025-09 whose ratio no evidence row bounds, where a notice was found: 688615, 688031, 688400,
+    688322, 688343 (688475's controlling stake is in ``star_ai_free_float.csv``). Not found: 688327 (listed
+    2022-05, locked until profitable; its 2026-05 circulating ratio 0.80 says about 20% is still locked) and
+    688207 (listed 2022-03); earlier reviews' locks (e.g. 688256 to 2023-07) are not covered."""
     df = pd.read_csv(_table("star_ai_restricted.csv"), dtype=str, keep_default_na=False)
     df["restricted_from"] = pd.to_datetime(df["restricted_from"])
     df["restricted_to"] = pd.to_datetime(df["restricted_to"])
