@@ -180,3 +180,20 @@ def test_locked_share_table_rows_are_sourced_and_consistent():
     assert abs(row["restricted_fraction"].iloc[0] - (369_057_256 - 1_613_446 - 5_843_770 - 142_106_760) / 400_001_000) < 1e-4
     row = t[(t["code"] == "688615") & (t["restricted_from"] == pd.Timestamp("2025-03-26"))]
     assert abs(row["restricted_fraction"].iloc[0] - 80_000_000 / 100_000_000) < 1e-12
+
+
+def test_fill_rule_on_the_snapshot_gives_30_members_and_keeps_every_theme_member(table):
+    """With Methodology.fill_seats every review holds 30 names (the STAR market has enough liquid 软件服务 / IT设备
+    names) and the theme members are exactly those of the default build: fill names only take empty seats."""
+    from dataclasses import replace
+
+    from aibt.loaders import star_ai_inputs
+    from aibt.strategies.star_ai_index import rebuild_constituents
+
+    filled = rebuild_constituents(star_ai_inputs(), methodology=replace(DEFAULT, fill_seats=True))
+    th = theme_table().set_index("code")["in_theme"]
+    assert (filled.groupby("effective_date").size() == DEFAULT.n_constituents).all()
+    for eff, g in filled.groupby("effective_date"):
+        kept = set(g.loc[g["code"].map(th).eq("yes"), "code"])
+        assert kept == set(table.loc[table["effective_date"] == eff, "code"]), eff
+        assert g["code"].map(th).isin(["yes", "fill"]).all()
