@@ -5,7 +5,7 @@ Usage::
 
     python scripts/star_ai_fill_check.py [--raw ../shared/data/raw]
 
-The snapshot has daily bars for none of the 46 ``fill`` names but two, so the rule cannot be priced from it.
+The snapshot has daily bars for none of the 46 ``fill`` names, so the rule cannot be priced from it.
 This script (like ``scripts/build_snapshot.py``, code that reads the raw dumps) takes their closes from the
 Nolan (Yahoo) dump, builds the reviews with the rule on, and prints: the facts that agree, the top-10 shares at
 the reported dates, the correlation of the level with 588790's daily returns, and for every review since
