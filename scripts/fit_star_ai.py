@@ -14,9 +14,10 @@ correlation under 1e-4 count as ties, and ties keep the usual SSE/CSI practice (
 entry on). Writes one row per grid point; ``chosen`` marks the methodology defaults
 (:data:`aibt.universes.star_ai.DEFAULT`), which must be among the best-scoring rows (tests check it).
 
-Result on the snapshot (2026-12): all 12 grid points tie at 44 of 45 facts, mean top-10 error 0.58 points,
-correlation 0.99424: fewer than 30 theme names are known at every review, so every eligible theme name is
-selected whatever the lag or buffer; the facts cannot identify these parameters.
+Result on the snapshot (2026-12, with the locked-share table): all 12 grid points tie at 44 of 45 facts, mean
+top-10 error 0.61 points (0.606 with a 1-month lag: a tie), correlation 0.99433: fewer than 30 theme names are
+known at every review, so every eligible theme name is selected whatever the lag or buffer; the facts cannot
+identify these parameters.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def main(argv=None) -> int:
     from dataclasses import replace
 
     from aibt import loaders
-    from aibt.strategies.tracking import etf_close, tracking_report
+    from aibt.results.tracking import tracking_report
+    from aibt.tracking import etf_close
     from aibt.universes.star_ai import DEFAULT
 
     etf = etf_close("588790")

@@ -30,15 +30,21 @@ INDEX_CODE = "950180"
 DEPARTURES = """\
 Where the rebuilt STAR AI index (950180) departs from the official one, and why:
 1. Free float: CSI's banding table is applied to circulating / total shares of the 2026-05 share snapshot
-   (for 688475, 688220 and 688018 the highest band the 2024 top-10 lists allow); CSI also removes large
-   holders' and locked shares, which the dumps do not list, so free-float ratios are too high for names with
-   controlling holders (the total free-float cap is overstated; weights are off where ratios differ). Past
-   caps are today's share counts x split-consistent prices (issuance and buybacks since then ignored).
+   (for 688475, 688220 and 688018 the highest band the 2024 top-10 lists allow), capped at review dates by the
+   shares then locked after an IPO (company notices for 688615, 688031, 688400, 688322, 688343); CSI also
+   removes large holders' stakes, which the dumps do not list, so free-float ratios are too high for names
+   with controlling holders (the total free-float cap is overstated; the rebuilt top 10 weighs 72.6% on
+   2025-04-30 against 70.68% reported). Past caps are today's share counts x split-consistent prices
+   (issuance and buybacks since then ignored).
 2. The AI-theme classification is CSI's and not public. Here it is a table (universes/tables/star_ai_theme.csv)
    built from the reported members, with evidence-based exclusions (688041 and 688047 would head the 2024
    top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification (the added
    names outranked the removed ones by cap at every earlier review). Fewer than 30 theme names are known
    (21 to 28 per review), so the rebuild holds fewer than 30 members; unreported members are missing.
+   A seat-filling rule (Methodology.fill_seats: the largest liquid unreported 软件服务 / IT设备 names take the
+   empty seats) is off: the snapshot has no daily bars for them, and priced from the raw dumps it holds 30
+   at every review but contradicts the reported 2024 top 10s and the 2025 top-10 shares (41 of 45 facts,
+   correlation with 588790 0.9939): the missing members weigh less than the largest candidates would.
 3. Rules marked 'reported', 'not found' or 'fitted' (10% single cap, quarterly reviews after the 2nd Friday,
    data cutoff, buffer, fast entry of new large caps) are parameters; the official PDF was not available.
 4. Prices are the snapshot's ratio-adjusted closes, so dividends are reinvested: the rebuilt level is a
@@ -117,10 +123,12 @@ TOP10_SHARE_TOL = 1.0    # percentage points
 #: Facts the rebuild cannot meet, and why (``(date, kind, code)`` -> reason with the numbers); the fact
 #: test asserts that exactly these disagree.
 KNOWN_DISAGREEMENTS = {
-    ("2025-07-24", "top10_share", ""): "rebuilt 65.9% vs reported 68.03% 'about 2025-07-24': after the 2025-06 "
-                                       "review the rebuilt top 10 weigh 65.5-66.5% on every July session; 28 of "
-                                       "30 members are known, and circulating shares overstate the free float of "
-                                       "names with controlling holders",
+    ("2025-04-30", "top10_share", ""): "rebuilt 72.6% vs reported 70.68%: shares locked at the 2025-03-17 review "
+                                       "(company notices, tables/star_ai_restricted.csv) take 688400, 688322 and "
+                                       "688343 from 9.2% to 7.3% of the index, raising the rebuilt top 10 from "
+                                       "71.4% to 72.6%; the uncapped top-10 names (688608, 688521, 688169, 688099, "
+                                       "688568) are weighted on all their shares, while CSI also removes their "
+                                       "large holders' stakes, which the dumps do not list",
 }
 
 

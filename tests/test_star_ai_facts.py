@@ -60,11 +60,25 @@ def test_2024_top10_lists_and_2025_06_changes(checks):
 def test_theme_table_covers_the_star_market_with_sources(table):
     th = theme_table()
     assert th["code"].is_unique and len(th) == 610 and th["code"].str.match(r"^68[89]\d{3}$").all()
-    assert set(th["in_theme"]) == {"yes", "no"} and (th["source"].str.len() > 20).all()
-    assert set(th["status"]) == {"reported", "evidence", "project"}
+    assert set(th["in_theme"]) == {"yes", "no", "fill"} and (th["source"].str.len() > 20).all()
+    assert set(th["status"]) == {"reported", "evidence", "project", "rule"}
     out = th[th["in_theme"] == "no"].set_index("code")
     assert {"688041", "688047"} <= set(out.index)  # the 2024 top-10 lists rule them out
     assert set(table["code"]) <= set(th.loc[th["in_theme"] == "yes", "code"])
+
+
+def test_fill_rows_are_unreported_names_of_the_fill_industries():
+    """The seat-filling rule's rows: exactly the STAR names no report names whose stock_basic industry maps onto
+    the published theme definition; no code of the facts file is among them."""
+    from aibt.universes.star_ai import FILL_INDUSTRIES
+
+    th = theme_table()
+    fill = th[th["in_theme"] == "fill"]
+    assert (fill["status"] == "rule").all() and set(fill["industry"]) == set(FILL_INDUSTRIES)
+    assert not set(fill["code"]) & set(FACTS["code"])
+    unreported = th[th["status"].isin(["project", "rule"]) & (th["in_theme"] != "yes")]
+    assert set(unreported.loc[unreported["industry"].isin(list(FILL_INDUSTRIES)), "code"]) == set(fill["code"])
+    assert len(fill) == 46 and {"688208", "688083", "688318"} <= set(fill["code"])  # 道通, 中望, 财富趋势
 
 
 def test_concentration_and_free_float_by_review(table):
@@ -114,3 +128,72 @@ def test_evidence_free_floats_are_the_highest_bands_the_2024_lists_allow():
         assert not in_a_top10(code, base), code
         up = bands[bands.index(ratio) + 1]
         assert in_a_top10(code, {**base, code: up}), (code, up)
+
+
+def test_top10_shares_with_and_without_locked_shares():
+    """The numbers KNOWN_DISAGREEMENTS gives, from the rebuilt tables with and without the locked-share table and
+    the facts file's reported shares: locked shares close the 2025-07-24 gap (65.9% -> 68.1% vs 68.03%) and open
+    one on 2025-04-30 (71.4% -> 72.6% vs 70.68%)."""
+    from aibt.loaders import star_ai_inputs
+    from aibt.strategies.index_reconstruction import drifted_weights
+    from aibt.strategies.star_ai_index import rebuild_constituents
+    from aibt.universes.star_ai import constituents_as_of
+
+    inputs = star_ai_inputs()
+    close = inputs["weight_close"]
+    with_locks, without = rebuild_constituents(inputs), rebuild_constituents({**inputs, "restricted": None})
+
+    def top10(tab, d):
+        return float(drifted_weights(constituents_as_of(tab, d), close, d).sort_values(ascending=False).head(10).sum()) * 100
+
+    shares = FACTS[FACTS["kind"] == "top10_share"]
+    reported = pd.Series(shares["value"].to_numpy(), index=shares["date"].dt.strftime("%Y-%m-%d"))
+    assert (round(top10(without, "2025-04-30"), 1), round(top10(with_locks, "2025-04-30"), 1)) == (71.4, 72.6)
+    assert (round(top10(without, "2025-07-24"), 1), round(top10(with_locks, "2025-07-24"), 1)) == (65.9, 68.1)
+    assert abs(top10(with_locks, "2025-07-24") - reported["2025-07-24"]) <= 1.0
+    assert top10(with_locks, "2025-04-30") - reported["2025-04-30"] > 1.0
+    rev = pd.Timestamp("2025-03-17")
+    locked = ["688400", "688322", "688343"]
+    before = without[without["effective_date"] == rev].set_index("code")["weight"].reindex(locked).sum() * 100
+    after = with_locks[with_locks["effective_date"] == rev].set_index("code")["weight"].reindex(locked).sum() * 100
+    assert (round(before, 1), round(after, 1)) == (9.2, 7.3)
+    reason = KNOWN_DISAGREEMENTS[("2025-04-30", "top10_share", "")]
+    for text in ("72.6%", "70.68%", "9.2% to 7.3%", "71.4% to 72.6%"):
+        assert text in reason, text
+
+
+def test_locked_share_table_rows_are_sourced_and_consistent():
+    """Each row cites a company notice; a code's periods do not overlap and its locked fraction only falls."""
+    from aibt.universes.star_ai import restricted_table
+
+    t = restricted_table()
+    assert set(t["status"]) <= {"confirmed", "derived"} and t["source"].str.contains("notice").all()
+    assert ((t["restricted_fraction"] > 0) & (t["restricted_fraction"] < 1)).all()
+    assert (t["restricted_from"] < t["restricted_to"]).all()
+    for code, g in t.groupby("code"):
+        g = g.sort_values("restricted_from")
+        assert (g["restricted_from"].iloc[1:].to_numpy() >= g["restricted_to"].iloc[:-1].to_numpy()).all(), code
+        assert g["restricted_fraction"].is_monotonic_decreasing, code
+    # hand-checked against the notices' share counts: 奥比中光 369,057,256 - 1,613,446 - 5,843,770 - 142,106,760
+    # of 400,001,000 locked from 2023-07-07; 合合信息 75,000,000 + 5,000,000 of 100,000,000 from 2025-03-26
+    row = t[(t["code"] == "688322") & (t["restricted_from"] == pd.Timestamp("2023-07-07"))]
+    assert abs(row["restricted_fraction"].iloc[0] - (369_057_256 - 1_613_446 - 5_843_770 - 142_106_760) / 400_001_000) < 1e-4
+    row = t[(t["code"] == "688615") & (t["restricted_from"] == pd.Timestamp("2025-03-26"))]
+    assert abs(row["restricted_fraction"].iloc[0] - 80_000_000 / 100_000_000) < 1e-12
+
+
+def test_fill_rule_on_the_snapshot_gives_30_members_and_keeps_every_theme_member(table):
+    """With Methodology.fill_seats every review holds 30 names (the STAR market has enough liquid 软件服务 / IT设备
+    names) and the theme members are exactly those of the default build: fill names only take empty seats."""
+    from dataclasses import replace
+
+    from aibt.loaders import star_ai_inputs
+    from aibt.strategies.star_ai_index import rebuild_constituents
+
+    filled = rebuild_constituents(star_ai_inputs(), methodology=replace(DEFAULT, fill_seats=True))
+    th = theme_table().set_index("code")["in_theme"]
+    assert (filled.groupby("effective_date").size() == DEFAULT.n_constituents).all()
+    for eff, g in filled.groupby("effective_date"):
+        kept = set(g.loc[g["code"].map(th).eq("yes"), "code"])
+        assert kept == set(table.loc[table["effective_date"] == eff, "code"]), eff
+        assert g["code"].map(th).isin(["yes", "fill"]).all()

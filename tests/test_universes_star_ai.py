@@ -274,3 +274,52 @@ def test_monthly_market_matches_the_daily_averages():
     assert one["date"].min() == pd.Timestamp("2023-03-31")  # listed on the month's last session
     may = mk[(mk["symbol"] == "688001") & (mk["date"] == "2023-05-31")].iloc[0]
     assert may["sessions"] == 23 and may["close_sum"] == 230.0 and may["amount_sum"] == 23 * 50.0
+
+
+def test_fill_seats_hand_worked():
+    """Seats the theme names leave empty go to the largest liquid 'fill' names; they never displace a theme name."""
+    from aibt.universes.star_ai import select_reviews
+
+    months = pd.date_range("2021-01-31", "2023-12-31", freq="ME")
+    # caps (total shares x close): 688001 1000, 688002 2000, 688003 500, 688004 3000, 688005 1500, 688009 5000
+    spec = {"688001": (10.0, 100.0, 100.0, 50.0, "2019-07-22"), "688002": (20.0, 100.0, 100.0, 40.0, "2019-07-22"),
+            "688003": (5.0, 100.0, 100.0, 30.0, "2019-07-22"), "688004": (30.0, 100.0, 100.0, 20.0, "2019-07-22"),
+            "688005": (15.0, 100.0, 100.0, 60.0, "2019-07-22"), "688009": (50.0, 100.0, 100.0, 90.0, "2019-07-22")}
+    market = _market(spec, months)
+    theme = pd.DataFrame({"code": ["688001", "688003", "688002", "688004", "688005", "688009"],
+                          "in_theme": ["yes", "yes", "fill", "fill", "fill", "no"], "theme_from": "", "theme_to": ""})
+    base = dict(n_constituents=4, weight_cap=1.0, liquidity_keep=1.0, cutoff_lag_months=1)
+    off = select_reviews(market, SESSIONS, Methodology(**base), theme=theme, start="2023-06-01")
+    on = select_reviews(market, SESSIONS, Methodology(**base, fill_seats=True), theme=theme, start="2023-06-01")
+    june = pd.Timestamp("2023-06-12")
+    assert sorted(off.loc[off["effective_date"] == june, "code"]) == ["688001", "688003"]  # the rule off: 2 of 4
+    got = on[on["effective_date"] == june]
+    # two empty seats: 688004 (3000) and 688002 (2000) fill them; 688005 (1500) does not; 688009 is outside
+    assert got["code"].tolist() == ["688001", "688003", "688004", "688002"]
+    assert got["cap_rank"].tolist() == [1, 2, 3, 4]  # theme names first, then the fill names by cap
+    np.testing.assert_allclose(got["weight"], np.array([1000, 500, 3000, 2000]) / 6500)
+    # with three theme names only one seat is left; a fill name never displaces the smallest theme name
+    th3 = theme.assign(in_theme=["yes", "yes", "fill", "fill", "yes", "no"])
+    three = select_reviews(market, SESSIONS, Methodology(**base, fill_seats=True), theme=th3, start="2023-06-01")
+    assert sorted(three.loc[three["effective_date"] == june, "code"]) == ["688001", "688003", "688004", "688005"]
+
+
+def test_locked_shares_cap_the_ratio_at_reviews_in_their_period():
+    """A review effective while shares are locked weights the name by at most 1 - locked fraction (banded)."""
+    from aibt.universes.star_ai import select_reviews
+
+    months = pd.date_range("2021-01-31", "2023-12-31", freq="ME")
+    spec = {"688001": (10.0, 100.0, 100.0, 50.0, "2019-07-22"), "688002": (20.0, 100.0, 90.0, 40.0, "2019-07-22")}
+    market = _market(spec, months)
+    m = Methodology(n_constituents=2, weight_cap=1.0, liquidity_keep=1.0, cutoff_lag_months=1)
+    # 688001: 75% locked from the June 2023 review up to the September one; 688002: 5% locked (0.90 stays)
+    locks = {"688001": [(pd.Timestamp("2023-06-12"), pd.Timestamp("2023-09-11"), 0.75)],
+             "688002": [(pd.Timestamp("2023-01-01"), pd.Timestamp("2024-01-01"), 0.05)]}
+    t = select_reviews(market, SESSIONS, m, start="2023-03-01", restricted=locks)
+    r = t.set_index(["effective_date", "code"])["free_float_ratio"]
+    assert r[(pd.Timestamp("2023-03-13"), "688001")] == 1.0
+    assert r[(pd.Timestamp("2023-06-12"), "688001")] == 0.3   # 25% free -> CSI band 30%
+    assert r[(pd.Timestamp("2023-09-11"), "688001")] == 1.0   # the period ends before this review
+    assert (r.xs("688002", level="code") == 1.0).all()          # min(0.90, 0.95) = 0.90 -> band 100%
+    june = t[t["effective_date"] == "2023-06-12"].set_index("code")["weight"]
+    np.testing.assert_allclose([june["688001"], june["688002"]], np.array([300.0, 2000.0]) / 2300.0)

@@ -23,8 +23,18 @@ end; forward adjustment makes the price split-consistent with today's share coun
 share count times a split-consistent price. It ignores new issuance and buybacks between t and 2026-05
 (an APPROXIMATION). Weights use the free-float cap ``banded_ratio x total_shares x close``: CSI's banding table
 (:data:`FREE_FLOAT_BANDS`) applied to ``float_shares / total_shares`` (circulating shares, 2026-05) or, where
-the evidence bounds it, to ``tables/star_ai_free_float.csv``. CSI also removes large holders' and locked
-shares, which the dumps do not list: ratios stay too high for names with controlling holders (APPROXIMATION).
+the evidence bounds it, to ``tables/star_ai_free_float.csv``; at a review effective while shares are locked
+after an IPO, the ratio is at most the unlocked fraction (``tables/star_ai_restricted.csv``, company notices,
+:func:`restricted_table`). CSI also removes large holders' stakes, which the dumps do not list: ratios stay
+too high for names with controlling holders (APPROXIMATION).
+
+Seats
+-----
+Fewer than 30 theme names are known at every review. ``Methodology.fill_seats`` (off) gives the empty seats to
+the largest liquid unreported names of :data:`FILL_INDUSTRIES` (theme rows ``in_theme=fill``). It is off
+because the snapshot has no daily bars for them, and because, priced from the raw dumps, it contradicts the
+reported facts (41 of 45 agree; the 2024 top 10s and the 2025 top-10 shares say the missing members weigh less
+than the largest candidates would).
 """
 from __future__ import annotations
 
@@ -72,6 +82,10 @@ class Methodology:
     buffer_in, buffer_keep : buffer rule: theme names ranked within ``buffer_in`` (24) enter first, members
         of the previous review ranked within ``buffer_keep`` (36) stay first; then the rest by rank (0 = n).
     free_float_banding : weight by CSI's banded free-float ratio (:func:`banded_free_float`).
+    fill_seats : when fewer than ``n_constituents`` theme names pass the screens, fill the empty seats with the
+        largest liquid names the theme table marks ``fill`` (unreported STAR names whose stock_basic industry
+        maps onto a segment of the published theme definition); they never displace a theme name. Off by
+        default: the snapshot has no daily bars for most of them, so the level cannot price them yet.
     base_date, base_value : 1000 points on 2022-12-30.
     """
 
@@ -89,6 +103,7 @@ class Methodology:
     buffer_in: int = 24
     buffer_keep: int = 36
     free_float_banding: bool = True
+    fill_seats: bool = False
     base_date: str = "2022-12-30"
     base_value: float = 1000.0
 
@@ -132,8 +147,12 @@ RULE_SOURCES: dict[str, tuple[str, str]] = {
                              "usual 80%/120% buffer (24 in / 36 stay of 30) is kept"),
     "buffer_keep": (NOT_FOUND, "see buffer_in"),
     "free_float_banding": (CONFIRMED, "CSI banding table (FREE_FLOAT_BANDS); applied to circulating / total "
-                                      "shares of 2026-05 and tables/star_ai_free_float.csv (APPROXIMATION: CSI "
-                                      "also removes large holders and locked shares)"),
+                                      "shares of 2026-05 and tables/star_ai_free_float.csv, capped by the shares "
+                                      "locked at the review (tables/star_ai_restricted.csv, company notices) "
+                                      "(APPROXIMATION: CSI also removes large holders' stakes)"),
+    "fill_seats": (NOT_FOUND, "project rule for the seats CSI's unpublished classification gives to names no "
+                              "report names (tables/star_ai_theme.csv rows in_theme=fill, status rule); off until "
+                              "the snapshot carries their daily bars"),
     "exclude_risk_warning": (CONFIRMED, _PROSPECTUS),
     "base_date": (CONFIRMED, _PROSPECTUS),
     "base_value": (CONFIRMED, _PROSPECTUS),
@@ -145,6 +164,19 @@ NOT_MODELLED = {
 }
 
 DEFAULT = Methodology()
+
+#: stock_basic industries whose unreported STAR names the seat-filling rule may add (theme table rows
+#: ``in_theme=fill``, status ``rule``), each mapped onto a segment of the published theme definition
+#: (INDEX_950180.md: resources = dedicated compute chips, high-performance computers and equipment;
+#: technology = cloud, big data, machine vision, speech and semantics; applications = smart security, transport,
+#: home, medical, wearables). 半导体, 元器件, 通信设备 and 专用机械 are not fill industries: at stock_basic's
+#: granularity they mix AI chips and vision with foundries, equipment, materials and handsets, and their
+#: largest names (中芯国际 688981, 中微公司 688012, 传音控股 688036) would head the reported 2024 top-10
+#: lists, which name none of them.
+FILL_INDUSTRIES = {
+    "软件服务": "technology segment (cloud, big data, speech and semantics) and security software",
+    "IT设备": "resources segment (high-performance computers and equipment) and smart devices",
+}
 
 
 # ------------------------------------------------------------------------------------------- data tables
@@ -160,7 +192,8 @@ def candidate_table() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def theme_table() -> pd.DataFrame:
-    """AI-theme classification of every STAR code in the dumps: ``code, name, industry, in_theme (yes/no),
+    """AI-theme classification of every STAR code in the dumps: ``code, name, industry, in_theme (yes/no/fill:
+    fill = a name the seat-filling rule may add, ``Methodology.fill_seats``),
     theme_from, theme_to`` (effective dates bounding the membership of the theme, empty = open), ``status``
     (``reported`` / ``evidence`` / ``project``) and ``source`` (why, per row)."""
     return pd.read_csv(_table("star_ai_theme.csv"), dtype=str, keep_default_na=False)
@@ -171,6 +204,37 @@ def free_float_table() -> pd.DataFrame:
     """Free-float ratio estimates where the evidence says more than circulating / total shares:
     ``code, name, free_float_ratio, status, source`` (banded like every ratio)."""
     return pd.read_csv(_table("star_ai_free_float.csv"), dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def restricted_table() -> pd.DataFrame:
+    """Point-in-time restricted (locked) shares from company notices: ``code, name, restricted_from,
+    restricted_to`` (the shares are locked on sessions from ``restricted_from`` up to, not including,
+    ``restricted_to``), ``restricted_fraction`` (of all shares), ``status`` (``confirmed``: the fraction is
+    stated in the notice; ``derived``: computed from the notices' share counts) and ``source``. CSI counts
+    restricted shares out of the free float, so a review effective in a row's period weights the name by at
+    most ``1 - restricted_fraction`` (banded).
+
+    Coverage: the theme names listed less than 36 months (the controlling holders' lock) before a review from
+    2024-12 to 2025-09 whose ratio no evidence row bounds, where a notice was found: 688615, 688031, 688400,
+    688322, 688343 (688475's controlling stake is in ``star_ai_free_float.csv``). Not found: 688327 (listed
+    2022-05, locked until profitable; its 2026-05 circulating ratio 0.80 says about 20% is still locked) and
+    688207 (listed 2022-03); earlier reviews' locks (e.g. 688256 to 2023-07) are not covered."""
+    df = pd.read_csv(_table("star_ai_restricted.csv"), dtype=str, keep_default_na=False)
+    df["restricted_from"] = pd.to_datetime(df["restricted_from"])
+    df["restricted_to"] = pd.to_datetime(df["restricted_to"])
+    df["restricted_fraction"] = df["restricted_fraction"].astype(float)
+    return df
+
+
+def restricted_periods(table: pd.DataFrame | None = None) -> dict[str, list[tuple]]:
+    """:func:`restricted_table` as ``code -> [(from, to, fraction), ...]`` for :func:`select_reviews`."""
+    t = restricted_table() if table is None else table
+    out: dict[str, list[tuple]] = {}
+    for r in t.itertuples(index=False):
+        out.setdefault(str(r.code), []).append((pd.Timestamp(r.restricted_from), pd.Timestamp(r.restricted_to),
+                                                float(r.restricted_fraction)))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -344,17 +408,22 @@ class _Wide:
 
 
 # ------------------------------------------------------------------------------------------- themes
-def theme_codes(theme: pd.DataFrame | None, date) -> set[str] | None:
+def theme_codes(theme: pd.DataFrame | None, date, kind: str = "yes") -> set[str] | None:
     """Codes of the AI theme on ``date``: rows with ``theme_from`` empty or <= date and ``theme_to`` empty
-    or > date (``None`` when there is no theme table: every code counts)."""
+    or > date (``None`` when there is no theme table: every code counts).
+
+    ``kind``: ``"yes"`` the theme names (reported members, evidence, project candidates); ``"fill"`` the names
+    the seat-filling rule may add (``Methodology.fill_seats``; empty when the table has no ``in_theme``)."""
     if theme is None:
-        return None
+        return None if kind == "yes" else set()
     d = pd.Timestamp(date)
     lo = pd.to_datetime(theme["theme_from"].replace("", None))
     hi = pd.to_datetime(theme["theme_to"].replace("", None))
     ok = (lo.isna() | (lo <= d)) & (hi.isna() | (hi > d))
     if "in_theme" in theme.columns:
-        ok &= theme["in_theme"].astype(str).str.lower().eq("yes")
+        ok &= theme["in_theme"].astype(str).str.lower().eq(kind)
+    elif kind != "yes":
+        return set()
     return set(theme.loc[ok.to_numpy(), "code"].astype(str))
 
 
@@ -364,7 +433,8 @@ def _months_before(date: pd.Timestamp, months: int) -> pd.Timestamp:
 
 
 def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodology, theme: set | None,
-                incumbents: set, risk_warning: Mapping, free_float: Mapping, weight_close) -> pd.DataFrame:
+                incumbents: set, risk_warning: Mapping, free_float: Mapping, weight_close,
+                fill: set | None = None, restricted: Mapping | None = None) -> pd.DataFrame:
     """Constituents chosen with market data up to ``cutoff``'s month only."""
     p = cutoff.to_period("M")
     k = int(np.searchsorted(w.months.asi8, p.ordinal, side="right"))  # months <= cutoff's month
@@ -396,7 +466,15 @@ def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodolog
     b_keep = m.buffer_keep or m.n_constituents
     prio = sorted(ranked, key=lambda j: (0 if rank[j] <= b_in or (w.codes[j] in incumbents and rank[j] <= b_keep)
                                          else 1, rank[j]))
-    chosen = sorted(prio[:m.n_constituents], key=lambda j: rank[j])
+    chosen = prio[:m.n_constituents]
+    if m.fill_seats and fill and len(chosen) < m.n_constituents:
+        # seats the theme names leave empty: the largest liquid names the rule classifies (never a displacement)
+        extra = sorted((j for j in liquid if w.codes[j] in fill and j not in rank),
+                       key=lambda j: (-avg_cap[j], w.codes[j]))[:m.n_constituents - len(chosen)]
+        for j in extra:
+            rank[j] = len(rank) + 1
+        chosen = chosen + extra
+    chosen = sorted(chosen, key=lambda j: rank[j])
     codes = [w.codes[j] for j in chosen]
     px = np.array([w.close[k - 1, j] if k > 0 else np.nan for j in chosen])
     if weight_close is not None:  # the session before the effective date, where the bars have it
@@ -407,6 +485,10 @@ def _select_one(cutoff: pd.Timestamp, eff: pd.Timestamp, w: _Wide, m: Methodolog
                 if len(s):
                     px[i] = float(s.iloc[-1])
     ratio = np.array([free_float.get(c, w.flt[j] / w.total[j]) for c, j in zip(codes, chosen)], dtype=np.float64)
+    for i, c in enumerate(codes):  # shares locked on the effective date are not free float (company notices)
+        for lo_d, hi_d, frac in (restricted or {}).get(c, ()):
+            if lo_d <= eff < hi_d:
+                ratio[i] = min(ratio[i], 1.0 - frac)
     ratio = banded_free_float(ratio) if m.free_float_banding else ratio
     ff_cap = ratio * w.total[chosen] * px
     if not np.all(np.isfinite(ff_cap)):
@@ -425,7 +507,8 @@ def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DE
                    theme: pd.DataFrame | None = None, start=None, end=None,
                    risk_warning: Mapping[str, Sequence[tuple]] | None = None,
                    free_float: Mapping[str, float] | None = None,
-                   weight_close: pd.DataFrame | None = None) -> pd.DataFrame:
+                   weight_close: pd.DataFrame | None = None,
+                   restricted: Mapping[str, Sequence[tuple]] | None = None) -> pd.DataFrame:
     """Point-in-time constituents and weights of 950180 at every review, from a monthly market table.
 
     Parameters
@@ -444,6 +527,8 @@ def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DE
         :func:`banded_free_float` when ``methodology.free_float_banding``.
     weight_close : optional daily closes (dates x codes): weights use each name's close on the last session
         before the effective date (CSI sets the weight factors then), else the cutoff month's close.
+    restricted : code -> ((from, to, fraction), ...) shares locked from ``from`` up to ``to``
+        (:func:`restricted_periods`); at a review effective in a period the ratio is at most ``1 - fraction``.
 
     Returns
     -------
@@ -466,7 +551,7 @@ def select_reviews(market: pd.DataFrame, sessions, methodology: Methodology = DE
     out, incumbents = [], set()
     for cutoff, eff in sched.itertuples(index=False):
         sel = _select_one(cutoff, eff, w, methodology, theme_codes(theme, eff), incumbents, risk_warning or {},
-                          free_float or {}, weight_close)
+                          free_float or {}, weight_close, theme_codes(theme, eff, "fill"), restricted)
         if sel.empty:
             continue
         incumbents = set(sel["code"])

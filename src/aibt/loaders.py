@@ -15,12 +15,13 @@ def star_ai_inputs(end=None) -> dict:
     ``market``: the STAR-market monthly table (:func:`aibt.data.snapshot.load_star_market`, months up to
     ``end``); ``theme``: :func:`aibt.universes.star_ai.theme_table`; ``sessions``: XSHG sessions to ``end``
     (default the snapshot's last bar); ``risk_warning``: the security master's periods; ``weight_close``: daily
-    closes of the theme names that have bars (weights use the session before each effective date).
+    closes of the theme names that have bars (weights use the session before each effective date);
+    ``restricted``: locked shares from company notices (:func:`aibt.universes.star_ai.restricted_periods`).
     """
     from aibt.data import snapshot
     from aibt.data.calendar import xshg_sessions
     from aibt.universes.master import security_master
-    from aibt.universes.star_ai import free_float_table, theme_table
+    from aibt.universes.star_ai import free_float_table, restricted_periods, theme_table
 
     market = snapshot.load_star_market(end)
     if market.empty:
@@ -37,7 +38,7 @@ def star_ai_inputs(end=None) -> dict:
     ff = free_float_table()
     return dict(market=market, theme=theme, sessions=xshg_sessions(market["date"].min(), last),
                 free_float=dict(zip(ff["code"], ff["free_float_ratio"].astype(float))),
-                risk_warning=risk, weight_close=close, end=end)
+                risk_warning=risk, weight_close=close, restricted=restricted_periods(), end=end)
 
 
 def star_ai_constituents(end=None, user_file=None, methodology: Methodology = DEFAULT) -> pd.DataFrame:
