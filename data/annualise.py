@@ -88,10 +88,11 @@ class Annualisation:
 def _sessions(name: str) -> np.ndarray:
     """The sessions of ``name`` as sorted ``datetime64[ns]`` integers (the stored calendars of
     :mod:`aibt.universes.calendar`, the one calendar the snapshot's axis comes from)."""
-    from aibt.universes.calendar import session_days
+    from aibt.universes.calendar import isin_sorted, session_days
 
     if name == "XSHG&XHKG":
-        return np.intersect1d(_sessions("XSHG"), _sessions("XHKG"))
+        xshg = _sessions("XSHG")
+        return xshg[isin_sorted(xshg, _sessions("XHKG"))]
     return session_days(name).astype("datetime64[ns]").view(np.int64)
 
 
@@ -104,8 +105,9 @@ def _year_table(name: str) -> tuple[dict[int, int], float]:
     s = _sessions(name)
     first, last = s[0], s[-1]
     counts = {}
-    years, n = np.unique(_year_of(s), return_counts=True)
-    for year, k in zip(years.tolist(), n.tolist()):
+    y = _year_of(s)  # sorted
+    starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]])
+    for year, k in zip(y[starts].tolist(), np.diff(np.r_[starts, len(y)]).tolist()):
         jan10 = np.datetime64(f"{year:04d}-01-10", "ns").view(np.int64)
         dec24 = np.datetime64(f"{year:04d}-12-24", "ns").view(np.int64)
         if first <= jan10 and last >= dec24:
@@ -165,7 +167,8 @@ def infer_annualisation(index, calendar: str | None = None, periods_per_year: fl
         raise ConfigError("undated returns have no calendar to annualise by: pass periods_per_year "
                           "(e.g. 242 for A-share sessions, 12 for months) or give a dated Series")
     # midnight of each date, unique and sorted, as ns integers
-    idx = np.unique(dates.astype("datetime64[D]").astype("datetime64[ns]")).view(np.int64)
+    idx = np.sort(dates.astype("datetime64[D]").astype("datetime64[ns]").view(np.int64))
+    idx = idx[np.r_[True, idx[1:] != idx[:-1]]] if len(idx) else idx
     if calendar is not None:
         if calendar == "calendar-days":
             return Annualisation(calendar, CALENDAR_DAYS_PER_YEAR)
@@ -195,12 +198,14 @@ def infer_annualisation(index, calendar: str | None = None, periods_per_year: fl
     weekend = float(np.mean(dayofweek >= 5))
     if weekend > 0.1:
         return Annualisation("calendar-days", CALENDAR_DAYS_PER_YEAR)
+    from aibt.universes.calendar import isin_sorted
+
     best = None
     for name in EXCHANGES:
         sessions = _sessions(name)
         if idx[0] < sessions[0] or idx[-1] > sessions[-1]:
             continue
-        outside = float(np.mean(~np.isin(idx, sessions)))
+        outside = float(np.mean(~isin_sorted(idx, sessions)))
         if outside > _FIT_TOLERANCE:
             continue
         in_range = int(np.searchsorted(sessions, idx[-1], side="right") - np.searchsorted(sessions, idx[0], side="left"))

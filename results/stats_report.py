@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from aibt.data.annualise import as_datetime64, loaded_pandas
+from aibt.universes.calendar import isin_sorted
 from aibt.errors import DataError
 from aibt.results import metrics as M
 from aibt.results.metrics import group_products, shift_months
@@ -329,7 +330,7 @@ def benchmark_block(r, bench_prices, ppy: float, rf_period: float = 0.0,
         rd, rv = as_datetime64(np.asarray(r[0])), np.asarray(r[1], dtype=np.float64)
     bd, bp = _arrays(bench_prices, source=name or "benchmark")
     bd, br = bd[1:], bp[1:] / bp[:-1] - 1.0
-    common = np.intersect1d(rd, bd)
+    common = rd[isin_sorted(rd, bd)]  # both sorted and unique (validated)
     if len(common) < 2:
         raise DataError(f"benchmark {name or ''} shares fewer than 2 return dates with the series "
                         f"({_day(rd[0])}..{_day(rd[-1])} vs {_day(bd[0])}..{_day(bd[-1])})")
