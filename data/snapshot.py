@@ -439,7 +439,8 @@ def load_closes(symbol: str) -> tuple[np.ndarray, np.ndarray]:
     dates, close = dates[on_axis], close[on_axis]
     order = np.argsort(dates, kind="stable")
     dates, close = dates[order], close[order]
-    last = np.r_[dates[1:] != dates[:-1], True]  # a repeated bar: the later row wins, as in the Panel
+    last = np.ones(len(dates), dtype=bool)
+    last[:-1] = dates[1:] != dates[:-1]  # a repeated bar: the later row wins, as in the Panel
     dates, close = dates[last], close[last]
     present = ~np.isnan(close)
     return dates[present], close[present]
@@ -677,7 +678,8 @@ def generation() -> int:
 def clear_caches() -> None:
     """Forget everything read (``aibt data update`` calls it after rewriting a data folder)."""
     _GENERATION[0] += 1
-    for fn in (_bars_at, _events_at, _securities_at, _shares_at, _provenance_at, _wide_at, _table_at, _star_market_at):
+    for fn in (_bars_at, _events_at, _securities_at, _known_symbols_at, _shares_at, _provenance_at, _wide_at, _table_at,
+               _star_market_at):
         fn.cache_clear()
 
 
