@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 from functools import lru_cache
@@ -291,6 +290,8 @@ def _provenance() -> dict:
 def _provenance_at(root: str) -> dict:
     data = _read_bytes("provenance.json", root)
     if data is None:  # a data folder without provenance: hash its files, the package's FX assumptions
+        import hashlib
+
         h = hashlib.sha256()
         for name in (*REQUIRED_FILES, *OPTIONAL_FILES[:2]):
             h.update(name.encode() + b"\0" + (_read_bytes(name, root) or b""))
