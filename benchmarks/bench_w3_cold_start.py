@@ -35,6 +35,10 @@ PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
          "r.stderr.decode()[-300:].replace(chr(10), ' '))")
 
 
+#: the packages ``aibt stats SYMBOL`` imports (numpy, pyarrow's parquet reader, click, rich for the tables)
+FLOOR = "import numpy, pyarrow.parquet, click, rich.console, rich.table"
+
+
 def timed_process(cmd: list[str], env: dict) -> tuple[float, float, float]:
     """Wall seconds, peak RSS (MB) and CPU seconds (user + system, all threads) of ``cmd`` run alone in
     a fresh process. On a shared machine the CPU time moves less with other jobs than the wall time."""
@@ -68,7 +72,11 @@ def main() -> None:
     aibt = shutil.which("aibt") or str(Path(sys.executable).with_name("aibt"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        commands = [("aibt stats 588790", [aibt, "stats", "588790"])]
+        commands = [("aibt stats 588790", [aibt, "stats", "588790"]),
+                    ("aibt stats --json", [aibt, "stats", "588790", "--json"]),
+                    # the floor: what the command imports from other packages, and the interpreter alone
+                    ("imports it needs", [sys.executable, "-c", FLOOR]),
+                    ("python -c pass", [sys.executable, "-c", "pass"])]
         if not args.skip_run:
             commands.append(("aibt run", [aibt, "run", "--out", str(Path(tmp) / "run-out")]))
         for label, cmd in commands:
@@ -89,7 +97,7 @@ def main() -> None:
                          "warm_cache_cpu_seconds": best_cpu,
                          "warm_cache_all_seconds": [w[0] for w in warm],
                          "warm_cache_all_cpu_seconds": [w[2] for w in warm]})
-            print(f"{label:20s} no Numba cache {cold:7.2f} s ({cold_cpu:.2f} s CPU) {cold_rss:6.0f} MB | warm "
+            print(f"{label:22s} no Numba cache {cold:7.2f} s ({cold_cpu:.2f} s CPU) {cold_rss:6.0f} MB | warm "
                   f"Numba cache {best[0]:6.2f} s ({best_cpu:.2f} s CPU) {best[1]:6.0f} MB (best of {args.repeat}); "
                   f"Python bytecode cache {bytecode}; load average {os.getloadavg()[0]:.1f}", flush=True)
     if args.json:
