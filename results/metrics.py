@@ -5,7 +5,11 @@ Conventions shared by every function
 - ``returns`` are simple, non-cumulative period returns :math:`r_t` (0.01 = +1 %), fractions not
   percents. Accepted containers: 1-D ``ndarray`` / ``Series`` (one portfolio -> ``float``), 2-D
   ``ndarray`` (columns are portfolios -> ``ndarray``), ``DataFrame`` (columns are portfolios ->
-  ``Series`` indexed by the columns). The numbers do not depend on the container.
+  ``Series`` indexed by the columns). The numbers do not depend on the container: every metric is
+  computed on numpy arrays, and pandas is only the adapter for pandas inputs (this module never
+  imports pandas for arrays, so ``aibt stats SYMBOL`` runs without it). The calendar functions
+  (:func:`period_win_rate`, :func:`trailing_returns`) take the dates of an
+  array as ``dates=`` (``datetime64``); a Series brings its own.
 - NaN is a missing observation and is skipped: sums, means and deviations use the present values only,
   compounding treats a missing period as flat. :math:`n` below is the number of present values.
   A result that is undefined (too few observations, zero dispersion) is NaN.

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from aibt.data.annualise import as_datetime64, loaded_pandas
-from aibt.universes.calendar import isin_sorted
 from aibt.errors import DataError
 from aibt.results import metrics as M
 from aibt.results.metrics import group_products, shift_months
 from aibt.results.periods import annualisation
 from aibt.results.tables import best_of_months, drawdown_episodes, month_returns, profit_summary
+from aibt.universes.calendar import isin_sorted
 
 __all__ = ["stats_report", "compare_reports", "validate_prices", "clip_dates", "daily_returns",
            "PROFIT_PERIODS_MONTHS", "SIGNIFICANT_DIGITS"]

@@ -1,7 +1,10 @@
 """Tables from one price (or NAV / wealth) series: drawdown episodes, monthly returns, holding periods.
 
-All functions take a ``pd.Series`` of positive prices on a sorted, unique ``DatetimeIndex`` (session
-closes); :func:`aibt.results.stats_report.validate_prices` checks that for user data. Returns are
+Each table is computed once, on arrays (:func:`drawdown_episodes`, :func:`month_returns`,
+:func:`holding_windows`, :func:`profit_summary`: float64 prices and their sorted ``datetime64[ns]``
+dates); the pandas functions (:func:`drawdown_table`, :func:`monthly_returns`, ...) take a ``pd.Series``
+of positive prices on a sorted, unique ``DatetimeIndex`` (session closes) and shape the same results as
+Series and DataFrames. :func:`aibt.results.stats_report.validate_prices` checks user data. Returns are
 fractions, never percents. Inputs are never modified.
 """
 from __future__ import annotations
