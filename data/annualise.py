@@ -28,16 +28,16 @@ for a growth factor :math:`G` (final over initial value) over :math:`n` return p
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
 from aibt.errors import ConfigError
 
 __all__ = ["Annualisation", "infer_annualisation", "periods_per_year", "exchange_sessions_per_year",
-           "years", "cagr", "CALENDAR_DAYS_PER_YEAR", "EXCHANGES"]
+           "years", "cagr", "CALENDAR_DAYS_PER_YEAR", "EXCHANGES", "loaded_pandas", "as_datetime64"]
 
 #: Mean calendar days per (Julian) year, the factor of a series with a value for every calendar day.
 CALENDAR_DAYS_PER_YEAR = 365.25
@@ -48,6 +48,25 @@ _FIT_TOLERANCE = 0.002
 #: Median gaps (days) of the fixed low-frequency calendars.
 _FIXED = (("weekly", 5.0, 10.0, 52.0), ("monthly", 25.0, 35.0, 12.0), ("quarterly", 80.0, 100.0, 4.0),
           ("yearly", 350.0, 380.0, 1.0))
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def loaded_pandas():
+    """The pandas module if this process has imported it, else None: an object can only be a pandas
+    Series/DataFrame/Index when pandas is loaded, so the array paths never import it."""
+    return sys.modules.get("pandas")
+
+
+def as_datetime64(dates) -> np.ndarray | None:
+    """Dates as a ``datetime64[ns]`` array (tz-aware pandas dates as their local wall time), or None
+    when ``dates`` are not dates (a pandas DatetimeIndex or a numpy ``datetime64`` array)."""
+    pd = loaded_pandas()
+    if pd is not None and isinstance(dates, pd.DatetimeIndex):
+        idx = dates.tz_localize(None) if dates.tz is not None else dates
+        return idx.to_numpy(dtype="datetime64[ns]")
+    if isinstance(dates, np.ndarray) and dates.dtype.kind == "M":
+        return dates.astype("datetime64[ns]")
+    return None
 
 
 @dataclass(frozen=True)
@@ -66,19 +85,19 @@ class Annualisation:
 
 
 @lru_cache(maxsize=4)
-def _sessions(name: str) -> pd.DatetimeIndex:
-    import exchange_calendars as xcals
+def _sessions(name: str) -> np.ndarray:
+    """The sessions of ``name`` as sorted ``datetime64[ns]`` integers (the stored calendars of
+    :mod:`aibt.universes.calendar`, the one calendar the snapshot's axis comes from)."""
+    from aibt.universes.calendar import isin_sorted, session_days
 
     if name == "XSHG&XHKG":
-        return _sessions("XSHG").intersection(_sessions("XHKG"))
-    if name == "XSHG":  # the one XSHG calendar the snapshot's axis comes from (built once per process)
-        from aibt.universes.calendar import _calendar
+        xshg = _sessions("XSHG")
+        return xshg[isin_sorted(xshg, _sessions("XHKG"))]
+    return session_days(name).astype("datetime64[ns]").view(np.int64)
 
-        cal = _calendar()
-    else:
-        cal = xcals.get_calendar(name, start="2005-01-04")
-    s = pd.DatetimeIndex(cal.sessions)
-    return s.tz_localize(None) if s.tz is not None else s
+
+def _year_of(ns: np.ndarray) -> np.ndarray:
+    return ns.view("datetime64[ns]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
 @lru_cache(maxsize=4)
@@ -86,9 +105,13 @@ def _year_table(name: str) -> tuple[dict[int, int], float]:
     s = _sessions(name)
     first, last = s[0], s[-1]
     counts = {}
-    for year, n in pd.Series(1, index=s.year).groupby(level=0).sum().items():
-        if first <= pd.Timestamp(int(year), 1, 10) and last >= pd.Timestamp(int(year), 12, 24):
-            counts[int(year)] = int(n)
+    y = _year_of(s)  # sorted
+    starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]])
+    for year, k in zip(y[starts].tolist(), np.diff(np.r_[starts, len(y)]).tolist()):
+        jan10 = np.datetime64(f"{year:04d}-01-10", "ns").view(np.int64)
+        dec24 = np.datetime64(f"{year:04d}-12-24", "ns").view(np.int64)
+        if first <= jan10 and last >= dec24:
+            counts[int(year)] = int(k)
     return counts, float(np.mean(list(counts.values())))
 
 
@@ -101,8 +124,8 @@ def exchange_sessions_per_year(calendar: str, year: int) -> float:
     return float(counts.get(int(year), mean))
 
 
-def _exchange_factor(calendar: str, idx: pd.DatetimeIndex) -> float:
-    years = range(int(idx[0].year), int(idx[-1].year) + 1)
+def _exchange_factor(calendar: str, idx: np.ndarray) -> float:
+    years = range(int(_year_of(idx[:1])[0]), int(_year_of(idx[-1:])[0]) + 1)
     return float(np.mean([exchange_sessions_per_year(calendar, y) for y in years]))
 
 
@@ -121,7 +144,7 @@ def infer_annualisation(index, calendar: str | None = None, periods_per_year: fl
 
     Parameters
     ----------
-    index : DatetimeIndex (or a Series/DataFrame with one), or None
+    index : DatetimeIndex or ``datetime64`` array (or a Series/DataFrame with a DatetimeIndex), or None
         The dates of the series (of its prices or of its returns).
     calendar : str, optional
         Force a calendar by name instead of inferring it.
@@ -136,15 +159,16 @@ def infer_annualisation(index, calendar: str | None = None, periods_per_year: fl
     """
     if periods_per_year is not None:
         return Annualisation("given", _check_given(periods_per_year))
-    if isinstance(index, (pd.Series, pd.DataFrame)):
+    pd = loaded_pandas()
+    if pd is not None and isinstance(index, (pd.Series, pd.DataFrame)):
         index = index.index
-    if not isinstance(index, pd.DatetimeIndex):
+    dates = as_datetime64(index)
+    if dates is None:
         raise ConfigError("undated returns have no calendar to annualise by: pass periods_per_year "
                           "(e.g. 242 for A-share sessions, 12 for months) or give a dated Series")
-    idx = pd.DatetimeIndex(index)
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)
-    idx = idx.normalize().unique().sort_values().as_unit("ns")
+    # midnight of each date, unique and sorted, as ns integers
+    idx = np.sort(dates.astype("datetime64[D]").astype("datetime64[ns]").view(np.int64))
+    idx = idx[np.r_[True, idx[1:] != idx[:-1]]] if len(idx) else idx
     if calendar is not None:
         if calendar == "calendar-days":
             return Annualisation(calendar, CALENDAR_DAYS_PER_YEAR)
@@ -162,7 +186,7 @@ def infer_annualisation(index, calendar: str | None = None, periods_per_year: fl
         if len(idx) == 0:
             raise ConfigError("cannot annualise an empty date index: pass periods_per_year")
         return Annualisation("XSHG", _exchange_factor("XSHG", idx))
-    gaps = np.diff(idx.asi8) / 86_400e9
+    gaps = np.diff(idx) / 86_400e9
     median = float(np.median(gaps))
     if median > 4.0:
         for name, lo, hi, p in _FIXED:
@@ -170,23 +194,26 @@ def infer_annualisation(index, calendar: str | None = None, periods_per_year: fl
                 return Annualisation(name, p)
         raise ConfigError(f"the dates are {median:.0f} days apart (median), which matches no calendar: "
                           "pass periods_per_year")
-    weekend = float(np.mean(idx.dayofweek >= 5))
+    dayofweek = (idx // _NS_PER_DAY + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    weekend = float(np.mean(dayofweek >= 5))
     if weekend > 0.1:
         return Annualisation("calendar-days", CALENDAR_DAYS_PER_YEAR)
+    from aibt.universes.calendar import isin_sorted
+
     best = None
     for name in EXCHANGES:
         sessions = _sessions(name)
         if idx[0] < sessions[0] or idx[-1] > sessions[-1]:
             continue
-        outside = float(np.mean(~idx.isin(sessions)))
+        outside = float(np.mean(~isin_sorted(idx, sessions)))
         if outside > _FIT_TOLERANCE:
             continue
-        in_range = int(sessions.slice_indexer(idx[0], idx[-1]).stop - sessions.slice_indexer(idx[0], idx[-1]).start)
+        in_range = int(np.searchsorted(sessions, idx[-1], side="right") - np.searchsorted(sessions, idx[0], side="left"))
         if best is None or in_range < best[1]:
             best = (name, in_range)
     if best is not None:
         return Annualisation(best[0], _exchange_factor(best[0], idx))
-    span = (idx[-1] - idx[0]).days / CALENDAR_DAYS_PER_YEAR
+    span = int((idx[-1] - idx[0]) // _NS_PER_DAY) / CALENDAR_DAYS_PER_YEAR
     return Annualisation("observed", (len(idx) - 1) / span)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 from functools import lru_cache
@@ -28,11 +27,22 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-import pandas as pd
 
 from aibt.data.calendar import xshg_sessions
-from aibt.data.panel import EVENT_COLUMNS, FIELDS, Panel, fx_matrix
 from aibt.errors import DataError
+
+
+class _Pandas:
+    """pandas, imported on first use: :func:`load_closes` and the data-folder choice run without it
+    (``aibt stats SYMBOL`` never imports pandas); everything else here uses it as before."""
+
+    def __getattr__(self, name: str):
+        import pandas
+
+        return getattr(pandas, name)
+
+
+pd = _Pandas()
 
 _PACKAGE = "aibt.data"
 _FOLDER = "snapshot"
@@ -147,19 +157,45 @@ def _read_bytes(name: str, root: str = "") -> bytes | None:
                         "rebuild it with scripts/build_snapshot.py") from None
 
 
+def _unreadable(name: str, root: str, exc: BaseException) -> DataError:
+    where = f"data folder {root!r}" if root else "the aibt package"
+    return DataError(f"{name} in {where} is not a readable parquet file ({type(exc).__name__}); "
+                     "rewrite it (`aibt data update` or scripts/build_snapshot.py)")
+
+
 def _read_parquet(name: str, root: str | None = None) -> pd.DataFrame | None:
     """Data file ``name`` of the data in use (or of ``root``); ``None`` for an absent optional file."""
     import io
 
-    data = _read_bytes(name, _root_key() if root is None else root)
+    root = _root_key() if root is None else root
+    data = _read_bytes(name, root)
     if data is None:
         return None
     try:
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        where = f"data folder {root or _root_key()!r}" if (root or _root_key()) else "the aibt package"
-        raise DataError(f"{name} in {where} is not a readable parquet file ({type(exc).__name__}); "
-                        "rewrite it (`aibt data update` or scripts/build_snapshot.py)") from None
+        raise _unreadable(name, root, exc) from None
+
+
+def _read_arrow(name: str, root: str, columns: list[str], dictionary: str | None = None):
+    """Columns of a required data file as a ``pyarrow.Table`` (no pandas); a DataError naming the file
+    and the missing columns when it lacks one. ``dictionary``: a text column to read dictionary-encoded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = _read_bytes(name, root)
+    try:
+        pf = pq.ParquetFile(pa.BufferReader(data))
+        schema = pf.schema_arrow
+        missing = [c for c in columns if c not in schema.names]
+        if not missing:
+            if dictionary is not None and pa.types.is_string(schema.field(dictionary).type):
+                pf = pq.ParquetFile(pa.BufferReader(data), read_dictionary=[dictionary])
+            return pf.read(columns=columns)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        raise _unreadable(name, root, exc) from None
+    raise DataError(f"{name} of {root or 'the aibt package'!r} lacks column(s) {', '.join(missing)}; "
+                    "it is not in aibt's data layout")
 
 
 def _bars() -> pd.DataFrame:
@@ -168,6 +204,8 @@ def _bars() -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _bars_at(root: str) -> pd.DataFrame:
+    from aibt.data.panel import FIELDS
+
     df = _read_parquet("bars.parquet", root)
     missing = [c for c in ("date", "symbol", *FIELDS) if c not in df.columns]
     if missing:
@@ -184,6 +222,8 @@ def _events() -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _events_at(root: str) -> pd.DataFrame:
+    from aibt.data.panel import EVENT_COLUMNS
+
     df = _read_parquet("events.parquet", root)
     if df is None:
         from aibt.data.panel import empty_events
@@ -250,6 +290,8 @@ def _provenance() -> dict:
 def _provenance_at(root: str) -> dict:
     data = _read_bytes("provenance.json", root)
     if data is None:  # a data folder without provenance: hash its files, the package's FX assumptions
+        import hashlib
+
         h = hashlib.sha256()
         for name in (*REQUIRED_FILES, *OPTIONAL_FILES[:2]):
             h.update(name.encode() + b"\0" + (_read_bytes(name, root) or b""))
@@ -267,8 +309,15 @@ def symbols() -> list[str]:
     return sorted(_securities()["symbol"].tolist())
 
 
+@lru_cache(maxsize=4)
+def _known_symbols_at(root: str) -> frozenset[str]:
+    """The symbols of securities.parquet (read with pyarrow alone, for :func:`_check_symbols`)."""
+    table = _read_arrow("securities.parquet", root, ["symbol"])
+    return frozenset(str(v) for v in table.column("symbol").to_pylist())
+
+
 def _check_symbols(wanted: Iterable[str]) -> list[str]:
-    have = set(_securities()["symbol"])
+    have = _known_symbols_at(_root_key())
     out = [str(s) for s in wanted]
     unknown = [s for s in out if s not in have]
     if unknown:
@@ -322,6 +371,8 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
         any XSHG session, or (``require_bars``) a requested symbol without any bar in the range, named
         with the dates of its first and last bar.
     """
+    from aibt.data.panel import FIELDS, Panel, fx_matrix
+
     if isinstance(symbols, str):
         symbols = [symbols]
     wanted = _check_symbols(symbols) if symbols is not None else globals()["symbols"]()
@@ -362,6 +413,88 @@ def load_snapshot(symbols: Iterable[str] | str | None = None, start=None, end=No
                  {"source": data_source(), "snapshot_sha256": snapshot_hash()}, events)
 
 
+def load_closes(symbol: str) -> tuple[np.ndarray, np.ndarray]:
+    """Adjusted closes of one symbol on the XSHG sessions it has a bar on, read without pandas.
+
+    The same series as ``load_snapshot(symbol).series(symbol, "close")`` (bars on non-XSHG days, e.g.
+    Hong Kong sessions, dropped; sessions without a bar or with a missing close left out), as a pair
+    ``(dates, closes)``: ``datetime64[ns]`` and float64 arrays, sorted by date. Reads the ``date``,
+    ``symbol`` and ``close`` columns of ``bars.parquet`` with pyarrow into numpy (no pandas, no
+    pyarrow.compute: together about 0.5 s of imports), each call afresh.
+
+    Raises
+    ------
+    DataError
+        Unknown symbol (named, as :func:`load_snapshot`), or a bars file that is not readable or lacks
+        those columns.
+    """
+    from aibt.universes.calendar import isin_sorted, session_days
+
+    (symbol,) = _check_symbols([symbol])
+    table = _read_arrow("bars.parquet", _root_key(), ["date", "symbol", "close"], dictionary="symbol")
+    keep = _rows_of(table.column("symbol"), symbol)
+    dates = _dates_of(table.column("date"))[keep]
+    close, valid = _primitive(table.column("close"), np.float64)
+    close = np.where(valid, close, np.nan)[keep]
+    on_axis = isin_sorted(dates.astype("datetime64[D]"), session_days("XSHG"))  # as the Panel's XSHG axis
+    dates, close = dates[on_axis], close[on_axis]
+    order = np.argsort(dates, kind="stable")
+    dates, close = dates[order], close[order]
+    last = np.ones(len(dates), dtype=bool)
+    last[:-1] = dates[1:] != dates[:-1]  # a repeated bar: the later row wins, as in the Panel
+    dates, close = dates[last], close[last]
+    present = ~np.isnan(close)
+    return dates[present], close[present]
+
+
+def _primitive(column, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(values, valid) of a fixed-width pyarrow column, straight from its buffers."""
+    dtype = np.dtype(dtype)
+    values, valid = [np.zeros(0, dtype)], [np.zeros(0, bool)]
+    for a in column.chunks:
+        bufs = a.buffers()
+        values.append(np.frombuffer(bufs[1], dtype=dtype, count=len(a), offset=a.offset * dtype.itemsize))
+        if a.null_count and bufs[0] is not None:
+            bits = np.unpackbits(np.frombuffer(bufs[0], dtype=np.uint8), bitorder="little")
+            valid.append(bits[a.offset:a.offset + len(a)].astype(bool))
+        else:
+            valid.append(np.ones(len(a), bool))
+    return np.concatenate(values), np.concatenate(valid)
+
+
+def _rows_of(column, symbol: str) -> np.ndarray:
+    """Row mask of ``symbol`` in a bars ``symbol`` column (dictionary-encoded text, or codes stored as
+    numbers in a data folder: compared as text, as :func:`_bars_at` does)."""
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(column.type):
+        return np.array([str(v) == symbol for v in column.to_pylist()], dtype=bool)
+    keep = [np.zeros(0, bool)]
+    for a in column.chunks:  # compare dictionary indices, not 100,000 strings
+        hit = [i for i, v in enumerate(a.dictionary.to_pylist()) if v == symbol]
+        idx, valid = _primitive(pa.chunked_array([a.indices]), np.dtype(f"int{a.indices.type.bit_width}"))
+        keep.append((idx == hit[0]) & valid if hit else np.zeros(len(a), bool))
+    return np.concatenate(keep)
+
+
+def _dates_of(column) -> np.ndarray:
+    """A bars ``date`` column as ``datetime64[ns]``: parquet dates and naive timestamps from their
+    buffers; anything else (text, zoned timestamps) the way :func:`_bars_at` reads it, with pandas."""
+    import pyarrow as pa
+
+    t = column.type
+    if pa.types.is_date32(t):
+        days, valid = _primitive(column, np.int32)
+        out = days.astype("datetime64[D]").astype("datetime64[ns]")
+    elif pa.types.is_timestamp(t) and t.tz is None:
+        ticks, valid = _primitive(column, np.int64)
+        out = ticks.view(f"datetime64[{t.unit}]").astype("datetime64[ns]")
+    else:
+        return pd.to_datetime(pd.Series(column.to_pylist())).astype("datetime64[ns]").to_numpy()
+    out[~valid] = np.datetime64("NaT")
+    return out
+
+
 def _check_bars(wanted: list[str], in_range: np.ndarray, whole: np.ndarray, dates: pd.DatetimeIndex,
                 lo: pd.Timestamp, hi: pd.Timestamp) -> None:
     """DataError naming the requested symbols without any bar (finite close) between ``lo`` and ``hi``."""
@@ -386,6 +519,8 @@ def _wide() -> tuple[pd.DatetimeIndex, list[str], dict[str, np.ndarray]]:
 
 @lru_cache(maxsize=4)
 def _wide_at(root: str) -> tuple[pd.DatetimeIndex, list[str], dict[str, np.ndarray]]:
+    from aibt.data.panel import FIELDS
+
     bars = _bars_at(root)
     dates = xshg_sessions(bars["date"].min(), bars["date"].max())
     syms = sorted(_securities_at(root)["symbol"].tolist())
@@ -544,7 +679,8 @@ def generation() -> int:
 def clear_caches() -> None:
     """Forget everything read (``aibt data update`` calls it after rewriting a data folder)."""
     _GENERATION[0] += 1
-    for fn in (_bars_at, _events_at, _securities_at, _shares_at, _provenance_at, _wide_at, _table_at, _star_market_at):
+    for fn in (_bars_at, _events_at, _securities_at, _known_symbols_at, _shares_at, _provenance_at, _wide_at, _table_at,
+               _star_market_at):
         fn.cache_clear()
 
 

@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -28,6 +27,8 @@ from aibt.files import fsync_dir
 # ---------------------------------------------------------------------------------------------- hashing / io
 def content_hash(df: pd.DataFrame) -> str:
     """sha256 of a frame's values in a canonical form (independent of the parquet writer)."""
+    import pandas as pd
+
     h = hashlib.sha256()
     for col in df.columns:
         h.update(col.encode())
@@ -45,6 +46,8 @@ def content_hash(df: pd.DataFrame) -> str:
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Deterministic parquet write (no pandas metadata, fixed options), atomically."""
+    import pandas as pd
+
     arrays, names = [], []
     for col in df.columns:
         v = df[col]
@@ -138,6 +141,8 @@ def recover(root: Path) -> None:
 
 def normalise(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """A table as read back: dates datetime64[ns], text columns Python str, sorted."""
+    import pandas as pd
+
     df = df.reset_index(drop=True)
     for c in df.columns:
         v = df[c]
@@ -153,6 +158,8 @@ def read_tables(root: Path | None) -> tuple[dict[str, pd.DataFrame], dict]:
     import io
     import json
     from importlib import resources
+
+    import pandas as pd
 
     out: dict[str, pd.DataFrame] = {}
     if root is None:

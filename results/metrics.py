@@ -5,7 +5,11 @@ Conventions shared by every function
 - ``returns`` are simple, non-cumulative period returns :math:`r_t` (0.01 = +1 %), fractions not
   percents. Accepted containers: 1-D ``ndarray`` / ``Series`` (one portfolio -> ``float``), 2-D
   ``ndarray`` (columns are portfolios -> ``ndarray``), ``DataFrame`` (columns are portfolios ->
-  ``Series`` indexed by the columns). The numbers do not depend on the container.
+  ``Series`` indexed by the columns). The numbers do not depend on the container: every metric is
+  computed on numpy arrays, and pandas is only the adapter for pandas inputs (this module never
+  imports pandas for arrays, so ``aibt stats SYMBOL`` runs without it). The calendar functions
+  (:func:`period_win_rate`, :func:`trailing_returns`) take the dates of an
+  array as ``dates=`` (``datetime64``); a Series brings its own.
 - NaN is a missing observation and is skipped: sums, means and deviations use the present values only,
   compounding treats a missing period as flat. :math:`n` below is the number of present values.
   A result that is undefined (too few observations, zero dispersion) is NaN.
@@ -29,9 +33,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from aibt.data import annualise
+from aibt.data.annualise import as_datetime64, loaded_pandas
 from aibt.errors import ConfigError, DataError
 from aibt.results.periods import annualization_factor
 
@@ -52,9 +56,25 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- containers
+def _is_pandas(x: Any) -> bool:
+    """Whether ``x`` is a pandas Series or DataFrame (never true while pandas is not imported)."""
+    pd = loaded_pandas()
+    return pd is not None and isinstance(x, (pd.Series, pd.DataFrame))
+
+
+def _is_series(x: Any) -> bool:
+    pd = loaded_pandas()
+    return pd is not None and isinstance(x, pd.Series)
+
+
+def _is_frame(x: Any) -> bool:
+    pd = loaded_pandas()
+    return pd is not None and isinstance(x, pd.DataFrame)
+
+
 def _values(x: Any, name: str = "returns") -> tuple[np.ndarray, bool]:
     """A float64 2-D copy of ``x`` (one column per portfolio) and whether the input was 1-D."""
-    if isinstance(x, (pd.Series, pd.DataFrame)):
+    if _is_pandas(x):
         try:
             arr = x.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         except (TypeError, ValueError):
@@ -77,13 +97,15 @@ def _wrap(out: np.ndarray, like: Any, one_d: bool):
     out = np.asarray(out, dtype=np.float64)
     if one_d:
         return float(out[0])
-    if isinstance(like, pd.DataFrame):
+    if _is_frame(like):
+        import pandas as pd
+
         return pd.Series(out, index=like.columns.copy(), dtype=np.float64)
     return out
 
 
 def _ppy(x: Any, periods_per_year: float | None) -> float:
-    return annualization_factor(x if isinstance(x, (pd.Series, pd.DataFrame)) else None, periods_per_year)
+    return annualization_factor(x if _is_pandas(x) else None, periods_per_year)
 
 
 def _sum(a: np.ndarray) -> np.ndarray:
@@ -136,9 +158,9 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def _paired(returns: Any, benchmark: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     """Align returns [T, K] with a benchmark [T] or [T, K]; NaN both where either is missing."""
-    if isinstance(returns, (pd.Series, pd.DataFrame)) and isinstance(benchmark, (pd.Series, pd.DataFrame)):
+    if _is_pandas(returns) and _is_pandas(benchmark):
         bench = benchmark
-        if isinstance(bench, pd.DataFrame) and isinstance(returns, pd.DataFrame):
+        if _is_frame(bench) and _is_frame(returns):
             bench = bench.reindex(index=returns.index, columns=returns.columns)
         else:
             bench = bench.reindex(returns.index)
@@ -250,9 +272,13 @@ def drawdown_series(returns):
     wealth = np.cumprod(np.where(np.isnan(r), 1.0, 1.0 + r), axis=0)
     peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
     dd = wealth / peak - 1.0
-    if isinstance(returns, pd.Series):
+    if _is_series(returns):
+        import pandas as pd
+
         return pd.Series(dd[:, 0], index=returns.index.copy(), name=returns.name)
-    if isinstance(returns, pd.DataFrame):
+    if _is_frame(returns):
+        import pandas as pd
+
         return pd.DataFrame(dd, index=returns.index.copy(), columns=returns.columns.copy())
     return dd[:, 0] if one_d else dd
 
@@ -315,13 +341,13 @@ def monthly_period_returns(returns):
 def best_month(returns):
     """Highest calendar-month compounded return (quantstats ``best(aggregate="ME")``)."""
     m = monthly_period_returns(returns)
-    return float(m.max()) if isinstance(m, pd.Series) else m.max()
+    return float(m.max()) if _is_series(m) else m.max()
 
 
 def worst_month(returns):
     """Lowest calendar-month compounded return (quantstats ``worst(aggregate="ME")``)."""
     m = monthly_period_returns(returns)
-    return float(m.min()) if isinstance(m, pd.Series) else m.min()
+    return float(m.min()) if _is_series(m) else m.min()
 
 
 def win_rate(returns):
@@ -477,7 +503,7 @@ def turnover(traded, equity, periods_per_year: float | None = None):
     e, _ = _values(equity, "equity")
     if v.shape != e.shape:
         raise DataError(f"traded values have shape {v.shape} but equity {e.shape}")
-    p = _ppy(traded if isinstance(traded, (pd.Series, pd.DataFrame)) else equity, periods_per_year)
+    p = _ppy(traded if _is_pandas(traded) else equity, periods_per_year)
     n = _count(e)
     gross = _nansum(np.abs(v))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -506,7 +532,7 @@ def cost_drag(costs, equity, periods_per_year: float | None = None):
     e, _ = _values(equity, "equity")
     if c.shape != e.shape:
         raise DataError(f"costs have shape {c.shape} but equity {e.shape}")
-    p = _ppy(costs if isinstance(costs, (pd.Series, pd.DataFrame)) else equity, periods_per_year)
+    p = _ppy(costs if _is_pandas(costs) else equity, periods_per_year)
     n = _count(e)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(n > 0, _nansum(c) / _nanmean(e) * p / np.maximum(n, 1), np.nan)
@@ -656,19 +682,11 @@ def recovery_factor(returns):
     return _wrap(_ratio(tr, -m), returns, one_d)
 
 
-def drawdown_periods(returns) -> pd.DataFrame:
-    """Drawdown episodes of one return series: ``start`` (first period under water), ``trough``,
-    ``end`` (last period under water), ``periods`` (under water), ``depth`` (negative fraction),
-    ``recovered``. Positions for arrays, dates for a Series. In the order they happen.
-
-    The episodes are quantstats ``drawdown_details``'s (start, valley, end, max drawdown).
-    """
-    r, one_d = _values(returns)
-    if not one_d and r.shape[1] != 1:
-        raise DataError("drawdown_periods takes one return series")
-    dd = np.asarray(drawdown_series(r[:, 0]))
-    labels = returns.index if isinstance(returns, pd.Series) else pd.RangeIndex(len(dd))
-    rows = []
+def underwater_episodes(dd: np.ndarray) -> list[tuple[int, int, int, float, bool]]:
+    """The drawdown episodes of one drawdown series (:func:`drawdown_series`) by position, in the
+    order they happen: ``(start, trough, end, depth, recovered)`` with ``start`` the first and ``end``
+    the last period under water."""
+    out = []
     t, n = 0, len(dd)
     while t < n:
         if dd[t] >= 0:
@@ -677,10 +695,32 @@ def drawdown_periods(returns) -> pd.DataFrame:
         s0 = t
         while t < n and dd[t] < 0:
             t += 1
-        seg = dd[s0:t]
-        k = s0 + int(np.argmin(seg))
-        rows.append({"start": labels[s0], "trough": labels[k], "end": labels[t - 1], "periods": t - s0,
-                     "depth": float(dd[k]), "recovered": t < n})
+        k = s0 + int(np.argmin(dd[s0:t]))
+        out.append((s0, k, t - 1, float(dd[k]), t < n))
+    return out
+
+
+def _episodes(returns) -> list[tuple[int, int, int, float, bool]]:
+    r, one_d = _values(returns)
+    if not one_d and r.shape[1] != 1:
+        raise DataError("drawdown_periods takes one return series")
+    return underwater_episodes(np.asarray(drawdown_series(r[:, 0])))
+
+
+def drawdown_periods(returns):
+    """Drawdown episodes of one return series as a DataFrame: ``start`` (first period under water),
+    ``trough``, ``end`` (last period under water), ``periods`` (under water), ``depth`` (negative
+    fraction), ``recovered``. Positions for arrays, dates for a Series. In the order they happen
+    (:func:`underwater_episodes`).
+
+    The episodes are quantstats ``drawdown_details``'s (start, valley, end, max drawdown).
+    """
+    import pandas as pd
+
+    eps = _episodes(returns)
+    labels = returns.index if _is_series(returns) else pd.RangeIndex(len(np.atleast_1d(returns)))
+    rows = [{"start": labels[s0], "trough": labels[k], "end": labels[e], "periods": e - s0 + 1, "depth": depth,
+             "recovered": rec} for s0, k, e, depth, rec in eps]
     return pd.DataFrame(rows, columns=["start", "trough", "end", "periods", "depth", "recovered"])
 
 
@@ -689,8 +729,8 @@ def longest_drawdown(returns):
     r, _ = _values(returns)
     if _count(r)[0] == 0:
         return np.nan
-    d = drawdown_periods(r[:, 0])
-    return float(d["periods"].max()) if len(d) else 0.0
+    eps = _episodes(r[:, 0])
+    return float(max(e - s0 + 1 for s0, _, e, _, _ in eps)) if eps else 0.0
 
 
 def average_drawdown(returns):
@@ -699,50 +739,100 @@ def average_drawdown(returns):
     r, _ = _values(returns)
     if _count(r)[0] == 0:
         return np.nan
-    d = drawdown_periods(r[:, 0])
-    return float(d["depth"].mean()) if len(d) else 0.0
+    depths = np.array([d for _, _, _, d, _ in _episodes(r[:, 0])])
+    return float(np.sum(depths) / len(depths)) if len(depths) else 0.0
 
 
 # --------------------------------------------------------------------------- returns by period
 _FREQ = {"M": "M", "Q": "Q", "Y": "Y", "ME": "M", "QE": "Q", "YE": "Y", "A": "Y"}
 
 
-def period_returns(returns, freq: str = "M"):
-    """Compounded return of each calendar month (``"M"``), quarter (``"Q"``) or year (``"Y"``) of dated
-    returns; periods without any present return are dropped (see :func:`monthly_period_returns`)."""
+def period_keys(dates, freq: str = "M") -> np.ndarray:
+    """The calendar month (``"M"``), quarter (``"Q"``) or year (``"Y"``) of each date, as an integer
+    that sorts like the periods (months and quarters since 1970-01, years since 1970)."""
+    d = as_datetime64(dates)
+    if d is None:
+        raise DataError("period returns need dated returns: a Series or DataFrame with a DatetimeIndex, "
+                        "or an array with dates=")
+    f = _FREQ[freq]
+    if f == "Y":
+        return d.astype("datetime64[Y]").astype(np.int64)
+    m = d.astype("datetime64[M]").astype(np.int64)
+    return m if f == "M" else m // 3
+
+
+def group_products(keys: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Product of the rows of ``x`` ([T] or [T, K]) within each key, multiplied in row order (as
+    pandas' ``groupby(...).prod()``); returns the sorted unique keys and the products."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.zeros(0, dtype=np.int64)
+    if len(k) == 0:
+        return k, x[:0]
+    return k[starts], np.multiply.reduceat(x[order], starts, axis=0)
+
+
+def _period_growth(returns, freq: str, dates=None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(period keys, compounded returns [P, K] with NaN where a period has no present return, one_d)."""
     if freq not in _FREQ:
         raise ConfigError(f"freq must be 'M', 'Q' or 'Y', got {freq!r}")
-    if not isinstance(returns, (pd.Series, pd.DataFrame)) or not isinstance(returns.index, pd.DatetimeIndex):
-        raise DataError("period returns need dated returns: a Series or DataFrame with a DatetimeIndex")
+    if dates is None:
+        pd = loaded_pandas()
+        if not _is_pandas(returns) or not isinstance(returns.index, pd.DatetimeIndex):
+            raise DataError("period returns need dated returns: a Series or DataFrame with a DatetimeIndex")
+        dates = returns.index
     r, one_d = _values(returns)
-    periods = returns.index.to_period(_FREQ[freq])
-    growth = pd.DataFrame(np.where(np.isnan(r), 1.0, 1.0 + r), index=periods)
-    has = pd.DataFrame(~np.isnan(r), index=periods).groupby(level=0).any()
-    out = (growth.groupby(level=0).prod() - 1.0).where(has)
+    keys = period_keys(dates, freq)
+    if len(keys) != r.shape[0]:
+        raise DataError(f"{len(keys)} dates for {r.shape[0]} returns")
+    uk, growth = group_products(keys, np.where(np.isnan(r), 1.0, 1.0 + r))
+    _, has = group_products(keys, np.isnan(r).astype(np.float64))  # 1 only when every return is missing
+    return uk, np.where(has == 1.0, np.nan, growth - 1.0), one_d
+
+
+def period_returns(returns, freq: str = "M"):
+    """Compounded return of each calendar month (``"M"``), quarter (``"Q"``) or year (``"Y"``) of dated
+    returns; periods without any present return are dropped (see :func:`monthly_period_returns`).
+    A Series (DataFrame for 2-D returns) indexed by a ``PeriodIndex``."""
+    import pandas as pd
+
+    keys, out, one_d = _period_growth(returns, freq)
+    f = _FREQ[freq]
+    if f == "Y":
+        index = pd.PeriodIndex([pd.Period(year=int(k) + 1970, freq="Y") for k in keys], freq="Y")
+    elif f == "Q":
+        index = pd.PeriodIndex([pd.Period(year=int(k) // 4 + 1970, quarter=int(k) % 4 + 1, freq="Q") for k in keys],
+                               freq="Q")
+    else:
+        index = pd.PeriodIndex([pd.Period(year=int(k) // 12 + 1970, month=int(k) % 12 + 1, freq="M") for k in keys],
+                               freq="M")
+    frame = pd.DataFrame(out, index=index)
     if one_d:
-        s = out.iloc[:, 0].dropna()
+        s = frame.iloc[:, 0].dropna()
         s.name = getattr(returns, "name", None)
         return s
-    out.columns = returns.columns.copy()
-    return out.dropna(how="all")
+    frame.columns = returns.columns.copy()
+    return frame.dropna(how="all")
 
 
 def best_year(returns):
     """Highest calendar-year compounded return (quantstats ``best(aggregate="YE")``)."""
     y = period_returns(returns, "Y")
-    return float(y.max()) if isinstance(y, pd.Series) else y.max()
+    return float(y.max()) if _is_series(y) else y.max()
 
 
 def worst_year(returns):
     """Lowest calendar-year compounded return (quantstats ``worst(aggregate="YE")``)."""
     y = period_returns(returns, "Y")
-    return float(y.min()) if isinstance(y, pd.Series) else y.min()
+    return float(y.min()) if _is_series(y) else y.min()
 
 
-def period_win_rate(returns, freq: str = "M"):
+def period_win_rate(returns, freq: str = "M", dates=None):
     """Share of winning months / quarters / years among those that moved (:func:`win_rate` of
-    :func:`period_returns`; quantstats ``win_rate(aggregate=...)``)."""
-    return win_rate(period_returns(returns, freq))
+    :func:`period_returns`; quantstats ``win_rate(aggregate=...)``). ``dates`` (``datetime64``) date
+    the rows of an array of returns; a Series or DataFrame brings its own."""
+    _, out, one_d = _period_growth(returns, freq, dates)
+    return win_rate(out[:, 0] if one_d else out)
 
 
 def exposure(returns):
@@ -762,41 +852,63 @@ TRAILING_WINDOWS = {"MTD": ("mtd", 0), "1M": ("months", 1), "3M": ("months", 3),
                     "YTD": ("ytd", 0), "1Y": ("months", 12), "3Y": ("months", 36), "ITD": ("all", 0)}
 
 
-def trailing_returns(prices: pd.Series) -> dict[str, float]:
+def shift_months(dates, months: int) -> np.ndarray:
+    """``datetime64[ns]`` dates moved by a number of calendar months, the day of month clipped to the
+    target month's length and the time of day kept (pandas ``DateOffset(months=n)``: 2024-01-31 + 1
+    month is 2024-02-29; 2024-05-31 - 3 months is 2024-02-29)."""
+    ns = np.asarray(dates, dtype="datetime64[ns]")
+    day = ns.astype("datetime64[D]")
+    tod = ns - day.astype("datetime64[ns]")
+    month = day.astype("datetime64[M]")
+    dom = (day - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + int(months)
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    return (target.astype("datetime64[D]") + np.minimum(dom, length - 1)).astype("datetime64[ns]") + tod
+
+
+def trailing_returns(prices, dates=None) -> dict[str, float]:
     """Compounded returns over the usual trailing windows ending at the last date of a price series.
 
     A window ``N`` months back starts at the last close on or before ``last date - N months``
     (2026-05-07 - 3M -> the close of 2026-02-06 or the session before); MTD and YTD start at the last
     close of the previous month / year; ``ITD`` (since inception) at the first close. A window
-    reaching before the first date is NaN, never a shorter window in disguise.
+    reaching before the first date is NaN, never a shorter window in disguise. ``prices`` is a Series
+    with a DatetimeIndex, or an array with its sorted ``dates`` (``datetime64``).
 
     quantstats ``metrics`` compounds the returns dated on or after the cut date instead, i.e. it
     starts one session later when the cut date is a session.
     """
-    if not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):
-        raise DataError("trailing returns need a price Series with a DatetimeIndex")
-    p = prices.dropna()
+    if dates is None:
+        pd = loaded_pandas()
+        if not _is_series(prices) or not isinstance(prices.index, pd.DatetimeIndex):
+            raise DataError("trailing returns need a price Series with a DatetimeIndex")
+        dates = prices.index
+    values = np.asarray(prices.to_numpy() if _is_series(prices) else prices, dtype=np.float64)
+    idx = as_datetime64(dates)
+    if idx is None or len(idx) != len(values):
+        raise DataError("trailing returns need one date per price")
+    keep = ~np.isnan(values)
+    p, idx = values[keep], idx[keep]
     out: dict[str, float] = {}
     if len(p) == 0:
         return {k: np.nan for k in TRAILING_WINDOWS}
-    idx = p.index
     last = idx[-1]
     for label, (kind, months) in TRAILING_WINDOWS.items():
         if kind == "all":
             cut = idx[0]
         elif kind == "mtd":
-            cut = last.normalize().replace(day=1) - pd.Timedelta(days=1)
+            cut = (last.astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")).astype("datetime64[ns]")
         elif kind == "ytd":
-            cut = pd.Timestamp(last.year - 1, 12, 31)
+            cut = (last.astype("datetime64[Y]").astype("datetime64[D]") - np.timedelta64(1, "D")).astype("datetime64[ns]")
         else:
-            cut = last - pd.DateOffset(months=months)
-        k = idx.searchsorted(cut, side="right") - 1
+            cut = shift_months(last, -months)
+        k = int(np.searchsorted(idx, cut, side="right")) - 1
         if kind == "all":
             k = 0
         if k < 0 or (kind != "all" and cut < idx[0]):
             out[label] = np.nan
         else:
-            out[label] = float(p.iloc[-1] / p.iloc[k] - 1.0)
+            out[label] = float(p[-1] / p[k] - 1.0)
     return out
 
 
@@ -861,7 +973,7 @@ def tracking_deviation(returns, benchmark) -> dict[str, float]:
     r, b, one_d = _paired(returns, benchmark)
     if not one_d:
         raise DataError("tracking_deviation takes one fund and one index return series")
-    p = _ppy(returns, None) if isinstance(returns, (pd.Series, pd.DataFrame)) else None
+    p = _ppy(returns, None) if _is_pandas(returns) else None
     d = r - b
     sd = float(_nanstd(d)[0])
     return {
@@ -910,7 +1022,9 @@ def rolling(metric, window: int, *, benchmark: bool = False):
                 vals = np.asarray(metric(blk, bblk, *args, **kwargs), dtype=np.float64)
             else:
                 vals = np.asarray(metric(blk, *args, **kwargs), dtype=np.float64)
-        if isinstance(returns, pd.Series):
+        if _is_series(returns):
+            import pandas as pd
+
             return pd.Series(vals, index=returns.index[window - 1:] if n >= window else returns.index[:0],
                              name=f"{metric.__name__}_{window}")
         return vals

@@ -14,8 +14,6 @@ annual volatility by about ``sqrt(252 / 243) - 1 ~ 1.8 %`` and misstates CAGR. S
 """
 from __future__ import annotations
 
-import pandas as pd
-
 from aibt.data.annualise import Annualisation, exchange_sessions_per_year, infer_annualisation
 
 #: Exchange whose sessions define the A-share trading year.
@@ -39,7 +37,7 @@ def sessions_per_year(year: int) -> float:
     return exchange_sessions_per_year(CALENDAR, year)
 
 
-def periods_per_year_for_index(index: pd.DatetimeIndex, calendar: str | None = None) -> float:
+def periods_per_year_for_index(index, calendar: str | None = None) -> float:
     """Periods per year of a dated index, from its own calendar
     (:func:`aibt.data.annualise.infer_annualisation`): the mean sessions per calendar year of the
     exchange whose sessions fit the dates (XSHG, XHKG, or the sessions both share), 365.25 for a value
@@ -50,6 +48,8 @@ def periods_per_year_for_index(index: pd.DatetimeIndex, calendar: str | None = N
     ConfigError
         If the index is empty or its spacing matches no calendar: pass ``periods_per_year`` then.
     """
+    import pandas as pd
+
     return infer_annualisation(pd.DatetimeIndex(index), calendar).periods_per_year
 
 

@@ -9,20 +9,18 @@ and a period shorter than a year is not annualised unless asked (``annualise_sho
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from aibt.data.annualise import as_datetime64, loaded_pandas
 from aibt.errors import DataError
 from aibt.results import metrics as M
+from aibt.results.metrics import group_products, shift_months
 from aibt.results.periods import annualisation
-from aibt.results.tables import (
-    best_month,
-    drawdown_table,
-    monthly_returns,
-    profit_probability,
-)
+from aibt.results.tables import best_of_months, drawdown_episodes, month_returns, profit_summary
+from aibt.universes.calendar import isin_sorted
 
 __all__ = ["stats_report", "compare_reports", "validate_prices", "clip_dates", "daily_returns",
            "PROFIT_PERIODS_MONTHS", "SIGNIFICANT_DIGITS"]
@@ -33,15 +31,98 @@ PROFIT_PERIODS_MONTHS = (1, 3, 6, 12)
 SIGNIFICANT_DIGITS = 12
 #: Number of drawdown episodes in the report.
 TOP_DRAWDOWNS = 5
+_DAY = np.timedelta64(1, "D")
 
 
-# --------------------------------------------------------------------------- validation
-def validate_prices(prices: pd.Series, source: str = "prices", line_offset: int | None = None) -> pd.Series:
-    """Check a price series and return a clean float64 copy on a DatetimeIndex.
+# --------------------------------------------------------------------------- inputs
+# A price series is a pandas Series indexed by date, or a pair ``(dates, prices)`` of arrays (dates as
+# ``datetime64``); inside this module it is always the pair, dates as ``datetime64[ns]``. pandas is only
+# the adapter for callers who pass Series, so that ``aibt stats SYMBOL`` runs without importing it.
+def _day(d) -> str:
+    return str(np.datetime64(d, "D"))
+
+
+def _is_series(x) -> bool:
+    pd = loaded_pandas()
+    return pd is not None and isinstance(x, pd.Series)
+
+
+def _name_of(prices) -> str | None:
+    if _is_series(prices):
+        return None if prices.name is None else str(prices.name)
+    return None
+
+
+def _validate(dates: np.ndarray, values, source: str, line_offset: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The checks of :func:`validate_prices` on ``datetime64[ns]`` dates; a float64 copy of the values."""
+    def where(i: int) -> str:
+        return f"line {i + line_offset}" if line_offset is not None else f"row {i}"
+
+    if len(values) < 2:
+        raise DataError(f"{source}: need at least 2 prices, got {len(values)}")
+    nat = np.flatnonzero(np.isnat(dates))
+    if len(nat):
+        raise DataError(f"{source}: missing date ({where(int(nat[0]))})")
+    if _is_series(values):
+        try:
+            values = values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        except (TypeError, ValueError):
+            raise DataError(f"{source}: prices are not numbers") from None
+    else:
+        try:
+            values = np.array(values, dtype=np.float64, copy=True)
+        except (TypeError, ValueError):
+            raise DataError(f"{source}: prices are not numbers") from None
+    if values.ndim != 1 or len(values) != len(dates):
+        raise DataError(f"{source}: need one price per date, got {values.shape} prices for {len(dates)} dates")
+    ns = dates.view(np.int64)
+    back = np.flatnonzero(np.diff(ns) < 0)
+    if len(back):
+        i = int(back[0]) + 1
+        raise DataError(f"{source}: dates are not sorted: {_day(dates[i])} comes after {_day(dates[i - 1])} "
+                        f"({where(i)})")
+    dup = np.flatnonzero(np.diff(ns) == 0)
+    if len(dup):
+        i = int(dup[0]) + 1
+        raise DataError(f"{source}: duplicate date {_day(dates[i])} ({where(i)})")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        i = int(bad[0])
+        raise DataError(f"{source}: price is missing (NaN) on {_day(dates[i])} ({where(i)})")
+    nonpos = np.flatnonzero(values <= 0)
+    if len(nonpos):
+        i = int(nonpos[0])
+        kind = "zero" if values[i] == 0 else "negative"
+        raise DataError(f"{source}: price is {kind} ({values[i]:g}) on {_day(dates[i])} ({where(i)}); "
+                        "prices must be positive")
+    return dates, values
+
+
+def _arrays(prices, source: str = "prices", line_offset: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(``datetime64[ns]`` dates, float64 prices) of a Series or a ``(dates, prices)`` pair, checked."""
+    if _is_series(prices):
+        import pandas as pd
+
+        try:
+            idx = pd.DatetimeIndex(pd.to_datetime(prices.index))
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{source}: the index is not dates ({exc})") from None
+        return _validate(as_datetime64(idx), prices, source, line_offset)
+    if isinstance(prices, tuple) and len(prices) == 2:
+        dates = as_datetime64(np.asarray(prices[0]))
+        if dates is None:
+            raise DataError(f"{source}: the dates of a (dates, prices) pair must be datetime64 values")
+        return _validate(dates, prices[1], source, line_offset)
+    raise DataError(f"{source}: prices must be a pandas Series indexed by date, got {type(prices).__name__}")
+
+
+def validate_prices(prices, source: str = "prices", line_offset: int | None = None):
+    """Check a price series and return a clean float64 copy (a Series on a DatetimeIndex for a Series,
+    a ``(datetime64[ns] dates, float64 prices)`` pair for a pair of arrays).
 
     Parameters
     ----------
-    prices : Series
+    prices : Series or (dates, prices)
         Closes (or NAVs) indexed by date.
     source : str
         Names the data in error messages (a symbol or a file path).
@@ -55,61 +136,68 @@ def validate_prices(prices: pd.Series, source: str = "prices", line_offset: int 
         Fewer than 2 rows, an unreadable/duplicate/out-of-order date, a missing (NaN), zero or
         negative price; the message names the date and, for files, the line.
     """
-    if not isinstance(prices, pd.Series):
-        raise DataError(f"{source}: prices must be a pandas Series indexed by date, got {type(prices).__name__}")
-    try:
-        idx = pd.DatetimeIndex(pd.to_datetime(prices.index))
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{source}: the index is not dates ({exc})") from None
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)
+    dates, values = _arrays(prices, source, line_offset)
+    if _is_series(prices):
+        import pandas as pd
 
-    def where(i: int) -> str:
-        return f"line {i + line_offset}" if line_offset is not None else f"row {i}"
-
-    if len(prices) < 2:
-        raise DataError(f"{source}: need at least 2 prices, got {len(prices)}")
-    nat = np.flatnonzero(idx.isna())
-    if len(nat):
-        raise DataError(f"{source}: missing date ({where(int(nat[0]))})")
-    try:
-        values = prices.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-    except (TypeError, ValueError):
-        raise DataError(f"{source}: prices are not numbers") from None
-    back = np.flatnonzero(np.diff(idx.asi8) < 0)
-    if len(back):
-        i = int(back[0]) + 1
-        raise DataError(f"{source}: dates are not sorted: {idx[i].date()} comes after {idx[i - 1].date()} "
-                        f"({where(i)})")
-    dup = np.flatnonzero(idx.duplicated())
-    if len(dup):
-        i = int(dup[0])
-        raise DataError(f"{source}: duplicate date {idx[i].date()} ({where(i)})")
-    bad = np.flatnonzero(~np.isfinite(values))
-    if len(bad):
-        i = int(bad[0])
-        raise DataError(f"{source}: price is missing (NaN) on {idx[i].date()} ({where(i)})")
-    nonpos = np.flatnonzero(values <= 0)
-    if len(nonpos):
-        i = int(nonpos[0])
-        kind = "zero" if values[i] == 0 else "negative"
-        raise DataError(f"{source}: price is {kind} ({values[i]:g}) on {idx[i].date()} ({where(i)}); "
-                        "prices must be positive")
-    return pd.Series(values, index=idx, name=prices.name)
+        return pd.Series(values, index=pd.DatetimeIndex(dates), name=prices.name)
+    return dates, values
 
 
-def _date(value, what: str) -> pd.Timestamp:
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date(value, what: str) -> np.datetime64:
+    """A start/end bound as ``datetime64[ns]``: ISO days and datetime64 directly, anything else the way
+    ``pd.Timestamp`` reads it."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return np.datetime64(value, "ns")
+        except ValueError:
+            raise DataError(f"{what} {value!r} is not a date (use YYYY-MM-DD)") from None
+    if isinstance(value, np.datetime64) and not np.isnat(value):
+        return value.astype("datetime64[ns]")
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
         raise DataError(f"{what} {value!r} is not a date (use YYYY-MM-DD)") from None
     if pd.isna(ts):
         raise DataError(f"{what} {value!r} is not a date (use YYYY-MM-DD)")
-    return ts.tz_localize(None) if ts.tz is not None else ts
+    ts = ts.tz_localize(None) if ts.tz is not None else ts
+    return np.datetime64(ts.as_unit("ns").value, "ns")
 
 
-def clip_dates(prices: pd.Series, start=None, end=None, source: str = "prices") -> pd.Series:
-    """Rows of a validated series between ``start`` and ``end`` inclusive.
+def _clip(dates: np.ndarray, values: np.ndarray, start, end, source: str) -> tuple[np.ndarray, np.ndarray]:
+    first, last = dates[0], dates[-1]
+    s = _date(start, "start") if start is not None else None
+    e = _date(end, "end") if end is not None else None
+    if s is not None and e is not None and s > e:
+        raise DataError(f"start {_day(s)} is after end {_day(e)}")
+    if s is not None and s < first:
+        raise DataError(f"{source}: start {_day(s)} is before the first date in the data ({_day(first)})")
+    if s is not None and s > last:
+        raise DataError(f"{source}: start {_day(s)} is after the last date in the data ({_day(last)})")
+    if e is not None and e > last:
+        raise DataError(f"{source}: end {_day(e)} is after the last date in the data ({_day(last)})")
+    if e is not None and e < first:
+        raise DataError(f"{source}: end {_day(e)} is before the first date in the data ({_day(first)})")
+    mask = np.ones(len(values), dtype=bool)
+    if s is not None:
+        mask &= dates >= s
+    if e is not None:
+        mask &= dates <= e
+    if mask.sum() < 2:
+        lo = _day(s) if s is not None else _day(first)
+        hi = _day(e) if e is not None else _day(last)
+        raise DataError(f"{source}: only {int(mask.sum())} price(s) between {lo} and {hi}; need at least 2")
+    return dates[mask], values[mask]
+
+
+def clip_dates(prices, start=None, end=None, source: str = "prices"):
+    """Rows of a validated series (a Series, or a ``(dates, prices)`` pair) between ``start`` and
+    ``end`` inclusive, in the same form.
 
     Raises
     ------
@@ -117,36 +205,25 @@ def clip_dates(prices: pd.Series, start=None, end=None, source: str = "prices") 
         ``start``/``end`` unreadable, ``start`` after ``end``, ``start`` before the first date or
         ``end`` after the last date of the data, or fewer than 2 rows left.
     """
-    first, last = prices.index[0], prices.index[-1]
-    s = _date(start, "start") if start is not None else None
-    e = _date(end, "end") if end is not None else None
-    if s is not None and e is not None and s > e:
-        raise DataError(f"start {s.date()} is after end {e.date()}")
-    if s is not None and s < first:
-        raise DataError(f"{source}: start {s.date()} is before the first date in the data ({first.date()})")
-    if s is not None and s > last:
-        raise DataError(f"{source}: start {s.date()} is after the last date in the data ({last.date()})")
-    if e is not None and e > last:
-        raise DataError(f"{source}: end {e.date()} is after the last date in the data ({last.date()})")
-    if e is not None and e < first:
-        raise DataError(f"{source}: end {e.date()} is before the first date in the data ({first.date()})")
-    mask = np.ones(len(prices), dtype=bool)
-    if s is not None:
-        mask &= prices.index >= s
-    if e is not None:
-        mask &= prices.index <= e
-    out = prices[mask]
-    if len(out) < 2:
-        lo = s.date() if s is not None else first.date()
-        hi = e.date() if e is not None else last.date()
-        raise DataError(f"{source}: only {len(out)} price(s) between {lo} and {hi}; need at least 2")
-    return out
+    if _is_series(prices):
+        import pandas as pd
+
+        d, v = _clip(as_datetime64(prices.index), prices.to_numpy(dtype=np.float64), start, end, source)
+        return pd.Series(v, index=pd.DatetimeIndex(d), name=prices.name)
+    return _clip(as_datetime64(np.asarray(prices[0])), np.asarray(prices[1], dtype=np.float64), start, end, source)
 
 
-def daily_returns(prices: pd.Series) -> pd.Series:
-    """Close-to-close returns :math:`r_t = p_t / p_{t-1} - 1`, indexed by the later date."""
-    p = prices.to_numpy(dtype=np.float64)
-    return pd.Series(p[1:] / p[:-1] - 1.0, index=prices.index[1:], name=prices.name)
+def daily_returns(prices):
+    """Close-to-close returns :math:`r_t = p_t / p_{t-1} - 1`, indexed by the later date (a Series for
+    a Series, a ``(dates, returns)`` pair for a pair)."""
+    if _is_series(prices):
+        import pandas as pd
+
+        p = prices.to_numpy(dtype=np.float64)
+        return pd.Series(p[1:] / p[:-1] - 1.0, index=prices.index[1:], name=prices.name)
+    d, p = prices
+    p = np.asarray(p, dtype=np.float64)
+    return d[1:], p[1:] / p[:-1] - 1.0
 
 
 # --------------------------------------------------------------------------- JSON helpers
@@ -162,7 +239,10 @@ def _num(x: Any) -> float | None:
 
 
 def _iso(ts) -> str | None:
-    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
+    if ts is None:
+        return None
+    d = np.datetime64(ts, "D") if isinstance(ts, np.datetime64) else np.datetime64(str(ts)[:10], "D")
+    return None if np.isnat(d) else str(d)
 
 
 def _profit_entry(pp: dict) -> dict:
@@ -178,17 +258,17 @@ def _profit_entry(pp: dict) -> dict:
     }
 
 
-def _drawdown_entries(prices: pd.Series) -> list[dict]:
+def _drawdown_entries(dates: np.ndarray, p: np.ndarray) -> list[dict]:
     out = []
-    for row in drawdown_table(prices, top=TOP_DRAWDOWNS).itertuples(index=False):
+    for row in drawdown_episodes(p, dates, top=TOP_DRAWDOWNS):
         out.append({
-            "peak": _iso(row.peak),
-            "trough": _iso(row.trough),
-            "recovery": _iso(row.recovery) if row.recovered else "not recovered",
-            "depth": _num(row.depth),
-            "sessions_peak_to_trough": int(row.sessions_peak_to_trough),
-            "sessions_peak_to_recovery": int(row.sessions_peak_to_recovery) if row.recovered else None,
-            "sessions_underwater": int(row.sessions_underwater),
+            "peak": _iso(row["peak"]),
+            "trough": _iso(row["trough"]),
+            "recovery": _iso(row["recovery"]) if row["recovered"] else "not recovered",
+            "depth": _num(row["depth"]),
+            "sessions_peak_to_trough": int(row["sessions_peak_to_trough"]),
+            "sessions_peak_to_recovery": int(row["sessions_peak_to_recovery"]) if row["recovered"] else None,
+            "sessions_underwater": int(row["sessions_underwater"]),
         })
     return out
 
@@ -216,11 +296,11 @@ def per_period_rate(annual_rate: float, periods_per_year: float) -> float:
     return (1.0 + float(annual_rate)) ** (1.0 / float(periods_per_year)) - 1.0
 
 
-def _tracking_block(r: pd.Series, b: pd.Series, ppy: float) -> dict:
+def _tracking_block(dates: np.ndarray, r: np.ndarray, b: np.ndarray, ppy: float) -> dict:
     td = M.tracking_deviation(r, b)
     return {
-        "start": _iso(r.index[0]) if len(r) else None,
-        "end": _iso(r.index[-1]) if len(r) else None,
+        "start": _iso(dates[0]) if len(r) else None,
+        "end": _iso(dates[-1]) if len(r) else None,
         "periods": td["periods"],
         "mean_abs_daily_deviation": _num(td["mean_abs_daily_deviation"]),
         "daily_tracking_error": _num(td["daily_tracking_error"]),
@@ -229,9 +309,12 @@ def _tracking_block(r: pd.Series, b: pd.Series, ppy: float) -> dict:
     }
 
 
-def benchmark_block(r: pd.Series, bench_prices: pd.Series, ppy: float, rf_period: float = 0.0,
+def benchmark_block(r, bench_prices, ppy: float, rf_period: float = 0.0,
                     name: str | None = None, annualise_short: bool = False) -> dict:
     """Statistics of returns ``r`` against a benchmark price series, over the dates both have.
+
+    ``r``: daily returns as a Series or a ``(dates, returns)`` pair; ``bench_prices``: a Series or a
+    ``(dates, prices)`` pair.
 
     Keys: ``name``, ``start``, ``end``, ``periods`` (paired returns), the benchmark's own
     ``total_return`` / ``cagr`` / ``volatility_annual`` / ``max_drawdown`` over those dates, ``alpha``
@@ -241,16 +324,21 @@ def benchmark_block(r: pd.Series, bench_prices: pd.Series, ppy: float, rf_period
     ``tracking_windows``: for the last 1 month, 3 months, 1 year and the whole period, the daily
     tracking figures ETF reports publish (:func:`aibt.results.metrics.tracking_deviation`).
     """
-    bp = validate_prices(bench_prices, source=name or "benchmark")
-    br = daily_returns(bp)
-    common = r.index.intersection(br.index)
+    if _is_series(r):
+        rd, rv = as_datetime64(r.index), r.to_numpy(dtype=np.float64)
+    else:
+        rd, rv = as_datetime64(np.asarray(r[0])), np.asarray(r[1], dtype=np.float64)
+    bd, bp = _arrays(bench_prices, source=name or "benchmark")
+    bd, br = bd[1:], bp[1:] / bp[:-1] - 1.0
+    common = rd[isin_sorted(rd, bd)]  # both sorted and unique (validated)
     if len(common) < 2:
         raise DataError(f"benchmark {name or ''} shares fewer than 2 return dates with the series "
-                        f"({r.index[0].date()}..{r.index[-1].date()} vs {br.index[0].date()}..{br.index[-1].date()})")
-    rr, bb = r.reindex(common), br.reindex(common)
+                        f"({_day(rd[0])}..{_day(rd[-1])} vs {_day(bd[0])}..{_day(bd[-1])})")
+    rr, bb = rv[np.searchsorted(rd, common)], br[np.searchsorted(bd, common)]
     long_enough = spans_a_year(len(common), ppy) or annualise_short
+    bname = _name_of(bench_prices)
     out = {
-        "name": name or (str(bench_prices.name) if bench_prices.name is not None else "benchmark"),
+        "name": name or (bname if bname is not None else "benchmark"),
         "start": _iso(common[0]), "end": _iso(common[-1]), "periods": int(len(common)),
         "total_return": _num(M.total_return(bb)),
         "cagr": _num(M.cagr(bb, ppy)) if long_enough else None,
@@ -269,29 +357,29 @@ def benchmark_block(r: pd.Series, bench_prices: pd.Series, ppy: float, rf_period
         "down_capture": _num(M.down_capture(rr, bb, ppy)),
     }
     windows = {}
-    last = common[-1]
+    last = common[-1:]
     for label, months in TRACKING_WINDOWS_MONTHS.items():
-        cut = last - pd.DateOffset(months=months)
-        if cut < common[0] - pd.Timedelta(days=7):
+        cut = shift_months(last, -months)[0]
+        if cut < common[0] - 7 * _DAY:
             continue  # the common history is shorter than the window
         keep = common > cut
-        windows[label] = _tracking_block(rr[keep], bb[keep], ppy)
-    windows["all"] = _tracking_block(rr, bb, ppy)
+        windows[label] = _tracking_block(common[keep], rr[keep], bb[keep], ppy)
+    windows["all"] = _tracking_block(common, rr, bb, ppy)
     out["tracking_windows"] = windows
     return out
 
 
-def stats_report(prices: pd.Series, start=None, end=None, periods_per_year: float | None = None,
-                 source: str | None = None, *, risk_free: float = 0.0, benchmark: pd.Series | None = None,
+def stats_report(prices, start=None, end=None, periods_per_year: float | None = None,
+                 source: str | None = None, *, risk_free: float = 0.0, benchmark=None,
                  benchmark_name: str | None = None, calendar: str | None = None,
                  annualise_short: bool = False) -> dict:
     """Statistics of one price or NAV series, as a JSON-serialisable dict.
 
     Parameters
     ----------
-    prices : Series
+    prices : Series or (dates, prices)
         Positive closes (adjusted for dividends and splits if you want total returns) on unique,
-        increasing dates.
+        increasing dates: a Series indexed by date, or a pair of arrays (dates as ``datetime64``).
     start, end : date-like, optional
         Inclusive bounds; must lie inside the data.
     periods_per_year : float, optional
@@ -301,7 +389,7 @@ def stats_report(prices: pd.Series, start=None, end=None, periods_per_year: floa
         Names the data in error messages (defaults to the series name).
     risk_free : float, default 0
         Annual risk-free rate (0.015 = 1.5 %), de-annualised per period for Sharpe, Sortino and alpha.
-    benchmark : Series, optional
+    benchmark : Series or (dates, prices), optional
         Benchmark prices; adds the ``benchmark`` block (:func:`benchmark_block`).
     calendar : str, optional
         Force the calendar instead of inferring it.
@@ -333,35 +421,37 @@ def stats_report(prices: pd.Series, start=None, end=None, periods_per_year: floa
     DataError
         Bad prices (see :func:`validate_prices`) or dates (see :func:`clip_dates`).
     """
-    name = source or (str(prices.name) if isinstance(prices, pd.Series) and prices.name is not None else "prices")
-    clean = validate_prices(prices, source=name)
-    p = clip_dates(clean, start, end, source=name)
-    ann = annualisation(p.index, periods_per_year, calendar)
+    own = _name_of(prices)
+    name = source or (own if own is not None else "prices")
+    dates, values = _arrays(prices, source=name)
+    dates, p = _clip(dates, values, start, end, source=name)
+    ann = annualisation(dates, periods_per_year, calendar)
     ppy = ann.periods_per_year
     rf = per_period_rate(risk_free, ppy)
-    r = daily_returns(p)
+    rd, r = dates[1:], p[1:] / p[:-1] - 1.0
     years = len(r) / ppy
     long_enough = spans_a_year(len(r), ppy) or annualise_short
-    mr = monthly_returns(p)
-    worst_k = int(np.argmin(mr.to_numpy()))
-    yearly = (1.0 + pd.Series(mr.to_numpy(), index=mr.index.year)).groupby(level=0).prod() - 1.0
+    months, mr = month_returns(p, dates)
+    worst_k = int(np.argmin(mr))
+    ykeys, yprod = group_products(months.astype("datetime64[Y]").astype(np.int64) + 1970, 1.0 + mr)
+    yearly = yprod - 1.0
     profit = {}
     for n in PROFIT_PERIODS_MONTHS:
-        pp = profit_probability(p, months=n)
+        pp = profit_summary(p, dates, months=n)
         if pp["windows"] > 0:
             profit[f"{n}M"] = _profit_entry(pp)
-    bm = best_month(p)
-    by, wy = int(np.argmax(yearly.to_numpy())), int(np.argmin(yearly.to_numpy()))
+    bm = best_of_months(months, mr)
+    by, wy = int(np.argmax(yearly)), int(np.argmin(yearly))
     out = {
         "source": name,
-        "start": _iso(p.index[0]),
-        "end": _iso(p.index[-1]),
+        "start": _iso(dates[0]),
+        "end": _iso(dates[-1]),
         "sessions": int(len(p)),
         "years": _num(years),
         "periods_per_year": _num(ppy),
         "annualisation": {"calendar": ann.calendar, "periods_per_year": _num(ppy)},
         "risk_free": _num(risk_free),
-        "total_return": _num(p.iloc[-1] / p.iloc[0] - 1.0),
+        "total_return": _num(p[-1] / p[0] - 1.0),
         "cagr": _num(M.cagr(r, ppy)) if long_enough else None,
         "cagr_note": None if long_enough else SHORT_PERIOD_NOTE,
         "volatility_annual": _num(M.annual_volatility(r, ppy)),
@@ -372,13 +462,13 @@ def stats_report(prices: pd.Series, start=None, end=None, periods_per_year: floa
         "best_day": _num(M.best_day(r)),
         "worst_day": _num(M.worst_day(r)),
         "win_rate": _num(M.win_rate(r)),
-        "win_rate_month": _num(M.period_win_rate(r, "M")),
-        "win_rate_quarter": _num(M.period_win_rate(r, "Q")),
-        "win_rate_year": _num(M.period_win_rate(r, "Y")),
+        "win_rate_month": _num(M.period_win_rate(r, "M", dates=rd)),
+        "win_rate_quarter": _num(M.period_win_rate(r, "Q", dates=rd)),
+        "win_rate_year": _num(M.period_win_rate(r, "Y", dates=rd)),
         "best_month": {"month": bm["month"], "return": _num(bm["return"])},
-        "worst_month": {"month": str(mr.index[worst_k]), "return": _num(mr.iloc[worst_k])},
-        "best_year": {"year": str(int(yearly.index[by])), "return": _num(yearly.iloc[by])},
-        "worst_year": {"year": str(int(yearly.index[wy])), "return": _num(yearly.iloc[wy])},
+        "worst_month": {"month": str(months[worst_k]), "return": _num(mr[worst_k])},
+        "best_year": {"year": str(int(ykeys[by])), "return": _num(yearly[by])},
+        "worst_year": {"year": str(int(ykeys[wy])), "return": _num(yearly[wy])},
         "skew": _num(M.skew(r)),
         "kurtosis": _num(M.kurtosis(r)),
         "var_95": _num(M.value_at_risk(r, 0.05)),
@@ -390,14 +480,14 @@ def stats_report(prices: pd.Series, start=None, end=None, periods_per_year: floa
         "longest_drawdown_sessions": int(M.longest_drawdown(r)),
         "average_drawdown": _num(M.average_drawdown(r)),
         "time_in_market": _num(M.exposure(r)),
-        "trailing_returns": {k: _num(v) for k, v in M.trailing_returns(p).items()},
-        "monthly_returns": {str(k): _num(v) for k, v in mr.items()},
-        "yearly_returns": {str(int(k)): _num(v) for k, v in yearly.items()},
+        "trailing_returns": {k: _num(v) for k, v in M.trailing_returns(p, dates=dates).items()},
+        "monthly_returns": {str(k): _num(v) for k, v in zip(months, mr)},
+        "yearly_returns": {str(int(k)): _num(v) for k, v in zip(ykeys, yearly)},
         "profit_probability": profit,
-        "drawdowns": _drawdown_entries(p),
+        "drawdowns": _drawdown_entries(dates, p),
     }
     if benchmark is not None:
-        out["benchmark"] = benchmark_block(r, benchmark, ppy, rf, name=benchmark_name,
+        out["benchmark"] = benchmark_block((rd, r), benchmark, ppy, rf, name=benchmark_name,
                                            annualise_short=annualise_short)
     return out
 
@@ -410,11 +500,12 @@ COMPARE_KEYS = ("start", "end", "periods_per_year", "total_return", "cagr", "vol
 COMPARE_BENCHMARK_KEYS = ("beta", "alpha", "correlation", "tracking_error", "information_ratio")
 
 
-def compare_reports(series: dict[str, pd.Series], start=None, end=None,
+def compare_reports(series: dict, start=None, end=None,
                     periods_per_year: float | None = None, *, risk_free: float = 0.0,
-                    benchmark: pd.Series | None = None, benchmark_name: str | None = None,
+                    benchmark=None, benchmark_name: str | None = None,
                     annualise_short: bool = False) -> list[dict]:
-    """Headline statistics of several price series over one common period, for a side-by-side table.
+    """Headline statistics of several price series (Series or ``(dates, prices)`` pairs, by name) over
+    one common period, for a side-by-side table.
 
     The period is the overlap of all series (latest first date to earliest last date), narrowed by
     ``start``/``end`` when given; every series is measured over exactly these dates so the numbers are
@@ -433,16 +524,16 @@ def compare_reports(series: dict[str, pd.Series], start=None, end=None,
     """
     if not series:
         raise DataError("nothing to compare: give at least one symbol or CSV file")
-    clean = {name: validate_prices(p, source=name) for name, p in series.items()}
-    first = max(p.index[0] for p in clean.values())
-    last = min(p.index[-1] for p in clean.values())
+    clean = {name: _arrays(p, source=name) for name, p in series.items()}
+    first = max(d[0] for d, _ in clean.values())
+    last = min(d[-1] for d, _ in clean.values())
     if first > last:
-        spans = ", ".join(f"{n} {p.index[0].date()}..{p.index[-1].date()}" for n, p in clean.items())
+        spans = ", ".join(f"{n} {_day(d[0])}..{_day(d[-1])}" for n, (d, _) in clean.items())
         raise DataError(f"the series have no dates in common ({spans})")
     out = []
-    for name, p in clean.items():
-        common = p[(p.index >= first) & (p.index <= last)]
-        rep = stats_report(common, start=start, end=end, periods_per_year=periods_per_year, source=name,
+    for name, (d, p) in clean.items():
+        keep = (d >= first) & (d <= last)
+        rep = stats_report((d[keep], p[keep]), start=start, end=end, periods_per_year=periods_per_year, source=name,
                            risk_free=risk_free, benchmark=benchmark, benchmark_name=benchmark_name,
                            annualise_short=annualise_short)
         pp6 = rep["profit_probability"].get("6M")

@@ -1,19 +1,24 @@
 """Tables from one price (or NAV / wealth) series: drawdown episodes, monthly returns, holding periods.
 
-All functions take a ``pd.Series`` of positive prices on a sorted, unique ``DatetimeIndex`` (session
-closes); :func:`aibt.results.stats_report.validate_prices` checks that for user data. Returns are
+Each table is computed once, on arrays (:func:`drawdown_episodes`, :func:`month_returns`,
+:func:`holding_windows`, :func:`profit_summary`: float64 prices and their sorted ``datetime64[ns]``
+dates); the pandas functions (:func:`drawdown_table`, :func:`monthly_returns`, ...) take a ``pd.Series``
+of positive prices on a sorted, unique ``DatetimeIndex`` (session closes) and shape the same results as
+Series and DataFrames. :func:`aibt.results.stats_report.validate_prices` checks user data. Returns are
 fractions, never percents. Inputs are never modified.
 """
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
+from aibt.data.annualise import as_datetime64, loaded_pandas
 from aibt.errors import ConfigError, DataError
+from aibt.results.metrics import group_products, shift_months
 
 __all__ = [
     "drawdown_table", "monthly_returns", "monthly_returns_table", "best_month",
     "holding_period_returns", "profit_probability", "drifted_weights", "top_weight",
+    "drawdown_episodes", "month_returns", "holding_windows", "profit_summary", "best_of_months",
 ]
 
 DRAWDOWN_COLUMNS = [
@@ -22,14 +27,117 @@ DRAWDOWN_COLUMNS = [
 ]
 
 
-def _prices(prices: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
-    if not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):
+def _prices(prices) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 copy of the prices, their ``datetime64[ns]`` dates) of a Series with a DatetimeIndex."""
+    pd = loaded_pandas()
+    if pd is None or not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):
         raise DataError("prices must be a pandas Series with a DatetimeIndex of session dates")
-    return prices.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), pd.DatetimeIndex(prices.index)
+    return prices.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), as_datetime64(prices.index)
+
+
+# --------------------------------------------------------------------------- array cores
+# Each table is computed once, on arrays: ``p`` (float64 prices) and ``dates`` (sorted ``datetime64[ns]``).
+# The pandas functions further down are adapters that shape these results as Series and DataFrames.
+def drawdown_episodes(p: np.ndarray, dates: np.ndarray, top: int | None = None) -> list[dict]:
+    """The rows of :func:`drawdown_table` as dicts (dates as ``datetime64[ns]``, ``recovery`` and
+    ``sessions_peak_to_recovery`` None when not recovered), deepest first."""
+    n = len(p)
+    peak_val = np.maximum.accumulate(p) if n else p
+    under = p < peak_val
+    rows = []
+    i = 0
+    while i < n:
+        if not under[i]:
+            i += 1
+            continue
+        start = i
+        while i < n and under[i]:
+            i += 1
+        end = i - 1  # last row under water
+        peak = start - 1  # p[start-1] equals the running max (not under water)
+        trough = start + int(np.argmin(p[start:end + 1]))
+        recovered = i < n
+        recovery = i if recovered else None
+        rows.append({
+            "peak": dates[peak],
+            "trough": dates[trough],
+            "recovery": dates[recovery] if recovered else None,
+            "recovered": recovered,
+            "depth": float(p[trough] / p[peak] - 1.0),
+            "sessions_peak_to_trough": trough - peak,
+            "sessions_peak_to_recovery": (recovery - peak) if recovered else None,
+            "sessions_underwater": (recovery if recovered else n - 1) - peak,
+        })
+    rows.sort(key=lambda r: (r["depth"], r["peak"]))  # stable: ties keep their order, as a mergesort
+    return rows if top is None else rows[: int(top)]
+
+
+def month_returns(p: np.ndarray, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(months as ``datetime64[M]``, the return of each) of :func:`monthly_returns`."""
+    if len(p) == 0:
+        return np.zeros(0, dtype="datetime64[M]"), np.zeros(0)
+    months = dates.astype("datetime64[M]")
+    order = np.argsort(months, kind="stable")
+    m, v = months[order], p[order]
+    starts = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
+    ends = np.r_[starts[1:], len(m)]
+    last = np.full(len(starts), np.nan)
+    for g, (a, b) in enumerate(zip(starts, ends)):  # the last present close of each month
+        ok = np.flatnonzero(~np.isnan(v[a:b]))
+        if len(ok):
+            last[g] = v[a + ok[-1]]
+    base = np.r_[p[0], last[:-1]]
+    return m[starts], last / base - 1.0
+
+
+def best_of_months(months: np.ndarray, r: np.ndarray) -> dict:
+    """``{"month": "YYYY-MM", "return": r}`` of the best month (the first one on a tie)."""
+    if len(r) == 0:
+        raise DataError("no monthly returns: the price series is empty")
+    k = int(np.argmax(r))
+    return {"month": str(months[k]), "return": float(r[k])}
+
+
+def holding_windows(dates: np.ndarray, months: int | None = None,
+                    sessions: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(start rows, end rows) of the windows of :func:`holding_period_returns`."""
+    kind, n = _check_period(months, sessions)
+    t = len(dates)
+    if kind == "sessions":
+        start = np.arange(max(t - n, 0))
+        return start, start + n
+    targets = shift_months(dates, n)
+    end_all = np.searchsorted(dates, targets, side="right") - 1
+    ok = (targets <= dates[-1]) if t else np.zeros(0, dtype=bool)
+    start = np.flatnonzero(ok & (end_all > np.arange(t)))
+    return start, end_all[start]
+
+
+def profit_summary(p: np.ndarray, dates: np.ndarray, months: int | None = None,
+                   sessions: int | None = None) -> dict:
+    """:func:`profit_probability` on arrays; the windows' dates are ``datetime64[ns]``."""
+    kind, n = _check_period(months, sessions)
+    start, end = holding_windows(dates, months=months, sessions=sessions)
+    r = p[end] / p[start] - 1.0
+    label = f"{n}M" if kind == "months" else f"{n}D"
+    if len(r) == 0:
+        return {"period": label, "probability": np.nan, "windows": 0, "min": np.nan, "median": np.nan,
+                "max": np.nan, "mean": np.nan, "first_window": None, "last_window": None}
+    return {
+        "period": label,
+        "probability": float(np.mean(r > 0)),
+        "windows": int(len(r)),
+        "min": float(np.min(r)),
+        "median": float(np.median(r)),
+        "max": float(np.max(r)),
+        "mean": float(np.mean(r)),
+        "first_window": {"start": dates[start[0]], "end": dates[end[0]]},
+        "last_window": {"start": dates[start[-1]], "end": dates[end[-1]]},
+    }
 
 
 # --------------------------------------------------------------------------- drawdowns
-def drawdown_table(prices: pd.Series, top: int | None = None) -> pd.DataFrame:
+def drawdown_table(prices, top: int | None = None):
     """Every drawdown episode, deepest first.
 
     An episode starts at a *peak* (a close equal to the running maximum :math:`M_t = \\max_{s \\le t}
@@ -52,7 +160,8 @@ def drawdown_table(prices: pd.Series, top: int | None = None) -> pd.DataFrame:
         series ends under water), ``recovered`` (bool), ``depth`` (negative fraction),
         ``sessions_peak_to_trough``, ``sessions_peak_to_recovery`` (rows of the series from peak to
         recovery; ``<NA>`` if not recovered), ``sessions_underwater`` (peak to recovery, or to the
-        last row if not recovered). Sorted by depth (deepest first), ties by peak date.
+        last row if not recovered). Sorted by depth (deepest first), ties by peak date
+        (:func:`drawdown_episodes`).
 
     Notes
     -----
@@ -60,34 +169,12 @@ def drawdown_table(prices: pd.Series, top: int | None = None) -> pd.DataFrame:
     same episodes with ``start`` = the session after the peak, ``valley`` = our trough and ``end`` =
     the last session under water (the one before our recovery, or the last row).
     """
+    import pandas as pd
+
     p, idx = _prices(prices)
-    n = len(p)
-    peak_val = np.maximum.accumulate(p)
-    under = p < peak_val
-    rows = []
-    i = 0
-    while i < n:
-        if not under[i]:
-            i += 1
-            continue
-        start = i
-        while i < n and under[i]:
-            i += 1
-        end = i - 1  # last row under water
-        peak = start - 1  # p[start-1] equals the running max (not under water)
-        trough = start + int(np.argmin(p[start:end + 1]))
-        recovered = i < n
-        recovery = i if recovered else None
-        rows.append({
-            "peak": idx[peak],
-            "trough": idx[trough],
-            "recovery": idx[recovery] if recovered else pd.NaT,
-            "recovered": recovered,
-            "depth": p[trough] / p[peak] - 1.0,
-            "sessions_peak_to_trough": trough - peak,
-            "sessions_peak_to_recovery": (recovery - peak) if recovered else pd.NA,
-            "sessions_underwater": (recovery if recovered else n - 1) - peak,
-        })
+    rows = [{**r, "recovery": pd.NaT if r["recovery"] is None else r["recovery"],
+             "sessions_peak_to_recovery": pd.NA if r["sessions_peak_to_recovery"] is None
+             else r["sessions_peak_to_recovery"]} for r in drawdown_episodes(p, idx, top)]
     out = pd.DataFrame(rows, columns=DRAWDOWN_COLUMNS)
     out = out.astype({
         "recovered": bool, "depth": np.float64, "sessions_peak_to_trough": np.int64,
@@ -96,14 +183,11 @@ def drawdown_table(prices: pd.Series, top: int | None = None) -> pd.DataFrame:
     out["peak"] = pd.to_datetime(out["peak"])
     out["trough"] = pd.to_datetime(out["trough"])
     out["recovery"] = pd.to_datetime(out["recovery"])
-    out = out.sort_values(["depth", "peak"], kind="mergesort").reset_index(drop=True)
-    if top is not None:
-        out = out.head(int(top)).reset_index(drop=True)
-    return out
+    return out.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- monthly returns
-def monthly_returns(prices: pd.Series) -> pd.Series:
+def monthly_returns(prices):
     """Return of each calendar month, from month-end closes.
 
     .. math:: R_m = \\frac{p_{\\text{last session of } m}}{p_{\\text{last session of } m-1}} - 1
@@ -111,23 +195,21 @@ def monthly_returns(prices: pd.Series) -> pd.Series:
     The first month is measured from the first close: :math:`R_{m_0} = p_{\\text{last of } m_0} /
     p_{\\text{first}} - 1`, so a series starting mid-month gets a partial first month (and a series
     ending mid-month a partial last month). A month without any close (a gap in the data) is absent
-    and the next month is measured from the last close before it.
+    and the next month is measured from the last close before it (:func:`month_returns`).
 
     Returns
     -------
     Series indexed by a monthly ``PeriodIndex``.
     """
+    import pandas as pd
+
     p, idx = _prices(prices)
-    s = pd.Series(p, index=idx.to_period("M"))
-    last = s.groupby(level=0).last()
-    base = last.shift(1)
-    base.iloc[0] = p[0]
-    out = last / base - 1.0
-    out.name = prices.name
-    return out
+    months, r = month_returns(p, idx)
+    index = pd.DatetimeIndex(months.astype("datetime64[ns]")).to_period("M")
+    return pd.Series(r, index=index, name=prices.name)
 
 
-def monthly_returns_table(prices: pd.Series) -> pd.DataFrame:
+def monthly_returns_table(prices):
     """Year x month (1..12) table of monthly returns with the year's compounded ``total``.
 
     .. math:: \\text{total}_y = \\prod_{m \\in y} (1 + R_m) - 1 = \\frac{p_{\\text{last of } y}}
@@ -136,24 +218,24 @@ def monthly_returns_table(prices: pd.Series) -> pd.DataFrame:
     Months outside the data are NaN. Columns are the integers 1..12 then ``"total"``; the index is the
     year (int).
     """
+    import pandas as pd
+
     mr = monthly_returns(prices)
     years = mr.index.year
     table = pd.DataFrame(np.nan, index=pd.Index(sorted(set(years)), name="year"),
                          columns=list(range(1, 13)), dtype=np.float64)
     for per, r in mr.items():
         table.loc[per.year, per.month] = r
-    total = (1.0 + pd.Series(mr.to_numpy(), index=years)).groupby(level=0).prod() - 1.0
+    ykeys, prod = group_products(np.asarray(years, dtype=np.int64), 1.0 + mr.to_numpy())
+    total = pd.Series(prod - 1.0, index=ykeys)
     table["total"] = total.reindex(table.index).to_numpy()
     return table
 
 
-def best_month(prices: pd.Series) -> dict:
+def best_month(prices) -> dict:
     """The best calendar month: ``{"month": "YYYY-MM", "return": r}`` (first one on a tie)."""
-    mr = monthly_returns(prices)
-    if mr.empty:
-        raise DataError("no monthly returns: the price series is empty")
-    k = int(np.argmax(mr.to_numpy()))
-    return {"month": str(mr.index[k]), "return": float(mr.iloc[k])}
+    p, idx = _prices(prices)
+    return best_of_months(*month_returns(p, idx))
 
 
 # --------------------------------------------------------------------------- holding periods
@@ -166,8 +248,7 @@ def _check_period(months: int | None, sessions: int | None) -> tuple[str, int]:
     return kind, int(n)
 
 
-def holding_period_returns(prices: pd.Series, months: int | None = None,
-                           sessions: int | None = None) -> pd.DataFrame:
+def holding_period_returns(prices, months: int | None = None, sessions: int | None = None):
     """Return of buying at every close and selling a fixed holding period later.
 
     Windows
@@ -187,28 +268,22 @@ def holding_period_returns(prices: pd.Series, months: int | None = None,
     Returns
     -------
     DataFrame with columns ``start``, ``end`` (Timestamps) and ``return``, one row per window in
-    start order (empty when the data are too short).
+    start order (empty when the data are too short; :func:`holding_windows`).
     """
-    kind, n = _check_period(months, sessions)
+    import pandas as pd
+
+    _check_period(months, sessions)
     p, idx = _prices(prices)
-    t = len(p)
-    if kind == "sessions":
-        start = np.arange(max(t - n, 0))
-        end = start + n
-    else:
-        targets = idx + pd.DateOffset(months=n)
-        end_all = idx.searchsorted(targets, side="right") - 1
-        ok = (targets <= idx[-1]) if t else np.zeros(0, dtype=bool)
-        start = np.flatnonzero(ok & (end_all > np.arange(t)))
-        end = end_all[start]
+    start, end = holding_windows(idx, months=months, sessions=sessions)
+    dates = pd.DatetimeIndex(idx)
     return pd.DataFrame({
-        "start": idx[start],
-        "end": idx[end],
+        "start": dates[start],
+        "end": dates[end],
         "return": p[end] / p[start] - 1.0,
     })
 
 
-def profit_probability(prices: pd.Series, months: int | None = None, sessions: int | None = None) -> dict:
+def profit_probability(prices, months: int | None = None, sessions: int | None = None) -> dict:
     """Probability of a profit when holding for a fixed period, over all windows in the data.
 
     .. math:: \\Pr = \\frac{\\#\\{i : R_i > 0\\}}{W}
@@ -222,26 +297,17 @@ def profit_probability(prices: pd.Series, months: int | None = None, sessions: i
         ``period`` (``"6M"`` or ``"20D"``), ``probability``, ``windows`` (W), ``min``, ``median``,
         ``max``, ``mean`` of the window returns, ``first_window`` and ``last_window`` as
         ``{"start": Timestamp, "end": Timestamp}``. With no window: ``windows`` 0, NaN statistics and
-        ``None`` windows.
+        ``None`` windows (:func:`profit_summary`).
     """
-    kind, n = _check_period(months, sessions)
-    w = holding_period_returns(prices, months=months, sessions=sessions)
-    r = w["return"].to_numpy()
-    label = f"{n}M" if kind == "months" else f"{n}D"
-    if len(r) == 0:
-        return {"period": label, "probability": np.nan, "windows": 0, "min": np.nan, "median": np.nan,
-                "max": np.nan, "mean": np.nan, "first_window": None, "last_window": None}
-    return {
-        "period": label,
-        "probability": float(np.mean(r > 0)),
-        "windows": int(len(r)),
-        "min": float(np.min(r)),
-        "median": float(np.median(r)),
-        "max": float(np.max(r)),
-        "mean": float(np.mean(r)),
-        "first_window": {"start": w["start"].iloc[0], "end": w["end"].iloc[0]},
-        "last_window": {"start": w["start"].iloc[-1], "end": w["end"].iloc[-1]},
-    }
+    import pandas as pd
+
+    _check_period(months, sessions)
+    p, idx = _prices(prices)
+    out = profit_summary(p, idx, months=months, sessions=sessions)
+    for k in ("first_window", "last_window"):
+        if out[k] is not None:
+            out[k] = {e: pd.Timestamp(v) for e, v in out[k].items()}
+    return out
 
 
 # --------------------------------------------------------------------------- index concentration
@@ -274,6 +340,8 @@ def drifted_weights(weights: pd.Series, prices: pd.DataFrame, effective_date, da
     DataError
         ``date`` before the effective date, no session before it, or a constituent without a price.
     """
+    import pandas as pd
+
     w = pd.Series(weights, dtype=np.float64)
     eff, day = pd.Timestamp(effective_date), pd.Timestamp(date)
     if day < eff:
@@ -310,5 +378,7 @@ def top_weight(weights: pd.Series | pd.DataFrame, n: int = 10) -> float:
     """Sum of the ``n`` largest weights (a Series of weights, or :func:`drifted_weights`' frame)."""
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ConfigError(f"top must be a positive integer, got {n!r}")
+    import pandas as pd
+
     w = weights["weight"] if isinstance(weights, pd.DataFrame) else pd.Series(weights, dtype=np.float64)
     return float(np.sort(w.to_numpy(dtype=np.float64))[::-1][: int(n)].sum())

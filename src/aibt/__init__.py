@@ -8,14 +8,22 @@ Result with ``.stats()``, ``.plot()`` and ``.report(path)``. Both are imported o
 The distribution installs the design card's folders as subpackages: ``aibt.universes``,
 ``aibt.data``, ``aibt.engine``, ``aibt.strategies``, ``aibt.results``; ``aibt.cli`` is the command line.
 """
-from importlib.metadata import PackageNotFoundError, version as _version
-
-try:
-    __version__ = _version("aibt")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__", "load", "backtest", "compare"]
+
+
+def __getattr__(name: str):
+    """``__version__`` from the installed metadata, looked up on first use (importlib.metadata costs
+    about 50 ms of every command's start)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'aibt' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("aibt")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value
 
 
 def load(*args, **kwargs):
