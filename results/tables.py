@@ -87,13 +87,19 @@ def month_returns(p: np.ndarray, dates: np.ndarray) -> tuple[np.ndarray, np.ndar
         if len(ok):
             last[g] = v[a + ok[-1]]
     base = np.r_[p[0], last[:-1]]
-    return m[starts], last / base - 1.0
+    months_out, r = m[starts], last / base - 1.0
+    if np.count_nonzero(~np.isnan(v[starts[0]:ends[0]])) == 1 and len(starts):
+        # the first month holds only the first close (a series starting on a month's last session, e.g.
+        # an index's base date): no return was earned in it, so it is no month of the table (as
+        # metrics.period_returns drops periods without a return), not a 0% month
+        months_out, r = months_out[1:], r[1:]
+    return months_out, r
 
 
 def best_of_months(months: np.ndarray, r: np.ndarray) -> dict:
     """``{"month": "YYYY-MM", "return": r}`` of the best month (the first one on a tie)."""
     if len(r) == 0:
-        raise DataError("no monthly returns: the price series is empty")
+        raise DataError("no monthly returns: the price series needs closes in two months, or two closes in one")
     k = int(np.argmax(r))
     return {"month": str(months[k]), "return": float(r[k])}
 
