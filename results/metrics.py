@@ -72,18 +72,22 @@ def _is_frame(x: Any) -> bool:
     return pd is not None and isinstance(x, pd.DataFrame)
 
 
+def float_copy(x: Any, not_numbers: str) -> np.ndarray:
+    """A float64 copy of a pandas object (NA as NaN) or of an array-like; ``DataError(not_numbers)`` when
+    the values are not numbers."""
+    try:
+        if _is_pandas(x):
+            return x.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        return np.array(x, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise DataError(not_numbers) from None
+
+
 def _values(x: Any, name: str = "returns") -> tuple[np.ndarray, bool]:
     """A float64 2-D copy of ``x`` (one column per portfolio) and whether the input was 1-D."""
-    if _is_pandas(x):
-        try:
-            arr = x.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-        except (TypeError, ValueError):
-            raise DataError(f"{name} must be numeric; got values of dtype {getattr(x, 'dtype', 'mixed')}") from None
-    else:
-        try:
-            arr = np.array(x, dtype=np.float64, copy=True)
-        except (TypeError, ValueError):
-            raise DataError(f"{name} must be numeric, got {type(x).__name__}") from None
+    kind = f"values of dtype {x.dtype}" if _is_pandas(x) and hasattr(x, "dtype") else (
+        "values of dtype mixed" if _is_pandas(x) else type(x).__name__)
+    arr = float_copy(x, f"{name} must be numeric, got {kind}")
     if arr.ndim == 0:
         raise DataError(f"{name} must be a 1-D or 2-D sequence of returns, got a scalar")
     if arr.ndim > 2:

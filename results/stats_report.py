@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from aibt.data.annualise import as_datetime64, loaded_pandas
+from aibt.data.annualise import as_datetime64
 from aibt.errors import DataError
 from aibt.results import metrics as M
-from aibt.results.metrics import group_products, shift_months
+from aibt.results.metrics import _is_series, group_products, shift_months
 from aibt.results.periods import annualisation
 from aibt.results.tables import best_of_months, drawdown_episodes, month_returns, profit_summary
 from aibt.universes.calendar import isin_sorted
@@ -42,11 +42,6 @@ def _day(d) -> str:
     return str(np.datetime64(d, "D"))
 
 
-def _is_series(x) -> bool:
-    pd = loaded_pandas()
-    return pd is not None and isinstance(x, pd.Series)
-
-
 def _name_of(prices) -> str | None:
     if _is_series(prices):
         return None if prices.name is None else str(prices.name)
@@ -63,16 +58,7 @@ def _validate(dates: np.ndarray, values, source: str, line_offset: int | None) -
     nat = np.flatnonzero(np.isnat(dates))
     if len(nat):
         raise DataError(f"{source}: missing date ({where(int(nat[0]))})")
-    if _is_series(values):
-        try:
-            values = values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-        except (TypeError, ValueError):
-            raise DataError(f"{source}: prices are not numbers") from None
-    else:
-        try:
-            values = np.array(values, dtype=np.float64, copy=True)
-        except (TypeError, ValueError):
-            raise DataError(f"{source}: prices are not numbers") from None
+    values = M.float_copy(values, f"{source}: prices are not numbers")
     if values.ndim != 1 or len(values) != len(dates):
         raise DataError(f"{source}: need one price per date, got {values.shape} prices for {len(dates)} dates")
     ns = dates.view(np.int64)
