@@ -28,7 +28,12 @@ Compilation
 -----------
 The blocks allocate nothing and are compiled with ``_nrt=False`` (no reference counting: the driver
 that allocated the arrays owns them for the whole call; reference counting of the market and state
-arrays passed between blocks was 72 % of a sweep's time). Nothing is force-inlined, and every call
+arrays passed between blocks was 72 % of a sweep's time). Three blocks are inlined into their one hot
+caller (:func:`_inline_into`): ``order_shares_nb`` into ``rebalance_to_targets_nb``, which with
+``start_day_nb`` goes into ``day_step_nb``. Numba passes every array argument as 7-11 machine words
+(a ``Market`` alone is 47), so one call of ``order_shares_nb`` pushed 117 words on the stack; perf put
+86 % of ``rebalance_to_targets_nb``'s time and 56 % of a W1 sweep's on those pushes. The rarely run
+blocks (carried orders, reinvestment, corporate actions) stay calls. Every call
 passes the same argument types (``pid`` and codes as int64, never a literal or a loop index's
 uint64), so each block compiles once for all drivers: an empty Numba cache costs seconds, not half a
 minute (``benchmarks/bench_compile_times.py``).
@@ -421,7 +426,15 @@ def sell_size_nb(req, held, sellable, lot_min, lot_step):
     return r, r < qty * (1.0 - 1e-12)
 
 
-@njit(cache=True, _nrt=False)
+def _inline_into(*callers):
+    """Numba inline cost model: inline the block at call sites inside the named functions only (its
+    other callers keep one shared compiled copy, so compile time does not grow with the call sites)."""
+    def cost_model(expr, caller, callee):
+        return caller.func_id.func_name in callers
+    return cost_model
+
+
+@njit(cache=True, _nrt=False, inline=_inline_into("rebalance_to_targets_nb"))
 def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, pid):
     """Execute one order of ``q`` shares (``> 0`` buy, ``< 0`` sell) of symbol ``j`` on day ``t``.
 
@@ -601,7 +614,7 @@ def is_carryable_nb(reason: int) -> bool:
 
 
 # ============================================================================= one rebalance
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline=_inline_into("day_step_nb"))
 def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count, evrec, ev_count, pid):
     """Trade to ``target_row`` weights on day ``t`` with shared cash, sells before buys.
 
@@ -835,7 +848,7 @@ def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
     acct[ACCT_RECEIVABLE] = left
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline=_inline_into("day_step_nb"))
 def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid):
     """Open session ``t``: corporate actions of the day (:func:`corporate_actions_nb`), receivables
     due, the T+1 lock cleared, and ``accrual_rate x prev_value`` of fund fees deducted from cash.
