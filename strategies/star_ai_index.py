@@ -34,8 +34,9 @@ Where the rebuilt STAR AI index (950180) departs from the official one, and why:
    shares then locked after an IPO (company notices for 688615, 688031, 688400, 688322, 688343); CSI also
    removes large holders' stakes, which the dumps do not list, so free-float ratios are too high for names
    with controlling holders (the total free-float cap is overstated; the rebuilt top 10 weighs 72.6% on
-   2025-04-30 against 70.68% reported). Past caps are today's share counts x split-consistent prices
-   (issuance and buybacks since then ignored).
+   2025-04-30 against 70.68% reported, and the bands the 2024 top-10 weights imply for 688608 and 688568
+   would fix that date but put 2025-07-24 just over 1 point low). Past caps are today's share counts x
+   split-consistent prices (issuance and buybacks since then ignored).
 2. The AI-theme classification is CSI's and not public. Here it is a table (universes/tables/star_ai_theme.csv)
    built from the reported members, with evidence-based exclusions (688041 and 688047 would head the 2024
    top-10 lists that do not name them) and the 2025-06-16 changes read as a reclassification (the added
@@ -123,12 +124,24 @@ TOP10_SHARE_TOL = 1.0    # percentage points
 #: Facts the rebuild cannot meet, and why (``(date, kind, code)`` -> reason with the numbers); the fact
 #: test asserts that exactly these disagree.
 KNOWN_DISAGREEMENTS = {
-    ("2025-04-30", "top10_share", ""): "rebuilt 72.6% vs reported 70.68%: shares locked at the 2025-03-17 review "
-                                       "(company notices, tables/star_ai_restricted.csv) take 688400, 688322 and "
-                                       "688343 from 9.2% to 7.3% of the index, raising the rebuilt top 10 from "
-                                       "71.4% to 72.6%; the uncapped top-10 names (688608, 688521, 688169, 688099, "
-                                       "688568) are weighted on all their shares, while CSI also removes their "
-                                       "large holders' stakes, which the dumps do not list",
+    ("2025-04-30", "top10_share", ""): "rebuilt 72.6% vs reported 70.68%. At the 2025-03-17 review the rebuilt top "
+                                       "10 is 70.7% (70.9% at the close); it drifts to 72.6% because 688608 rose "
+                                       "27.1% (6.6% to 9.0% of the index) and 688521 10.7% (7.1% to 8.5%) while the "
+                                       "index fell 7.3% (588790 7.6%). Those prices agree in every dump and the "
+                                       "unadjusted one (no ex-date in the window), and weight factors set at any "
+                                       "close from the 2025-01-27 cutoff to 03-14 give 72.5-72.6%. Shares locked at "
+                                       "the review (company notices, tables/star_ai_restricted.csv) take 688400, "
+                                       "688322 and 688343 from 9.2% to 7.3% of the index, raising the rebuilt top "
+                                       "10 from 71.4% to 72.6%. Large holders' stakes, which CSI removes, are not "
+                                       "in the dumps: the bands the 2024 top-10 weights imply for 688608 (80%) and "
+                                       "688568 (70%) give 71.4% here but 67.0% on 2025-07-24 (reported 68.03%). "
+                                       "From 04-30 to 07-24 the reported top 10 falls 2.65 points and the rebuild "
+                                       "4.4-4.5 with either free float (at the 2025-06-16 review the seven ins weigh "
+                                       "10.1% against the outs' 5.6%, reported 5.37%). The known names fill 28 of "
+                                       "the 30 seats: two unreported members with 1.3-1.5% between them would "
+                                       "reconcile all three shares, but no fact names them (688595, 688003 and "
+                                       "688018 are members already) and 588790's residual returns cannot identify "
+                                       "them",
 }
 
 

@@ -162,6 +162,80 @@ def test_top10_shares_with_and_without_locked_shares():
         assert text in reason, text
 
 
+def test_the_2025_04_30_gap_as_known_disagreements_states_it():
+    """The numbers of the 2025-04-30 reason, recomputed: the review-day share and the drift of 688608 / 688521, the
+    index against 588790, the weight-factor date, the bands the 2024 lists imply (relative to the names weighted on
+    all their shares that the lists make heaviest) and what they do to both 2025 dates, the 06-16 review step, and
+    the seat weight two unreported members would need."""
+    from aibt.data import snapshot
+    from aibt.loaders import star_ai_inputs
+    from aibt.strategies.index_reconstruction import drifted_weights
+    from aibt.strategies.star_ai_index import index_level, rebuild_constituents
+    from aibt.universes.star_ai import banded_free_float, capped_weights, constituents_as_of
+
+    inputs = star_ai_inputs()
+    close = inputs["weight_close"]
+    base = rebuild_constituents(inputs)
+
+    def top10(tab, d):
+        return float(drifted_weights(constituents_as_of(tab, d), close, d).nlargest(10).sum()) * 100
+
+    reason = KNOWN_DISAGREEMENTS[("2025-04-30", "top10_share", "")]
+    rev = constituents_as_of(base, "2025-03-17").set_index("code")
+    assert round(rev["weight"].nlargest(10).sum() * 100, 1) == 70.7 and round(top10(base, "2025-03-17"), 1) == 70.9
+    w0430 = drifted_weights(rev.reset_index(), close, "2025-04-30") * 100
+    for code, ret, before, after, text in (("688608", 27.1, 6.6, 9.0, "688608 rose 27.1% (6.6% to 9.0%"),
+                                           ("688521", 10.7, 7.1, 8.5, "688521 10.7% (7.1% to 8.5%")):
+        px = close[code]
+        assert round((px["2025-04-30"] / px[:"2025-03-14"].iloc[-1] - 1) * 100, 1) == ret, code
+        assert (round(rev.loc[code, "weight"] * 100, 1), round(w0430[code], 1)) == (before, after), code
+        assert text in reason, text
+    level = index_level(close, base)
+    etf = snapshot.load_snapshot(["588790"], require_bars=False).frame("close")["588790"].dropna()
+    assert round((level["2025-04-30"] / level["2025-03-17"] - 1) * 100, 1) == -7.3
+    assert round((etf["2025-04-30"] / etf["2025-03-17"] - 1) * 100, 1) == -7.6
+    # weight factors (the cap) set at other closes between the cutoff and the effective date
+    codes = list(rev.index)
+    p14 = close.loc[:"2025-03-14", codes].iloc[-1]
+    shares = rev["free_float_cap"] / p14
+    got = []
+    for x in ("2025-01-27", "2025-02-14", "2025-02-28", "2025-03-07", "2025-03-14"):
+        px = close.loc[:x, codes].iloc[-1]
+        w = pd.Series(capped_weights((shares * px).to_numpy(), DEFAULT.weight_cap), index=codes) / px
+        w = w * close.loc["2025-04-30", codes]
+        got.append(round(float((w / w.sum()).nlargest(10).sum()) * 100, 1))
+    assert (min(got), max(got)) == (72.5, 72.6) and "72.5-72.6%" in reason
+    # the 2024 lists: reported / rebuilt weights, relative to the largest such ratio among names weighted on all
+    # their shares (688099, 688327), give 688608 and 688568 the bands 80% and 70% on both dates
+    facts = FACTS[FACTS["kind"] == "top10"]
+    for code, band in (("688608", 0.8), ("688568", 0.7)):
+        for d, g in facts.groupby("date"):
+            w = drifted_weights(constituents_as_of(base, d), close, d) * 100
+            ratio = g.set_index("code")["value"] / w.reindex(g["code"]).to_numpy()
+            ref = max(ratio.get(c, 0.0) for c in ("688099", "688327"))
+            assert banded_free_float(ratio[code] / ref) == band, (code, d)
+    bands = rebuild_constituents({**inputs, "free_float": {**inputs["free_float"], "688608": 0.8, "688568": 0.7}})
+    assert (round(top10(bands, "2025-04-30"), 1), round(top10(bands, "2025-07-24"), 1)) == (71.4, 67.0)
+    assert "give 71.4% here but 67.0% on 2025-07-24" in reason
+    sub = FACTS[FACTS["kind"] == "top10_share"]
+    shares_fact = pd.Series(sub["value"].to_numpy(), index=sub["date"].dt.strftime("%Y-%m-%d"))
+    assert round(shares_fact["2025-04-30"] - shares_fact["2025-07-24"], 2) == 2.65
+    drops = [round(top10(t, "2025-04-30") - top10(t, "2025-07-24"), 1) for t in (base, bands)]
+    assert (min(drops), max(drops)) == (4.4, 4.5) and "4.4-4.5" in reason
+    old, new = constituents_as_of(base, "2025-06-13"), constituents_as_of(base, "2025-06-16")
+    outs, ins = sorted(set(old["code"]) - set(new["code"])), sorted(set(new["code"]) - set(old["code"]))
+    assert len(outs) == len(ins) == 7
+    assert round(float(drifted_weights(new, close, "2025-06-16")[ins].sum()) * 100, 1) == 10.1
+    assert round(float(drifted_weights(old, close, "2025-06-13")[outs].sum()) * 100, 1) == 5.6
+    # two more members of weight x in all would scale the rebuilt shares by (1 - x): within 1 point on 04-30 needs
+    # x >= 1.3%, and 07-24 stays within 1 point while x <= 1.5%
+    assert base.groupby("effective_date").size().loc[pd.to_datetime(["2025-03-17", "2025-06-16"])].eq(28).all()
+    lo = 1 - (shares_fact["2025-04-30"] + 1) / top10(base, "2025-04-30")
+    hi = 1 - (shares_fact["2025-07-24"] - 1) / top10(base, "2025-07-24")
+    assert (round(lo * 100, 1), round(hi * 100, 1)) == (1.3, 1.5) and "1.3-1.5%" in reason
+    assert {"688595", "688003", "688018"} <= set(rev.index)
+
+
 def test_locked_share_table_rows_are_sourced_and_consistent():
     """Each row cites a company notice; a code's periods do not overlap and its locked fraction only falls."""
     from aibt.universes.star_ai import restricted_table
