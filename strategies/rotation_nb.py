@@ -157,6 +157,7 @@ def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, 
     enb.summary_init_nb(summ, init_cash)
     prev_value = init_cash
     decided_prev = np.bool_(False)
+    next_decision = t_start  # decisions every ``period`` sessions from t_start, counted (no modulo per session)
     for t in range(t_start, t_end):
         traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
         if enb.day_has_work_nb(t, decided_prev, mkt, acct, 0.0):
@@ -174,11 +175,13 @@ def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_w, 
             summ[enb.SUM_FINAL_VALUE] = value
         prev_value = value
         decided_prev = np.bool_(False)
-        if (t - t_start) % period == 0 and t + 1 < t_end:
-            weights_from_order_nb(order[lb, t], n_valid[lb, t], inv_vol[t], trend_ok[flt, t], top_k,
-                                  weighting, sleeve_w)
-            security_targets_nb(sleeve_w, member_w[t], target)
-            decided_prev = True
+        if t == next_decision:
+            next_decision += period
+            if t + 1 < t_end:
+                weights_from_order_nb(order[lb, t], n_valid[lb, t], inv_vol[t], trend_ok[flt, t], top_k,
+                                      weighting, sleeve_w)
+                security_targets_nb(sleeve_w, member_w[t], target)
+                decided_prev = True
     enb.summary_finish_nb(summ, acct)
 
 
