@@ -471,7 +471,7 @@ def check_stray_dates(dates: pd.DatetimeIndex, *, where: str) -> None:
     gaps = np.diff(dates.asi8) / 86_400e9
     if np.median(gaps) > 4:  # weekly, monthly, quarterly ...: not a daily series
         return
-    weekend = dates.dayofweek >= 5
+    weekend = dates.day_of_week >= 5
     if weekend.any():
         if weekend.mean() <= STRAY_SHARE:
             i = int(np.flatnonzero(weekend)[0])

@@ -87,13 +87,36 @@ DIVIDEND_TAX_TABLE = (("1900-01-01", 0.10, 0.10, 0.10), ("2013-01-01", 0.20, 0.1
                       ("2015-09-08", 0.20, 0.10, 0.0))
 
 
+def per_sessions(store: dict, dates, compute):
+    """``compute(dates)`` remembered in ``store`` per list of sessions (by their int64 stamps; at most
+    64 lists are kept): per-calendar facts cost milliseconds, as much as a small sweep, and repeated
+    sweeps and walk-forward folds on one panel ask for the same ones."""
+    key = np.asarray(dates.asi8).tobytes()
+    if key not in store:
+        if len(store) >= 64:
+            store.clear()
+        store[key] = compute(dates)
+    return store[key]
+
+
+_TAX_ARRAYS: dict[bytes, tuple[np.ndarray, ...]] = {}
+
+
 def dividend_tax_arrays(dates) -> tuple[np.ndarray, ...]:
     """``day_ord, cut_1m, cut_1y`` (int64 day numbers) and ``tax_short, tax_mid, tax_long`` [T] for the
     sessions ``dates``: a lot bought on day ``b`` and sold at ``t`` was held up to a month when
-    ``b >= cut_1m[t]`` (``cut_1m`` = the day before ``t``, minus one calendar month)."""
+    ``b >= cut_1m[t]`` (``cut_1m`` = the day before ``t``, minus one calendar month).
+
+    Remembered per list of sessions (:func:`per_sessions`; pandas' calendar-month offsets cost about
+    1 ms); the caller gets copies."""
     import pandas as pd
 
-    d = pd.DatetimeIndex(dates)
+    return tuple(a.copy() for a in per_sessions(_TAX_ARRAYS, pd.DatetimeIndex(dates), _dividend_tax_arrays))
+
+
+def _dividend_tax_arrays(d) -> tuple[np.ndarray, ...]:
+    import pandas as pd
+
     day = d.values.astype("datetime64[D]").astype(np.int64)
     before = d - pd.Timedelta(days=1)
     cut_1m = (before - pd.DateOffset(months=1)).values.astype("datetime64[D]").astype(np.int64)

@@ -42,7 +42,7 @@ def _starts_mid_period(dates: pd.DatetimeIndex, period: str) -> bool:
 
     first = dates[0]
     if period == "weekly":
-        start = first - pd.Timedelta(days=first.dayofweek)
+        start = first - pd.Timedelta(days=first.day_of_week)
     elif period == "monthly":
         start = first.replace(day=1)
     else:
