@@ -11,6 +11,7 @@ which computes each combination's target weights on the fly. It also runs walk-f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -46,6 +47,18 @@ class Sleeves:
     names: tuple[str, ...]
     prices: pd.DataFrame
     member_w: np.ndarray
+
+    @cached_property
+    def members(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`sparse_members` of ``member_w``, as the sweep kernel reads them (computed once)."""
+        return sparse_members(self.member_w)
+
+
+def sparse_members(member_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nonzero entries of ``member_w`` [T, S, N]: ``member_j`` int64 [T, S, M] (security indices in
+    ascending order, -1 pads) and ``member_v`` float64 [T, S, M] (their weights, 0 pads), where M is the
+    most members any sleeve has at any date (at least 1); :func:`rotation_nb.sparse_members_nb`."""
+    return rnb.sparse_members_nb(np.ascontiguousarray(member_w, dtype=np.float64))
 
 
 def basket_level(panel: Panel, members: Sequence[str]) -> pd.Series:
@@ -323,9 +336,12 @@ def _periods_per_year(dates: pd.DatetimeIndex) -> float:
     return per_sessions(_PERIODS_PER_YEAR, dates, sessions_per_year)
 
 
-def rotation_sweep(params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cost, pol, lots, init_cash,
+def rotation_sweep(params, order, n_valid, inv_vol, trend_ok, members, mkt, cost, pol, lots, init_cash,
                    t_start, t_end, keep_equity, n_threads=None):
     """Every combination of ``params`` [C, 5] on sessions ``[t_start, t_end)``, on all threads.
+
+    ``members``: the sleeves' member weights, dense [T, S, N] (``Sleeves.member_w``) or in the sparse
+    form of :func:`sparse_members` (``Sleeves.members``, computed once per sleeves).
 
     Returns
     -------
@@ -334,13 +350,15 @@ def rotation_sweep(params, order, n_valid, inv_vol, trend_ok, member_w, mkt, cos
     """
     from aibt.engine.parallel import run_chunks
 
+    member_j, member_v = members if isinstance(members, tuple) else sparse_members(members)
+    n = np.int64(mkt.tradable.shape[1])
     c_len = params.shape[0]
     summary = np.empty((c_len, enb.SUM_SIZE), dtype=np.float64)
     equity = np.empty((c_len, (t_end - t_start) if keep_equity else 0), dtype=np.float64)
     t_start, t_end, lots = np.int64(t_start), np.int64(t_end), np.int64(lots)
     init_cash, keep_equity = np.float64(init_cash), np.bool_(keep_equity)
     run_chunks(lambda a, b: rnb.rotation_range_nb(np.int64(a), np.int64(b), params, order, n_valid, inv_vol,
-                                                  trend_ok, member_w, mkt, cost, pol, lots, init_cash, t_start,
+                                                  trend_ok, member_j, member_v, n, mkt, cost, pol, lots, init_cash, t_start,
                                                   t_end, summary, equity, keep_equity), c_len, n_threads)
     return summary, equity
 
@@ -368,7 +386,7 @@ def run_sweep(setup: RotationSetup, start=None, end=None, *, combos: tuple[int, 
     pol = setup.extra.get("policy", policy(False, "cash"))
     lots = int(setup.extra.get("lots", 0))
     summary, equity = rotation_sweep(params, setup.signals.order, setup.signals.n_valid, setup.signals.inv_vol,
-                                            setup.signals.trend_ok, setup.sleeves.member_w, setup.market, setup.cost,
+                                            setup.signals.trend_ok, setup.sleeves.members, setup.market, setup.cost,
                                             pol, lots, setup.init_cash, t0, t1, keep_equity)
     if len(unique) < len(reps):
         summary = summary[inverse]

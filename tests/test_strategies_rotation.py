@@ -50,10 +50,33 @@ def test_ties_keep_lower_sleeve_first():
 
 
 def test_security_targets_spread_sleeves():
+    from aibt.strategies.rotation import sparse_members
+
     member = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    member_j, member_v = sparse_members(member[None])
+    np.testing.assert_array_equal(member_j[0], [[0, 1], [2, -1]])
+    np.testing.assert_array_equal(member_v[0], [[0.5, 0.5], [1.0, 0.0]])
     out = np.zeros(3)
-    rnb.security_targets_nb(np.array([0.6, 0.4]), member, out)
+    rnb.security_targets_nb(np.array([0.6, 0.4]), member_j[0], member_v[0], out)
     np.testing.assert_allclose(out, [0.3, 0.3, 0.4])
+
+
+def test_sparse_members_hold_every_nonzero_weight():
+    from aibt.strategies.rotation import sparse_members
+
+    rng = np.random.default_rng(3)
+    dense = np.where(rng.random((40, 4, 7)) < 0.3, rng.random((40, 4, 7)), 0.0)
+    dense[5] = 0.0  # a date without members
+    member_j, member_v = sparse_members(dense)
+    assert member_j.shape[2] == (dense != 0).sum(axis=2).max()
+    back = np.zeros_like(dense)
+    for t in range(40):
+        for s in range(4):
+            js = member_j[t, s][member_j[t, s] >= 0]
+            assert list(js) == sorted(js)
+            back[t, s, js] = member_v[t, s, :len(js)]
+    np.testing.assert_array_equal(back, dense)
+    assert sparse_members(np.zeros((3, 2, 5)))[0].shape == (3, 2, 1)
 
 
 def test_grid_codes_match_table():
