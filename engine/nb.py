@@ -637,12 +637,24 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
     delta_value = pos[POS_SCR_DELTA]
     dq = pos[POS_SCR_DQ]
     value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.px[PX_MARK, t])
+    # symbols that place an order (dq != 0) join a stable insertion sort by value change as they are
+    # computed, in the preallocated scratch row (no allocation per rebalance; the others are skipped
+    # below wherever they would sort): a stable order restricted to a subset is the subset's stable
+    # order, so the orders run in the same sequence as with all N sorted, at the cost of the few held
+    # or targeted ones. A symbol neither held nor targeted places none and costs two comparisons.
+    order = pos[POS_SCR_ORDER]
+    m = 0
+    nan_key = False
     for j in range(n):
         pending[j] = 0.0
         reinv[j] = 0.0
         w = target_row[j]
         if np.isnan(w):
             w = 0.0
+        if w == 0.0 and shares[j] == 0.0:
+            delta_value[j] = 0.0 * value  # tgt - cur as below (only a NaN value could make it count)
+            dq[j] = 0.0
+            continue
         ref = mkt.px[PX_EXEC, t, j]
         if np.isnan(ref):
             ref = mkt.px[PX_MARK, t, j]
@@ -657,31 +669,23 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
             continue
         cur = shares[j] * ref
         tgt = w * value
-        delta_value[j] = tgt - cur
+        key = tgt - cur
+        delta_value[j] = key
         if w == 0.0:
             dq[j] = -shares[j]
         else:
             dq[j] = tgt / ref - shares[j]
-    acct[ACCT_REINVEST] = 0.0
-    # stable insertion sort by value change, in the preallocated scratch row (no allocation per
-    # rebalance), of the symbols that place an order (dq != 0; the others are skipped below wherever
-    # they sort): a stable order restricted to a subset is the subset's stable order, so the orders
-    # run in the same sequence as with all N sorted, at the cost of the few held or targeted ones
-    order = pos[POS_SCR_ORDER]
-    m = 0
-    nan_key = False
-    for k in range(n):
-        if dq[k] == 0.0:
+        if dq[j] == 0.0:
             continue
-        key = delta_value[k]
         if np.isnan(key):
             nan_key = True
         i = m - 1
         while i >= 0 and delta_value[int(order[i])] > key:
             order[i + 1] = order[i]
             i -= 1
-        order[i + 1] = k
+        order[i + 1] = j
         m += 1
+    acct[ACCT_REINVEST] = 0.0
     if nan_key:  # a NaN key is no total order: sort all N as before, so nothing can differ
         for k in range(n):
             key = delta_value[k]
