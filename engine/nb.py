@@ -7,7 +7,7 @@ materialising a ``[C, T, N]`` weights array:
 ====================================  ==========================================================
 ``new_state_nb(n, init_cash, lots)``  fresh portfolio state ``(acct, pos, lots)``
 ``start_day_nb``                      corporate actions (cash dividends, bonus shares, splits),
-                                      receivables paid, T+1 reset
+                                      receivables paid
 ``order_shares_nb``                   one order: suspension, price limits, T+1, lots, volume
                                       cap, costs, cash check, dividend tax, fill record
 ``rebalance_to_targets_nb``           one rebalance to target weights: value at the fill prices,
@@ -126,11 +126,10 @@ ACCT_N_FILLED = 9
 ACCT_N_REFUSED = 10
 ACCT_DIVIDENDS = 11  # gross cash dividends credited (or receivable)
 ACCT_DIV_TAX = 12  # dividend tax withheld (at sales, or at payment)
-ACCT_FLAG_BOUGHT = 13  # 1 when something was bought since the last T+1 reset
-ACCT_FLAG_PENDING = 14  # 1 when carried orders wait
-ACCT_RECEIVABLE = 15  # dividends declared but not yet paid (part of the value)
-ACCT_REINVEST = 16  # dividends waiting to be reinvested
-ACCT_SIZE = 17
+ACCT_FLAG_PENDING = 13  # 1 when carried orders wait
+ACCT_RECEIVABLE = 14  # dividends declared but not yet paid (part of the value)
+ACCT_REINVEST = 15  # dividends waiting to be reinvested
+ACCT_SIZE = 16
 
 # ----------------------------------------------------------------------------- summary slots
 SUM_INIT_VALUE = 0
@@ -240,7 +239,7 @@ def round_lots_nb(q: float, lot_min: float, lot_step: float) -> float:
 
 # ----------------------------------------------------------------------------- portfolio state layout
 POS_SHARES = 0  # shares held
-POS_BOUGHT = 1  # shares bought this session (T+1 lock)
+POS_BOUGHT = 1  # shares bought in session POS_BOUGHT_T (the T+1 lock: not sellable that session)
 POS_PENDING = 2  # signed shares of orders carried to the next session
 POS_RECV = 3  # dividend receivable (CNY)
 POS_RECV_T = 4  # its pay session
@@ -250,7 +249,8 @@ POS_LOT_N = 7  # tax lots in use
 POS_SCR_DELTA = 8  # scratch rows of rebalance_to_targets_nb: value changes, share changes, order
 POS_SCR_DQ = 9
 POS_SCR_ORDER = 10
-POS_SIZE = 11
+POS_BOUGHT_T = 11  # the session of POS_BOUGHT (read as 0 bought in any other session: no reset needed)
+POS_SIZE = 12
 LOT_DAY = 0  # tax lots [3, N, K]: day number of the buy, shares left, gross dividends received
 LOT_QTY = 1
 LOT_DIV = 2
@@ -533,8 +533,10 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
                 new_cash = 0.0
         acct[ACCT_CASH] = new_cash
         pos[POS_SHARES, j] += qty
+        if pos[POS_BOUGHT_T, j] != t:  # the first buy of the session starts its T+1 lock
+            pos[POS_BOUGHT_T, j] = t
+            pos[POS_BOUGHT, j] = 0.0
         pos[POS_BOUGHT, j] += qty
-        acct[ACCT_FLAG_BOUGHT] = 1.0
         if (mkt.sym[SYM_TAXABLE, j] != 0.0):
             push_lot_nb(st[2], pos, j, mkt.day_i[DAYI_ORD, t], qty)
         filled = qty
@@ -546,7 +548,8 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
                        np.int64(REASON_LIMIT_DOWN))
             return 0.0, REASON_LIMIT_DOWN
         held = pos[POS_SHARES, j]
-        sellable = held - pos[POS_BOUGHT, j]
+        bought = pos[POS_BOUGHT, j] if pos[POS_BOUGHT_T, j] == t else 0.0
+        sellable = held - bought
         if sellable < 0.0:
             sellable = 0.0
         want = req if req < held else held
@@ -561,7 +564,7 @@ def order_shares_nb(t, j, q, mkt, cost, st, fills, fill_count, evrec, ev_count, 
                 qty = round_lots_nb(vcap, lot_min, lot_step)
             reason = REASON_VOLUME_LIMIT
         if qty <= 0.0:
-            if held <= 0.0 and pos[POS_BOUGHT, j] <= 0.0:
+            if held <= 0.0 and bought <= 0.0:
                 return 0.0, REASON_NONE  # nothing held: not an order
             acct[ACCT_N_REFUSED] += 1.0
             _record_nb(fills, fill_count, pid, t, j, side, req, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0,
@@ -855,21 +858,17 @@ def collect_receivables_nb(t, pol, st, evrec, ev_count, pid):
 @njit(cache=True, _nrt=False, inline=_inline_into("day_step_nb"))
 def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid):
     """Open session ``t``: corporate actions of the day (:func:`corporate_actions_nb`), receivables
-    due, the T+1 lock cleared, and ``accrual_rate x prev_value`` of fund fees deducted from cash.
+    due, and ``accrual_rate x prev_value`` of fund fees deducted from cash. (The T+1 lock needs no
+    reset: shares bought count as bought only in the session ``POS_BOUGHT_T`` they were bought in.)
 
-    Each part runs only when it has work (an event day, a buy since the last reset, a receivable,
-    fees), so an idle session costs a few comparisons. Returns the fee charged.
+    Each part runs only when it has work (an event day, a receivable, fees), so an idle session costs
+    a few comparisons. Returns the fee charged.
     """
     acct = st[0]
     if (mkt.day_f[DAYF_EVENT, t] != 0.0):
         corporate_actions_nb(t, mkt, pol, st, evrec, ev_count, pid)
     if acct[ACCT_RECEIVABLE] != 0.0:
         collect_receivables_nb(t, pol, st, evrec, ev_count, pid)
-    if acct[ACCT_FLAG_BOUGHT] != 0.0:
-        bought_today = st[1][POS_BOUGHT]
-        for j in range(bought_today.shape[0]):
-            bought_today[j] = 0.0
-        acct[ACCT_FLAG_BOUGHT] = 0.0
     fee = 0.0
     if accrual_rate > 0.0 and prev_value > 0.0:
         fee = accrual_rate * prev_value
@@ -880,11 +879,12 @@ def start_day_nb(t, mkt, pol, st, accrual_rate, prev_value, evrec, ev_count, pid
 
 @njit(cache=True, _nrt=False)
 def day_has_work_nb(t, rebalance, mkt, acct, accrual_rate) -> bool:
-    """False when session ``t`` only revalues the portfolio: no rebalance, corporate action, buy
-    since the last T+1 reset, receivable, carried order, dividend to reinvest or fee. Drivers then
-    skip :func:`day_step_nb` (the same result: its every part would do nothing) and value the
-    positions directly, which keeps an idle session at a few nanoseconds."""
-    return (rebalance or mkt.day_f[DAYF_EVENT, t] != 0.0 or acct[ACCT_FLAG_BOUGHT] != 0.0
+    """False when session ``t`` only revalues the portfolio: no rebalance, corporate action,
+    receivable, carried order, dividend to reinvest or fee. Drivers then skip :func:`day_step_nb`
+    (the same result: its every part would do nothing) and value the positions directly, which keeps
+    an idle session at a few nanoseconds. The session after a buy is idle too: the T+1 lock is
+    dated (``POS_BOUGHT_T``), not reset, which saved a whole day step per rebalance."""
+    return (rebalance or mkt.day_f[DAYF_EVENT, t] != 0.0
             or acct[ACCT_RECEIVABLE] != 0.0 or acct[ACCT_FLAG_PENDING] != 0.0 or acct[ACCT_REINVEST] != 0.0
             or accrual_rate > 0.0)
 
