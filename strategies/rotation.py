@@ -47,11 +47,13 @@ class Sleeves:
     names: tuple[str, ...]
     prices: pd.DataFrame
     member_w: np.ndarray
+    sparse: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)  # members, if known
 
     @cached_property
     def members(self) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`sparse_members` of ``member_w``, as the sweep kernel reads them (computed once)."""
-        return sparse_members(self.member_w)
+        """:func:`sparse_members` of ``member_w``, as the sweep kernel reads them (computed once, unless
+        the builder gave them as ``sparse``)."""
+        return self.sparse if self.sparse is not None else sparse_members(self.member_w)
 
 
 def sparse_members(member_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,13 +122,15 @@ def build_sleeves(panel: Panel, baskets: Mapping[str, Sequence[str]],
 
 
 def asset_sleeves(panel: Panel) -> Sleeves:
-    """Every security its own sleeve (asset-level top-K rotation, as in the W1 benchmark)."""
+    """Every security its own sleeve (asset-level top-K rotation, as in the W1 benchmark).
+
+    ``member_w`` is the identity at every date as a read-only broadcast view (no [T, N, N] array is
+    written: 3 MB of fresh pages cost half a millisecond here), and the sparse members are given."""
     t_len, n = panel.shape
-    member = np.zeros((t_len, n, n))
-    idx = np.arange(n)
-    member[:, idx, idx] = 1.0
-    prices = panel.frame("close") * panel.fx_to_cny
-    return Sleeves(tuple(panel.symbols), prices, member)
+    member = np.broadcast_to(np.eye(n), (t_len, n, n))
+    member_j = np.ascontiguousarray(np.broadcast_to(np.arange(n, dtype=np.int64)[None, :, None], (t_len, n, 1)))
+    prices = pd.DataFrame(panel.fields["close"] * panel.fx_to_cny, index=panel.dates.copy(), columns=list(panel.symbols))
+    return Sleeves(tuple(panel.symbols), prices, member, (member_j, np.ones((t_len, n, 1))))
 
 
 # ----------------------------------------------------------------------------- signals

@@ -216,3 +216,14 @@ def test_momentum_orders_from_the_previous_date_equal_a_fresh_sort_per_date(seed
             one = np.empty(s_len, dtype=np.int64)
             assert n_valid[i, t] == rnb.momentum_order_nb(mom[i, t], one)
             assert list(order[i, t]) == list(one)
+
+
+def test_asset_sleeves_give_the_sparse_form_of_their_identity_members(panel):
+    from aibt.strategies.rotation import sparse_members
+
+    sl = asset_sleeves(panel)
+    n = len(panel.symbols)
+    expected = sparse_members(np.ascontiguousarray(sl.member_w))
+    for got, want in zip(sl.members, expected):
+        np.testing.assert_array_equal(got, want)
+    assert (sl.member_w[7] == np.eye(n)).all() and not sl.member_w.flags.writeable
