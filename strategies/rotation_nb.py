@@ -41,43 +41,26 @@ WEIGHT_INV_VOL = 1
 
 
 @njit(cache=True, _nrt=False, inline=enb._inline_into("momentum_orders_nb"))
-def _ranked_nb(mom_row, order_out, keys, prev, prev_row, n_prev):
+def _ranked_nb(mom_row, order_out):
     """Sleeves with a signal in descending momentum order, equal momentum by lower index, into
-    ``order_out`` (``keys`` [S]: scratch for their momentum); returns how many.
-
-    The candidates are the first ``n_prev`` sleeves of ``prev`` (the order of ``prev_row``: the
-    sleeves with a signal there) that still have one, then those without a signal in ``prev_row``,
-    in index order; they are insertion-sorted by that total order. The result does not depend on the
-    candidates' order (a total order has one sorted sequence), so the previous date's order as the
-    start only makes the sort cheap: rankings change little from day to day (7.7 swaps of 16 sleeves
-    a day on W1)."""
+    ``order_out`` (-1 pads); returns how many. Each sleeve's place is the number of sleeves before it
+    in that total order (NaN compares false, so sleeves without a signal count for none): a
+    branch-free count the compiler vectorises, 2.4x faster on W1 than an insertion sort started from
+    the previous date's order, and the same sequence as a stable descending sort."""
     s_len = mom_row.shape[0]
-    valid = 0
-    for k in range(n_prev):
-        s = prev[k]
-        m = mom_row[s]
-        if not np.isnan(m):
-            order_out[valid] = s
-            keys[valid] = m
-            valid += 1
-    for s in range(s_len):
-        m = mom_row[s]
-        if not np.isnan(m) and (n_prev == 0 or np.isnan(prev_row[s])):
-            order_out[valid] = s
-            keys[valid] = m
-            valid += 1
-    for k in range(1, valid):
-        s = order_out[k]
-        m = keys[k]
-        i = k - 1
-        while i >= 0 and (keys[i] < m or (keys[i] == m and order_out[i] > s)):
-            order_out[i + 1] = order_out[i]
-            keys[i + 1] = keys[i]
-            i -= 1
-        order_out[i + 1] = s
-        keys[i + 1] = m
-    for k in range(valid, s_len):
+    for k in range(s_len):
         order_out[k] = -1
+    valid = 0
+    for a in range(s_len):
+        m = mom_row[a]
+        if np.isnan(m):
+            continue
+        valid += 1
+        place = 0
+        for b in range(s_len):
+            mb = mom_row[b]
+            place += (mb > m) | ((mb == m) & (b < a))
+        order_out[place] = a
     return valid
 
 
@@ -89,7 +72,7 @@ def momentum_order_nb(mom_row, order_out):
     remaining slots are -1. Shared by every combination with the same lookback, so the kernel
     reads it from :attr:`Signals.order` instead of ranking again per combination.
     """
-    return _ranked_nb(mom_row, order_out, np.empty(mom_row.shape[0]), order_out, mom_row, 0)
+    return _ranked_nb(mom_row, order_out)
 
 
 @njit(cache=True, _nrt=False)
@@ -148,11 +131,9 @@ def momentum_orders_nb(momentum):
     l_len, t_len, s_len = momentum.shape
     order = np.empty((l_len, t_len, s_len), dtype=np.int64)
     n_valid = np.empty((l_len, t_len), dtype=np.int64)
-    keys = np.empty(s_len)
     for i in range(l_len):
-        for t in range(t_len):  # each date starts from the previous date's order (the same result)
-            n_valid[i, t] = _ranked_nb(momentum[i, t], order[i, t], keys, order[i, t - 1], momentum[i, t - 1],
-                                        n_valid[i, t - 1] if t > 0 else 0)
+        for t in range(t_len):
+            n_valid[i, t] = _ranked_nb(momentum[i, t], order[i, t])
     return order, n_valid
 
 
