@@ -1,4 +1,4 @@
-"""Rolling window statistics of [T, S] arrays in one pass per column (Numba), NaN-aware.
+"""Rolling window statistics of [T, S] arrays in one pass over the rows, all columns at once (Numba), NaN-aware.
 
 A value is produced only when all ``window`` observations of the window are present (pandas'
 ``rolling(window, min_periods=window)``); otherwise NaN. The mean keeps a Kahan-compensated running
@@ -13,34 +13,44 @@ from numba import njit
 
 @njit(cache=True)
 def rolling_mean_nb(x, window):
-    """Rolling mean over ``window`` rows of each column of ``x`` [T, S]."""
+    """Rolling mean over ``window`` rows of each column of ``x`` [T, S].
+
+    Each column keeps its own Kahan-compensated running sum; the columns advance together (the
+    innermost loop runs over a row, with selects instead of branches), so their chains overlap: the
+    same numbers as one column at a time."""
     t_len, s_len = x.shape
     out = np.full((t_len, s_len), np.nan)
-    for s in range(s_len):
-        total = 0.0
-        comp = 0.0
-        count = 0
-        for t in range(t_len):
+    total = np.zeros(s_len)
+    comp = np.zeros(s_len)
+    count = np.zeros(s_len, dtype=np.int64)
+    for t in range(t_len):
+        for s in range(s_len):
+            tot = total[s]
+            c = comp[s]
+            n = count[s]
             v = x[t, s]
-            if not np.isnan(v):
-                y = v - comp
-                z = total + y
-                comp = (z - total) - y
-                total = z
-                count += 1
+            y = v - c
+            z = tot + y
+            keep = np.isnan(v)
+            c = c if keep else (z - tot) - y
+            tot = tot if keep else z
+            n = n if keep else n + 1
             if t >= window:
                 old = x[t - window, s]
-                if not np.isnan(old):
-                    y = -old - comp
-                    z = total + y
-                    comp = (z - total) - y
-                    total = z
-                    count -= 1
-            if count == 0:
-                total = 0.0
-                comp = 0.0
-            if count == window:
-                out[t, s] = total / window
+                y = -old - c
+                z = tot + y
+                keep = np.isnan(old)
+                c = c if keep else (z - tot) - y
+                tot = tot if keep else z
+                n = n if keep else n - 1
+            if n == 0:
+                tot = 0.0
+                c = 0.0
+            if n == window:
+                out[t, s] = tot / window
+            total[s] = tot
+            comp[s] = c
+            count[s] = n
     return out
 
 
