@@ -59,8 +59,18 @@ class Sleeves:
 def sparse_members(member_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The nonzero entries of ``member_w`` [T, S, N]: ``member_j`` int64 [T, S, M] (security indices in
     ascending order, -1 pads) and ``member_v`` float64 [T, S, M] (their weights, 0 pads), where M is the
-    most members any sleeve has at any date (at least 1); :func:`rotation_nb.sparse_members_nb`."""
-    return rnb.sparse_members_nb(np.ascontiguousarray(member_w, dtype=np.float64))
+    most members any sleeve has at any date (at least 1). Numpy, not a kernel: baskets are small, and
+    a kernel would add half a second to every first run's compiling."""
+    w = np.asarray(member_w, dtype=np.float64)
+    nz = w != 0.0
+    m = max(1, int(nz.sum(axis=2).max(initial=0)))
+    t_i, s_i, j_i = np.nonzero(nz)  # in C order: ascending j within each (t, s)
+    place = np.cumsum(nz, axis=2)[t_i, s_i, j_i] - 1
+    member_j = np.full(w.shape[:2] + (m,), -1, dtype=np.int64)
+    member_v = np.zeros(w.shape[:2] + (m,), dtype=np.float64)
+    member_j[t_i, s_i, place] = j_i
+    member_v[t_i, s_i, place] = w[t_i, s_i, j_i]
+    return member_j, member_v
 
 
 def basket_level(panel: Panel, members: Sequence[str]) -> pd.Series:

@@ -137,36 +137,6 @@ def momentum_orders_nb(momentum):
     return order, n_valid
 
 
-@njit(cache=True)
-def sparse_members_nb(member_w):
-    """``member_j`` int64 [T, S, M] and ``member_v`` float64 [T, S, M]: the nonzero entries of
-    ``member_w`` [T, S, N] in ascending security order (-1 and 0 pad), M the most members any sleeve
-    has at any date (at least 1). Two passes over ``member_w``: 0.2 ms on W1, where numpy's
-    argsort took 6 ms (as much as the sweep of 135 combinations)."""
-    t_len, s_len, n = member_w.shape
-    m_len = 1
-    for t in range(t_len):
-        for s in range(s_len):
-            k = 0
-            for j in range(n):
-                if member_w[t, s, j] != 0.0:
-                    k += 1
-            if k > m_len:
-                m_len = k
-    member_j = np.full((t_len, s_len, m_len), -1, dtype=np.int64)
-    member_v = np.zeros((t_len, s_len, m_len), dtype=np.float64)
-    for t in range(t_len):
-        for s in range(s_len):
-            k = 0
-            for j in range(n):
-                w = member_w[t, s, j]
-                if w != 0.0:
-                    member_j[t, s, k] = j
-                    member_v[t, s, k] = w
-                    k += 1
-    return member_j, member_v
-
-
 @njit(cache=True, _nrt=False)
 def security_targets_nb(sleeve_w, member_j, member_v, out):
     """Spread sleeve weights [S] over securities with the members [S, M] (indices, -1 pads) and their
