@@ -171,11 +171,13 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
         raise ConfigError(f"trend windows must be >= 0 (0 = no filter), got {trend_windows}")
     px = prices.to_numpy(dtype=np.float64)
     t_len, s_len = px.shape
-    mom = np.full((len(lookbacks), t_len, s_len), np.nan)
+    mom = np.empty((len(lookbacks), t_len, s_len))  # each row written once (fresh pages are slow to fill twice)
     for i, lb in enumerate(lookbacks):
+        mom[i, :lb] = np.nan
         if lb < t_len:
             with np.errstate(invalid="ignore", divide="ignore"):
-                mom[i, lb:] = px[lb:] / px[:-lb] - 1.0
+                np.divide(px[lb:], px[:-lb], out=mom[i, lb:])
+            mom[i, lb:] -= 1.0
     inv_vol = np.full_like(px, np.nan)
     if inverse_volatility:
         rets = np.full_like(px, np.nan)
@@ -189,9 +191,8 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
         if w == 0:
             trend[i] = True
             continue
-        sma = rolling_mean_nb(px, w)
-        trend[i] = np.nan_to_num(px, nan=-np.inf) >= np.nan_to_num(sma, nan=np.inf)
-    mom = np.ascontiguousarray(mom)
+        with np.errstate(invalid="ignore"):
+            np.greater_equal(px, rolling_mean_nb(px, w), out=trend[i])  # NaN on either side: False
     order, n_valid = rnb.momentum_orders_nb(mom)
     return Signals(lookbacks, trend_windows, mom, np.ascontiguousarray(inv_vol), np.ascontiguousarray(trend),
                    order, n_valid)
