@@ -169,7 +169,7 @@ def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_j, 
     weighting = params[c, P_WEIGHTING]
     flt = params[c, P_FILTER]
     acct = st[0]
-    shares = st[1][enb.POS_SHARES]
+    pos = st[1]
     summ = summary_out[c]
     enb.summary_init_nb(summ, init_cash)
     prev_value = init_cash
@@ -181,8 +181,7 @@ def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_j, 
             value = enb.day_step_nb(t, decided_prev, target, mkt, cost, pol, 0.0, prev_value, st, no_fills,
                                     fill_count, no_events, ev_count, c)
         else:
-            value = enb.portfolio_value_nb(acct[enb.ACCT_CASH], shares, mkt.px[enb.PX_CLOSE, t]) \
-                + acct[enb.ACCT_RECEIVABLE]
+            value = enb.idle_value_nb(acct, pos, mkt.px[enb.PX_CLOSE, t])
         if keep_equity:
             equity_out[c, t - t_start] = value
         if t > t_start:

@@ -143,3 +143,20 @@ def test_simulate_many_equals_simulate_with_carried_orders_and_drift_bands(m, ba
         if m["lots"]:  # no fractional share anywhere in A-share mode
             pos = one.positions.to_numpy()
             np.testing.assert_array_equal(pos, np.round(pos))
+
+
+def test_idle_value_lists_the_held_symbols_and_equals_the_full_valuation():
+    from aibt.engine import nb
+
+    acct, pos, _ = nb.new_state_nb(5, 1000.0, 0)
+    pos[nb.POS_SHARES] = [0.0, 300.0, 0.0, 200.0, 100.0]
+    acct[nb.ACCT_RECEIVABLE] = 7.5
+    acct[nb.ACCT_N_HELD] = -1.0  # as a day step leaves it
+    prices = np.array([np.nan, 10.0, 3.0, 2.5, np.nan])  # a held symbol without a price counts 0
+    # 1000 + 300 x 10 + 200 x 2.5 + 7.5, worked by hand
+    assert nb.idle_value_nb(acct, pos, prices) == 4507.5
+    assert acct[nb.ACCT_N_HELD] == 3 and list(pos[nb.POS_HELD, :3]) == [1.0, 3.0, 4.0]
+    assert nb.idle_value_nb(acct, pos, prices) == nb.portfolio_value_nb(1000.0, pos[nb.POS_SHARES], prices) + 7.5
+    pos[nb.POS_SHARES, 1] = 0.0  # shares change only in a day step, which marks the list stale
+    acct[nb.ACCT_N_HELD] = -1.0
+    assert nb.idle_value_nb(acct, pos, prices) == 1507.5 and acct[nb.ACCT_N_HELD] == 2
