@@ -33,8 +33,9 @@ arrays passed between blocks was 72 % of a sweep's time). Three blocks are inlin
 caller (:func:`_inline_into`): ``order_shares_nb`` into ``rebalance_to_targets_nb``, which with
 ``start_day_nb`` goes into ``day_step_nb``. Numba passes every array argument as 7-11 machine words
 (a ``Market`` alone is 47), so one call of ``order_shares_nb`` pushed 117 words on the stack; perf put
-86 % of ``rebalance_to_targets_nb``'s time and 56 % of a W1 sweep's on those pushes. The rarely run
-blocks (carried orders, reinvestment, corporate actions) stay calls. Every call
+86 % of ``rebalance_to_targets_nb``'s time and 56 % of a W1 sweep's on those pushes. The small
+``idle_value_nb`` is inlined into the three drivers' day loops. The rarely run blocks (carried orders,
+reinvestment, corporate actions) stay calls. Every call
 passes the same argument types (``pid`` and codes as int64, never a literal or a loop index's
 uint64), so each block compiles once for all drivers: an empty Numba cache costs seconds, not half a
 minute (``benchmarks/bench_compile_times.py``).
