@@ -66,6 +66,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from aibt.engine import numba_inline
+
 # ----------------------------------------------------------------------------- record layout
 FILL_DTYPE = np.dtype(
     [
@@ -221,6 +223,9 @@ CostParams.__doc__ = "Broker costs: commission rate, minimum commission per orde
 Policy = namedtuple("Policy", ["carry", "reinvest"])
 Policy.__doc__ = ("Order policy: ``carry`` keeps market-refused orders for the next session; ``reinvest`` "
                   "buys whole lots with each cash dividend at the next session (else it stays cash).")
+
+
+numba_inline.install()  # IR copies of the inlined blocks in O(blocks + variables), not their product
 
 
 def _inline_into(*callers):
