@@ -60,7 +60,7 @@ def main() -> None:
     print(f"W1 {args.size}: kernel {(time.perf_counter() - t0) / args.repeat * 1e3:.1f} ms per sweep, one thread")
 
     symbols: dict[int, str] = {}
-    for disp in (rnb.rotation_range_nb, rnb.combination_days_nb, enb.day_step_nb):
+    for disp in (rnb.rotation_range_nb, enb.day_step_nb):
         for cres in disp.overloads.values():
             lib = cres.library
             data = lib.serialize_using_object_code()

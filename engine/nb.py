@@ -5,7 +5,8 @@ computes target weights on the fly for each combination) can reuse them without 
 materialising a ``[C, T, N]`` weights array:
 
 ====================================  ==========================================================
-``new_state_nb(n, init_cash, lots)``  fresh portfolio state ``(acct, pos, lots)``
+``new_state(n, init_cash, lots)``     fresh portfolio state ``(acct, pos, lots)`` (numpy;
+                                      ``reset_state_nb`` makes it fresh again)
 ``start_day_nb``                      corporate actions (cash dividends, bonus shares, splits),
                                       receivables paid
 ``order_shares_nb``                   one order: suspension, price limits, T+1, lots, volume
@@ -20,7 +21,8 @@ materialising a ``[C, T, N]`` weights array:
                                       ``day_has_work_nb`` tells drivers when it can be skipped
 ``summary_init_nb`` /                 online per-portfolio metrics (O(1) memory per portfolio)
 ``summary_update_nb``
-``simulate_nb``                       driver over days for one portfolio, full per-day output
+``simulate_days_nb``                  driver over days for one portfolio, full per-day output
+                                      (``simulate_arrays`` allocates its state and outputs)
 ``simulate_range_nb``                 portfolios ``[c0, c1)`` without the GIL, optional summary-only
                                       mode (chunks on threads: :mod:`aibt.engine.parallel`)
 ====================================  ==========================================================
@@ -273,9 +275,9 @@ LOT_QTY = 1
 LOT_DIV = 2
 
 
-@njit(cache=True)
-def new_state_nb(n: int, init_cash: float, lots: int):
-    """Fresh state of one portfolio holding only cash: a tuple ``(acct, pos, lots)``.
+def new_state(n: int, init_cash: float, lots: int):
+    """Fresh state of one portfolio holding only cash: a tuple ``(acct, pos, lots)`` (numpy, allocated by
+    the drivers' callers; :func:`reset_state_nb` makes a used one fresh again).
 
     acct : float64 [ACCT_SIZE], cash, cumulative costs, dividends, flags (``ACCT_*``).
     pos : float64 [POS_SIZE, N], per symbol: shares, the T+1 lock, carried orders, dividends
@@ -286,7 +288,18 @@ def new_state_nb(n: int, init_cash: float, lots: int):
     """
     acct = np.zeros(ACCT_SIZE, dtype=np.float64)
     acct[ACCT_CASH] = init_cash
-    return acct, np.zeros((POS_SIZE, n), dtype=np.float64), np.zeros((3, n, lots), dtype=np.float64)
+    return acct, np.zeros((POS_SIZE, int(n)), dtype=np.float64), np.zeros((3, int(n), int(lots)), dtype=np.float64)
+
+
+@njit(cache=True, _nrt=False)
+def reset_state_nb(st, init_cash):
+    """Make state ``st`` of :func:`new_state` fresh again (cash only), in place: the sweep drivers
+    run their portfolios one after another on one state."""
+    acct, pos, lots = st
+    acct[:] = 0.0
+    acct[ACCT_CASH] = init_cash
+    pos[:, :] = 0.0
+    lots[:, :, :] = 0.0
 
 
 @njit(cache=True, _nrt=False)
@@ -314,7 +327,7 @@ def held_refresh_nb(acct, pos):
     acct[ACCT_N_HELD] = n_held
 
 
-@njit(cache=True, _nrt=False, inline=_inline_into("combination_days_nb", "_simulate_days_nb", "_run_one_days_nb"))
+@njit(cache=True, _nrt=False, inline=_inline_into("rotation_range_nb", "simulate_days_nb", "simulate_range_nb"))
 def idle_value_nb(acct, pos, price_row) -> float:
     """The close value of a session without a day step (:func:`day_has_work_nb` False): cash, the held
     positions at ``price_row`` and receivables. The same terms in the same order as
@@ -934,7 +947,7 @@ def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_val
                 fill_count, evrec, ev_count, pid):
     """Simulate session ``t`` and return the close value (cash, positions at the close, receivables).
 
-    The one day step of every driver (:func:`simulate_nb`, :func:`simulate_range_nb` and the strategy
+    The one day step of every driver (:func:`simulate_days_nb`, :func:`simulate_range_nb` and the strategy
     sweeps): open (:func:`start_day_nb`), then either the rebalance decided at the previous close to
     ``target_row`` or the carried orders and dividend reinvestment.
     """
@@ -1011,13 +1024,16 @@ def summary_finish_nb(out, acct):
 
 # ============================================================================= drivers
 @njit(cache=True, _nrt=False)
-def _simulate_days_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, st, equity, cash,
-                      shares_out, costs, traded, decided, fills, fill_count, evrec, ev_count, summary, prev_acct):
-    """The day loop of :func:`simulate_nb` on arrays it allocated (no reference counting: see
-    :func:`aibt.strategies.rotation_nb.combination_days_nb`)."""
+def simulate_days_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, st, equity, cash,
+                     shares_out, costs, traded, decided, fills, fill_count, evrec, ev_count, summary, prev_acct):
+    """The day loop of :func:`simulate_arrays` on the state and arrays it allocated (no reference
+    counting: see :func:`aibt.strategies.rotation_nb.rotation_range_nb`)."""
     t_len = weights.shape[0]
     acct = st[0]
     shares = st[1][POS_SHARES]
+    summary_init_nb(summary, init_cash)
+    for k in range(ACCT_SIZE):
+        prev_acct[k] = acct[k]
     prev_value = init_cash
     for t in range(t_len):
         reb = t > 0 and decided[t - 1]
@@ -1044,12 +1060,15 @@ def _simulate_days_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash,
             prev_acct[k] = acct[k]
         prev_value = value
         decided[t] = decide_nb(t, scheduled[t], drift_band, acct, shares, mkt, weights[t])
+    summary_finish_nb(summary, acct)
 
 
-@njit(cache=True)
-def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, max_fills,
-                max_events):
-    """Simulate one portfolio over all sessions with full per-day output.
+def simulate_arrays(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, max_fills,
+                    max_events):
+    """Simulate one portfolio over all sessions with full per-day output: allocates the state and the
+    outputs (numpy) and runs :func:`simulate_days_nb` on them. (Allocating here rather than in a
+    compiled wrapper saves that wrapper's compile, about 0.8 s of an empty cache: Numba links and
+    optimises the whole day step again into every compiled level above it.)
 
     Parameters
     ----------
@@ -1074,9 +1093,7 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accru
     summary : float64 [SUM_SIZE].
     """
     t_len, n = weights.shape
-    st = new_state_nb(n, init_cash, lots)
-    acct = st[0]
-    shares = st[1][POS_SHARES]
+    st = new_state(n, init_cash, lots)
     equity = np.empty(t_len, dtype=np.float64)
     cash = np.empty(t_len, dtype=np.float64)
     shares_out = np.empty((t_len, n), dtype=np.float64)
@@ -1088,71 +1105,62 @@ def simulate_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accru
     evrec = np.empty(max_events, dtype=EVENT_DTYPE)
     ev_count = np.zeros(1, dtype=np.int64)
     summary = np.empty(SUM_SIZE, dtype=np.float64)
-    summary_init_nb(summary, init_cash)
-    prev_acct = acct.copy()
-    _simulate_days_nb(weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, st, equity, cash,
-                      shares_out, costs, traded, decided, fills, fill_count, evrec, ev_count, summary, prev_acct)
-    summary_finish_nb(summary, acct)
-    n_f = fill_count[0]
-    n_e = ev_count[0]
+    prev_acct = np.empty(ACCT_SIZE, dtype=np.float64)
+    simulate_days_nb(weights, scheduled, np.float64(drift_band), mkt, cost, pol, np.float64(init_cash), accrual,
+                     st, equity, cash, shares_out, costs, traded, decided, fills, fill_count, evrec, ev_count,
+                     summary, prev_acct)
+    n_f = int(fill_count[0])
+    n_e = int(ev_count[0])
     return (equity, cash, shares_out, costs, traded, decided, fills[:min(n_f, max_fills)], n_f,
             evrec[:min(n_e, max_events)], n_e, summary)
 
 
-@njit(cache=True)
-def _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots,
-                equity_out, summary_out, keep_equity):
-    st = new_state_nb(weights.shape[2], init_cash, lots)
-    no_fills = np.empty(0, dtype=FILL_DTYPE)
-    fill_count = np.zeros(1, dtype=np.int64)
-    no_events = np.empty(0, dtype=EVENT_DTYPE)
-    ev_count = np.zeros(1, dtype=np.int64)
-    _run_one_days_nb(np.int64(c), weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, equity_out,
-                     summary_out, keep_equity, st, no_fills, fill_count, no_events, ev_count)
+def sweep_scratch(n: int, init_cash: float, lots: int):
+    """The state and empty records one chunk of a sweep driver runs its portfolios on (each starts from
+    :func:`reset_state_nb`): ``(st, no_fills, fill_count, no_events, ev_count)``."""
+    return (new_state(n, init_cash, lots), np.empty(0, dtype=FILL_DTYPE), np.zeros(1, dtype=np.int64),
+            np.empty(0, dtype=EVENT_DTYPE), np.zeros(1, dtype=np.int64))
 
 
-@njit(cache=True, _nrt=False)
-def _run_one_days_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, equity_out,
-                     summary_out, keep_equity, st, no_fills, fill_count, no_events, ev_count):
-    t_len = weights.shape[1]
-    acct = st[0]
-    summ = summary_out[c]
-    summary_init_nb(summ, init_cash)
-    prev_value = init_cash
-    decided_prev = np.bool_(False)
-    for t in range(t_len):
-        traded_before = acct[ACCT_BUY_VALUE] + acct[ACCT_SELL_VALUE]
-        row = weights[c, t - 1] if t > 0 else weights[c, 0]
-        if day_has_work_nb(t, decided_prev, mkt, acct, accrual[t]):
-            value = day_step_nb(t, decided_prev, row, mkt, cost, pol, accrual[t], prev_value, st, no_fills,
-                                fill_count, no_events, ev_count, c)
-        else:
-            value = idle_value_nb(acct, st[1], mkt.px[PX_CLOSE, t])
-        if keep_equity:
-            equity_out[c, t] = value
-        if t > 0:
-            summary_update_nb(summ, prev_value, value,
-                              acct[ACCT_BUY_VALUE] + acct[ACCT_SELL_VALUE] - traded_before)
-        else:
-            summ[SUM_FINAL_VALUE] = value
-        prev_value = value
-        decided_prev = decide_nb(t, scheduled[c, t], drift_band[c], acct, st[1][POS_SHARES], mkt,
-                                 weights[c, t])
-    summary_finish_nb(summ, acct)
-
-
-@njit(cache=True, nogil=True)
-def simulate_range_nb(c0, c1, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, equity,
-                      summary, keep_equity):
+@njit(cache=True, nogil=True, _nrt=False)
+def simulate_range_nb(c0, c1, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, equity,
+                      summary, keep_equity, st, no_fills, fill_count, no_events, ev_count):
     """Simulate portfolios ``[c0, c1)`` of ``C`` on one market into the caller's arrays, without the GIL
-    (:func:`aibt.engine.simulate.simulate_many` runs chunks of portfolios on threads, :mod:`aibt.engine.parallel`).
+    (:func:`aibt.engine.simulate.simulate_many` runs chunks of portfolios on threads, :mod:`aibt.engine.parallel`),
+    each from a fresh state on the chunk's ``st`` and records (:func:`sweep_scratch`).
 
     Parameters
     ----------
     weights : float64 [C, T, N]. scheduled : bool [C, T]. drift_band : float64 [C].
-    mkt, cost, pol, init_cash, accrual, lots : as in :func:`simulate_nb` (shared by all portfolios).
+    mkt, cost, pol, init_cash, accrual : as in :func:`simulate_arrays` (shared by all portfolios).
     equity : float64 [C, T] (or [C, 0] when ``keep_equity`` is false). summary : float64 [C, SUM_SIZE].
     """
+    t_len = weights.shape[1]
+    acct = st[0]
     for c in range(c0, c1):
-        _run_one_nb(c, weights, scheduled, drift_band, mkt, cost, pol, init_cash, accrual, lots, equity,
-                    summary, keep_equity)
+        reset_state_nb(st, init_cash)
+        fill_count[0] = 0
+        ev_count[0] = 0
+        summ = summary[c]
+        summary_init_nb(summ, init_cash)
+        prev_value = init_cash
+        decided_prev = np.bool_(False)
+        for t in range(t_len):
+            traded_before = acct[ACCT_BUY_VALUE] + acct[ACCT_SELL_VALUE]
+            row = weights[c, t - 1] if t > 0 else weights[c, 0]
+            if day_has_work_nb(t, decided_prev, mkt, acct, accrual[t]):
+                value = day_step_nb(t, decided_prev, row, mkt, cost, pol, accrual[t], prev_value, st, no_fills,
+                                    fill_count, no_events, ev_count, c)
+            else:
+                value = idle_value_nb(acct, st[1], mkt.px[PX_CLOSE, t])
+            if keep_equity:
+                equity[c, t] = value
+            if t > 0:
+                summary_update_nb(summ, prev_value, value,
+                                  acct[ACCT_BUY_VALUE] + acct[ACCT_SELL_VALUE] - traded_before)
+            else:
+                summ[SUM_FINAL_VALUE] = value
+            prev_value = value
+            decided_prev = decide_nb(t, scheduled[c, t], drift_band[c], acct, st[1][POS_SHARES], mkt,
+                                     weights[c, t])
+        summary_finish_nb(summ, acct)

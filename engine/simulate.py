@@ -186,7 +186,7 @@ def simulate(
     cost = cost_params(commission, min_commission, slippage_bps)
     cap = int(max_fills) if max_fills is not None else t * n
     ev_cap = int(np.count_nonzero((mkt.cash_div != 0) | (mkt.share_mult != 1))) * 2 + cap
-    eq, cash, shares, costs, traded, decided, recs, n_fills, evs, n_ev, summ = nb.simulate_nb(
+    eq, cash, shares, costs, traded, decided, recs, n_fills, evs, n_ev, summ = nb.simulate_arrays(
         w, mask, _band(drift_band), mkt, cost, pol, _check_cash(init_cash), _accrual(fee_accrual, t), lots, cap,
         ev_cap)
     if n_fills > cap:
@@ -326,8 +326,13 @@ def simulate_many(
     summ = np.empty((c_len, nb.SUM_SIZE), dtype=np.float64)
     cash, accrual, lots = np.float64(_check_cash(init_cash)), _accrual(fee_accrual, t), np.int64(lots)
     keep = np.bool_(not summary_only)
-    run_chunks(lambda a, b: nb.simulate_range_nb(np.int64(a), np.int64(b), w_all, mask_all, bands, mkt, cost, pol,
-                                                 cash, accrual, lots, eq, summ, keep), c_len)
+    n = w_all.shape[2]
+
+    def chunk(a, b):  # each chunk on its own state (the chunks of two threads run at once)
+        nb.simulate_range_nb(np.int64(a), np.int64(b), w_all, mask_all, bands, mkt, cost, pol, cash, accrual, eq, summ,
+                             keep, *nb.sweep_scratch(n, cash, lots))
+
+    run_chunks(chunk, c_len)
     equity = None if summary_only else pd.DataFrame(eq.T, index=panel.dates, columns=labels)
     return ManyResult(summary=summary_frame(summ, panel.dates, labels, periods_per_year), equity=equity)
 

@@ -372,9 +372,15 @@ def rotation_sweep(params, order, n_valid, inv_vol, trend_ok, members, mkt, cost
     equity = np.empty((c_len, (t_end - t_start) if keep_equity else 0), dtype=np.float64)
     t_start, t_end, lots = np.int64(t_start), np.int64(t_end), np.int64(lots)
     init_cash, keep_equity = np.float64(init_cash), np.bool_(keep_equity)
-    run_chunks(lambda a, b: rnb.rotation_range_nb(np.int64(a), np.int64(b), params, order, n_valid, inv_vol,
-                                                  trend_ok, member_j, member_v, n, mkt, cost, pol, lots, init_cash, t_start,
-                                                  t_end, summary, equity, keep_equity), c_len, n_threads)
+    s_len = order.shape[2]
+
+    def chunk(a, b):  # each chunk on its own state and scratch rows (the chunks of two threads run at once)
+        scratch = enb.sweep_scratch(n, init_cash, lots)
+        rnb.rotation_range_nb(np.int64(a), np.int64(b), params, order, n_valid, inv_vol, trend_ok, member_j, member_v,
+                              mkt, cost, pol, init_cash, t_start, t_end, summary, equity, keep_equity, *scratch,
+                              np.zeros(s_len, dtype=np.float64), np.zeros(n, dtype=np.float64))
+
+    run_chunks(chunk, c_len, n_threads)
     return summary, equity
 
 

@@ -153,74 +153,64 @@ def security_targets_nb(sleeve_w, member_j, member_v, out):
             out[j] += w * member_v[s, m]
 
 
-@njit(cache=True, _nrt=False)
-def combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_j, member_v, mkt, cost, pol, init_cash,
-                        t_start, t_end, summary_out, equity_out, keep_equity, st, no_fills, fill_count,
-                        no_events, ev_count, sleeve_w, target):
-    """The day loop of one combination on state ``st`` and scratch rows allocated by the caller.
+@njit(cache=True, nogil=True, _nrt=False)
+def rotation_range_nb(c0, c1, params, order, n_valid, inv_vol, trend_ok, member_j, member_v, mkt, cost, pol,
+                      init_cash, t_start, t_end, summary_out, equity_out, keep_equity, st, no_fills, fill_count,
+                      no_events, ev_count, sleeve_w, target):
+    """Run combinations ``[c0, c1)`` of ``params`` [C, 5] on sessions ``[t_start, t_end)`` into the caller's
+    ``summary_out`` float64 [C, SUM_SIZE] (slots ``aibt.engine.nb.SUM_*``) and ``equity_out`` float64
+    [C, t_end - t_start] (or [C, 0] without ``keep_equity``), one after another on the chunk's state
+    ``st`` and records (:func:`aibt.engine.nb.sweep_scratch`) and scratch rows ``sleeve_w`` [S] and
+    ``target`` [N], each combination from a fresh state. Without the GIL:
+    :func:`aibt.strategies.rotation.rotation_sweep` runs chunks of combinations on threads
+    (:mod:`aibt.engine.parallel`).
 
     Compiled without reference counting (``_nrt=False``: it allocates nothing, and every array it
     touches is owned by the caller for the whole call): the profile of a daily-rebalancing sweep had
     72 % of its time in ``NRT_incref`` / ``NRT_decref`` on the market and state arrays that the day
-    step's blocks pass to each other."""
-    lb = params[c, P_LOOKBACK]
-    top_k = params[c, P_TOP_K]
-    period = params[c, P_PERIOD]
-    weighting = params[c, P_WEIGHTING]
-    flt = params[c, P_FILTER]
+    step's blocks pass to each other. One compiled level over the day step, not two: Numba links and
+    optimises the whole day step again into each level above it (0.7 s of an empty cache each)."""
     acct = st[0]
     pos = st[1]
-    summ = summary_out[c]
-    enb.summary_init_nb(summ, init_cash)
-    prev_value = init_cash
-    decided_prev = np.bool_(False)
-    next_decision = t_start  # decisions every ``period`` sessions from t_start, counted (no modulo per session)
-    for t in range(t_start, t_end):
-        traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
-        if enb.day_has_work_nb(t, decided_prev, mkt, acct, 0.0):
-            value = enb.day_step_nb(t, decided_prev, target, mkt, cost, pol, 0.0, prev_value, st, no_fills,
-                                    fill_count, no_events, ev_count, c)
-        else:
-            value = enb.idle_value_nb(acct, pos, mkt.px[enb.PX_CLOSE, t])
-        if keep_equity:
-            equity_out[c, t - t_start] = value
-        if t > t_start:
-            enb.summary_update_nb(summ, prev_value, value,
-                                  acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE] - traded_before)
-        else:
-            summ[enb.SUM_FINAL_VALUE] = value
-        prev_value = value
-        decided_prev = np.bool_(False)
-        if t == next_decision:
-            next_decision += period
-            if t + 1 < t_end:
-                weights_from_order_nb(order[lb, t], n_valid[lb, t], inv_vol[t], trend_ok[flt, t], top_k,
-                                      weighting, sleeve_w)
-                security_targets_nb(sleeve_w, member_j[t], member_v[t], target)
-                decided_prev = True
-    enb.summary_finish_nb(summ, acct)
-
-
-@njit(cache=True, nogil=True)
-def rotation_range_nb(c0, c1, params, order, n_valid, inv_vol, trend_ok, member_j, member_v, n, mkt, cost, pol, lots, init_cash,
-                      t_start, t_end, summary, equity, keep_equity):
-    """Run combinations ``[c0, c1)`` of ``params`` [C, 5] on ``n`` securities and sessions ``[t_start, t_end)`` into the caller's
-    ``summary`` float64 [C, SUM_SIZE] (slots ``aibt.engine.nb.SUM_*``) and ``equity`` float64
-    [C, t_end - t_start] (or [C, 0] without ``keep_equity``). Without the GIL: :func:`aibt.strategies.rotation.rotation_sweep`
-    runs chunks of combinations on threads (:mod:`aibt.engine.parallel`)."""
-    no_fills = np.empty(0, dtype=enb.FILL_DTYPE)
-    fill_count = np.zeros(1, dtype=np.int64)
-    no_events = np.empty(0, dtype=enb.EVENT_DTYPE)
-    ev_count = np.zeros(1, dtype=np.int64)
-    sleeve_w = np.zeros(order.shape[2], dtype=np.float64)
-    target = np.zeros(n, dtype=np.float64)
     for c in range(c0, c1):
-        st = enb.new_state_nb(n, init_cash, lots)  # a fresh portfolio and scratch rows per combination
+        enb.reset_state_nb(st, init_cash)  # a fresh portfolio and scratch rows per combination
         fill_count[0] = 0
         ev_count[0] = 0
         sleeve_w[:] = 0.0
         target[:] = 0.0
-        combination_days_nb(c, params, order, n_valid, inv_vol, trend_ok, member_j, member_v, mkt, cost, pol, init_cash,
-                            t_start, t_end, summary, equity, keep_equity, st, no_fills, fill_count,
-                            no_events, ev_count, sleeve_w, target)
+        lb = params[c, P_LOOKBACK]
+        top_k = params[c, P_TOP_K]
+        period = params[c, P_PERIOD]
+        weighting = params[c, P_WEIGHTING]
+        flt = params[c, P_FILTER]
+        summ = summary_out[c]
+        enb.summary_init_nb(summ, init_cash)
+        prev_value = init_cash
+        decided_prev = np.bool_(False)
+        next_decision = t_start  # decisions every ``period`` sessions from t_start, counted (no modulo per session)
+        for t in range(t_start, t_end):
+            traded_before = acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE]
+            if enb.day_has_work_nb(t, decided_prev, mkt, acct, 0.0):
+                value = enb.day_step_nb(t, decided_prev, target, mkt, cost, pol, 0.0, prev_value, st, no_fills,
+                                        fill_count, no_events, ev_count, c)
+            else:
+                value = enb.idle_value_nb(acct, pos, mkt.px[enb.PX_CLOSE, t])
+            if keep_equity:
+                equity_out[c, t - t_start] = value
+            if t > t_start:
+                enb.summary_update_nb(summ, prev_value, value,
+                                      acct[enb.ACCT_BUY_VALUE] + acct[enb.ACCT_SELL_VALUE] - traded_before)
+            else:
+                summ[enb.SUM_FINAL_VALUE] = value
+            prev_value = value
+            decided_prev = np.bool_(False)
+            if t == next_decision:
+                next_decision += period
+                if t + 1 < t_end:
+                    weights_from_order_nb(order[lb, t], n_valid[lb, t], inv_vol[t], trend_ok[flt, t], top_k,
+                                          weighting, sleeve_w)
+                    security_targets_nb(sleeve_w, member_j[t], member_v[t], target)
+                    decided_prev = True
+        enb.summary_finish_nb(summ, acct)
+
 

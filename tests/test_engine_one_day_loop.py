@@ -148,7 +148,7 @@ def test_simulate_many_equals_simulate_with_carried_orders_and_drift_bands(m, ba
 def test_idle_value_lists_the_held_symbols_and_equals_the_full_valuation():
     from aibt.engine import nb
 
-    acct, pos, _ = nb.new_state_nb(5, 1000.0, 0)
+    acct, pos, _ = nb.new_state(5, 1000.0, 0)
     pos[nb.POS_SHARES] = [0.0, 300.0, 0.0, 200.0, 100.0]
     acct[nb.ACCT_RECEIVABLE] = 7.5
     acct[nb.ACCT_N_HELD] = -1.0  # as a day step leaves it

@@ -103,7 +103,7 @@ def test_every_limit_up_price_refuses_a_buy_at_it(limit_up_cases):
         for d, u in items:
             t = panel.dates.get_loc(d)
             assert mkt.upper[t, 0] == pytest.approx(u, abs=1e-9), (s, d)
-            st = nb.new_state_nb(1, 1e7, 0)
+            st = nb.new_state(1, 1e7, 0)
             fills = np.empty(1, dtype=nb.FILL_DTYPE)
             evrec = np.empty(0, dtype=nb.EVENT_DTYPE)
             filled, reason = nb.order_shares_nb(t, 0, 1000.0, mkt, cost, st, fills, np.zeros(1, np.int64), evrec,

@@ -28,7 +28,7 @@ def make_panel(close, open_=None, dates=None, symbols=None, adj_factor=None, tra
 
 def state(n, cash):
     """A fresh kernel state, empty fill/event records."""
-    st = nb.new_state_nb(n, cash, 0)
+    st = nb.new_state(n, cash, 0)
     return st, np.empty(10, dtype=nb.FILL_DTYPE), np.zeros(1, dtype=np.int64), np.empty(10, dtype=nb.EVENT_DTYPE), \
         np.zeros(1, dtype=np.int64)
 
