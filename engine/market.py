@@ -31,16 +31,22 @@ from aibt.universes.trading_rules import TradingRules
 PRICE_CHOICES = ("open", "close", "vwap")
 
 
-@njit(cache=True)
-def ex_rights_close_nb(close, tradable, cash, mult, tick):
+def ex_rights_close(close, tradable, cash, mult, tick):
+    """``carried, ref`` [T, N] of :func:`ex_rights_close_nb` (allocated here, NaN-filled)."""
+    carried = np.full(close.shape, np.nan)
+    ref = np.full(close.shape, np.nan)
+    ex_rights_close_nb(close, tradable, cash, mult, tick, carried, ref)
+    return carried, ref
+
+
+@njit(cache=True, _nrt=False)
+def ex_rights_close_nb(close, tradable, cash, mult, tick, carried, ref):
     """The close each session is valued at and the base of the next session's limits: the traded
     close where the bar trades; on a day without a bar the previous one carried, and carried through
     an ex-date as the exchange's reference price ``round((prev - cash) / mult, tick)`` (a suspended
     stock goes ex too). Also returns ``ref`` [T, N], the limit base of each session (NaN on the first
     session and before the first bar). ``tick`` [N], NaN = no rounding."""
     t_len, n = close.shape
-    carried = np.full((t_len, n), np.nan)
-    ref = np.full((t_len, n), np.nan)
     for j in range(n):
         last = np.nan
         for t in range(t_len):
@@ -55,7 +61,6 @@ def ex_rights_close_nb(close, tradable, cash, mult, tick):
             if tradable[t, j] and not np.isnan(close[t, j]):
                 last = close[t, j]
             carried[t, j] = last
-    return carried, ref
 
 
 def _round_tick(x: np.ndarray, tick: np.ndarray) -> np.ndarray:
@@ -250,7 +255,7 @@ def build_market(panel: Panel, rules: TradingRules | None = None, price: str = "
     cash = np.ascontiguousarray(ev["cash"])
     on_event = (cash != 0.0) | (mult != 1.0)
     # the base of day t's limits: the previous traded close, ex-rights on an ex-date (local currency)
-    close_ff, ref = ex_rights_close_nb(close_tr, np.ascontiguousarray(tradable), cash, mult,
+    close_ff, ref = ex_rights_close(close_tr, np.ascontiguousarray(tradable), cash, mult,
                                        np.ascontiguousarray(tick[0]))
 
     close_price = close_ff * fx

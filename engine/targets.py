@@ -96,18 +96,26 @@ def align_weights(panel: Panel, weights) -> tuple[np.ndarray, np.ndarray]:
     return validate_and_fill(panel, raw)
 
 
-@njit(cache=True)
-def fill_targets_nb(raw, tolerance):
+def fill_targets(raw, tolerance):
     """One pass over target weights [C, T, N]: rows given (not all NaN), NaN inside a given row -> 0,
     forward fill (0 before the first target), and the first infinite, negative or over-1 row found.
 
     Returns ``out [C, T, N], given [C, T], errors [3, 4]`` where row k of ``errors`` (0 infinite,
-    1 negative, 2 sum over 1) is ``(c, t, j, value)`` of the first case, ``c = -1`` if none.
+    1 negative, 2 sum over 1) is ``(c, t, j, value)`` of the first case, ``c = -1`` if none
+    (allocated here, filled by :func:`fill_targets_nb`).
     """
     c_len, t_len, n = raw.shape
     out = np.zeros((c_len, t_len, n))
     given = np.zeros((c_len, t_len), dtype=np.bool_)
     errors = np.full((3, 4), -1.0)
+    fill_targets_nb(raw, np.float64(tolerance), out, given, errors)
+    return out, given, errors
+
+
+@njit(cache=True, _nrt=False)
+def fill_targets_nb(raw, tolerance, out, given, errors):
+    """The pass of :func:`fill_targets` into its zeroed ``out``, ``given`` and ``errors`` (-1)."""
+    c_len, t_len, n = raw.shape
     for c in range(c_len):
         last = -1
         for t in range(t_len):
@@ -137,7 +145,6 @@ def fill_targets_nb(raw, tolerance):
             elif last >= 0:
                 for j in range(n):
                     out[c, t, j] = out[c, last, j]
-    return out, given, errors
 
 
 def validate_and_fill(panel: Panel, raw: np.ndarray, labels=None) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +156,7 @@ def validate_and_fill(panel: Panel, raw: np.ndarray, labels=None) -> tuple[np.nd
     were given ([T] or [C, T]).
     """
     many = raw.ndim == 3
-    out, given, errors = fill_targets_nb(np.ascontiguousarray(raw if many else raw[None], dtype=np.float64),
+    out, given, errors = fill_targets(np.ascontiguousarray(raw if many else raw[None], dtype=np.float64),
                                          WEIGHT_SUM_TOLERANCE)
     for kind in range(3):
         c, ti, j, v = errors[kind]

@@ -11,18 +11,34 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
-def rolling_mean_nb(x, window):
-    """Rolling mean over ``window`` rows of each column of ``x`` [T, S].
+def rolling_mean(x, window):
+    """Rolling mean over ``window`` rows of each column of ``x`` [T, S] (float64 [T, S], NaN until a
+    window is complete): allocates and runs :func:`rolling_mean_nb`."""
+    t_len, s_len = x.shape
+    out = np.full((t_len, s_len), np.nan)
+    rolling_mean_nb(x, np.int64(window), out, np.zeros(s_len), np.zeros(s_len), np.zeros(s_len, dtype=np.int64))
+    return out
+
+
+def rolling_std(x, window, ddof=1):
+    """Rolling standard deviation over ``window`` rows per column of ``x`` [T, S] (float64 [T, S]):
+    allocates and runs :func:`rolling_std_nb`."""
+    t_len, s_len = x.shape
+    out = np.full((t_len, s_len), np.nan)
+    rolling_std_nb(x, np.int64(window), np.int64(ddof), out, np.zeros(s_len, dtype=np.int64), np.empty(s_len),
+                   np.empty(s_len))
+    return out
+
+
+@njit(cache=True, _nrt=False)
+def rolling_mean_nb(x, window, out, total, comp, count):
+    """Rolling mean over ``window`` rows of each column of ``x`` [T, S] into ``out`` (NaN-filled by the
+    caller, :func:`rolling_mean`), with zeroed running sums ``total``, ``comp`` and counts ``count`` [S].
 
     Each column keeps its own Kahan-compensated running sum; the columns advance together (the
     innermost loop runs over a row, with selects instead of branches), so their chains overlap: the
     same numbers as one column at a time."""
     t_len, s_len = x.shape
-    out = np.full((t_len, s_len), np.nan)
-    total = np.zeros(s_len)
-    comp = np.zeros(s_len)
-    count = np.zeros(s_len, dtype=np.int64)
     for t in range(t_len):
         for s in range(s_len):
             tot = total[s]
@@ -51,12 +67,13 @@ def rolling_mean_nb(x, window):
             total[s] = tot
             comp[s] = c
             count[s] = n
-    return out
 
 
-@njit(cache=True)
-def rolling_std_nb(x, window, ddof=1):
-    """Rolling standard deviation (``ddof`` degrees of freedom) over ``window`` rows per column.
+@njit(cache=True, _nrt=False)
+def rolling_std_nb(x, window, ddof, out, count, mean, ss):
+    """Rolling standard deviation (``ddof`` degrees of freedom) over ``window`` rows per column into
+    ``out`` (NaN-filled by the caller, :func:`rolling_std`), with zeroed counts ``count`` [S] and
+    scratch ``mean``, ``ss`` [S].
 
     Two passes over each full window (mean, then squared deviations): O(T x S x window), exact to
     rounding even when the deviations are tiny next to the mean, where running add/remove updates
@@ -65,12 +82,8 @@ def rolling_std_nb(x, window, ddof=1):
     same numbers as one column at a time, four times faster on W1.
     """
     t_len, s_len = x.shape
-    out = np.full((t_len, s_len), np.nan)
     if window <= ddof or window > t_len:
-        return out
-    count = np.zeros(s_len, dtype=np.int64)
-    mean = np.empty(s_len)
-    ss = np.empty(s_len)
+        return
     for t in range(t_len):
         for s in range(s_len):
             if not np.isnan(x[t, s]):
@@ -93,4 +106,3 @@ def rolling_std_nb(x, window, ddof=1):
         for s in range(s_len):
             if count[s] >= window:
                 out[t, s] = np.sqrt(ss[s] / (window - ddof))
-    return out

@@ -25,7 +25,7 @@ from aibt.engine.result import sessions_per_year, summary_columns
 from aibt.engine.simulate import cost_params
 from aibt.errors import ConfigError, DataError
 from aibt.strategies import rotation_nb as rnb
-from aibt.strategies.rolling_nb import rolling_mean_nb, rolling_std_nb
+from aibt.strategies.rolling_nb import rolling_mean, rolling_std
 from aibt.universes.trading_rules import TradingRules
 
 WEIGHTINGS = {"equal": rnb.WEIGHT_EQUAL, "inv_vol": rnb.WEIGHT_INV_VOL}
@@ -183,7 +183,7 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
         rets = np.full_like(px, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             rets[1:] = px[1:] / px[:-1] - 1.0
-        vol = rolling_std_nb(rets, int(vol_window), 1)
+        vol = rolling_std(rets, int(vol_window), 1)
         with np.errstate(divide="ignore"):
             inv_vol = np.where(vol > 0, 1.0 / vol, np.nan)
     trend = np.zeros((len(trend_windows), t_len, s_len), dtype=np.bool_)
@@ -192,8 +192,8 @@ def compute_signals(prices: pd.DataFrame, lookbacks: Sequence[int], trend_window
             trend[i] = True
             continue
         with np.errstate(invalid="ignore"):
-            np.greater_equal(px, rolling_mean_nb(px, w), out=trend[i])  # NaN on either side: False
-    order, n_valid = rnb.momentum_orders_nb(mom)
+            np.greater_equal(px, rolling_mean(px, w), out=trend[i])  # NaN on either side: False
+    order, n_valid = rnb.momentum_orders(mom)
     return Signals(lookbacks, trend_windows, mom, np.ascontiguousarray(inv_vol), np.ascontiguousarray(trend),
                    order, n_valid)
 

@@ -125,16 +125,23 @@ def sleeve_weights_nb(mom_row, inv_vol_row, trend_row, top_k, weighting, out):
     weights_from_order_nb(order, valid, inv_vol_row, trend_row, top_k, weighting, out)
 
 
-@njit(cache=True)
-def momentum_orders_nb(momentum):
-    """``order`` [L, T, S] and ``n_valid`` [L, T] of :func:`momentum_order_nb` for every lookback and date."""
+def momentum_orders(momentum):
+    """``order`` [L, T, S] and ``n_valid`` [L, T] of :func:`momentum_order_nb` for every lookback and date
+    (allocated here, filled by :func:`momentum_orders_nb`)."""
     l_len, t_len, s_len = momentum.shape
     order = np.empty((l_len, t_len, s_len), dtype=np.int64)
     n_valid = np.empty((l_len, t_len), dtype=np.int64)
+    momentum_orders_nb(momentum, order, n_valid)
+    return order, n_valid
+
+
+@njit(cache=True, _nrt=False)
+def momentum_orders_nb(momentum, order, n_valid):
+    """Fill ``order`` and ``n_valid`` of :func:`momentum_orders`."""
+    l_len, t_len, s_len = momentum.shape
     for i in range(l_len):
         for t in range(t_len):
             n_valid[i, t] = _ranked_nb(momentum[i, t], order[i, t])
-    return order, n_valid
 
 
 @njit(cache=True, _nrt=False)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from aibt.strategies.rolling_nb import rolling_mean_nb, rolling_std_nb
+from aibt.strategies.rolling_nb import rolling_mean, rolling_std
 
 
 def _series(seed, t_len, holes):
@@ -20,10 +20,10 @@ def _series(seed, t_len, holes):
 def test_equal_to_pandas(seed, window, holes):
     x = _series(seed, 300, holes)
     frame = pd.DataFrame(x)
-    np.testing.assert_allclose(rolling_mean_nb(x, window), frame.rolling(window, min_periods=window).mean(),
+    np.testing.assert_allclose(rolling_mean(x, window), frame.rolling(window, min_periods=window).mean(),
                                rtol=1e-12, atol=0, equal_nan=True)
     r = frame.pct_change(fill_method=None).to_numpy()
-    got = rolling_std_nb(r, window, 1)
+    got = rolling_std(r, window, 1)
     # reference: numpy's two-pass std of every full window (pandas' running updates lose digits when
     # the deviations are tiny, so it is checked to a looser 1e-6 below)
     expected = np.full_like(r, np.nan)
@@ -38,6 +38,6 @@ def test_equal_to_pandas(seed, window, holes):
 
 def test_hand_worked_window_of_three():
     x = np.array([[1.0], [2.0], [np.nan], [4.0], [5.0], [6.0]])
-    np.testing.assert_array_equal(rolling_mean_nb(x, 2)[:, 0], [np.nan, 1.5, np.nan, np.nan, 4.5, 5.5])
-    assert rolling_std_nb(x, 3, 1)[5, 0] == pytest.approx(1.0)  # std of 4, 5, 6
-    assert np.isnan(rolling_std_nb(x, 3, 1)[4, 0])  # the window 2..4 holds a NaN
+    np.testing.assert_array_equal(rolling_mean(x, 2)[:, 0], [np.nan, 1.5, np.nan, np.nan, 4.5, 5.5])
+    assert rolling_std(x, 3, 1)[5, 0] == pytest.approx(1.0)  # std of 4, 5, 6
+    assert np.isnan(rolling_std(x, 3, 1)[4, 0])  # the window 2..4 holds a NaN

@@ -210,7 +210,7 @@ def test_momentum_orders_of_every_date_equal_a_stable_sort(seed, s_len, t_len):
     rng = np.random.default_rng(seed)
     mom = rng.choice(np.array([-0.1, 0.0, 0.05, 0.2, np.nan]), size=(2, t_len, s_len), p=[0.2, 0.2, 0.2, 0.2, 0.2])
     mom[1] += rng.normal(0, 0.01, size=mom[1].shape)  # mostly distinct keys that drift
-    order, n_valid = rnb.momentum_orders_nb(mom)
+    order, n_valid = rnb.momentum_orders(mom)
     for i in range(2):
         for t in range(t_len):
             row = mom[i, t]
