@@ -701,48 +701,58 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
     order = pos[POS_SCR_ORDER]
     m = 0
     nan_key = False
-    for j in range(n):
-        pending[j] = 0.0
-        reinv[j] = 0.0
+    # earlier carried orders and dividends to reinvest are replaced: their rows can be non-zero only
+    # while the account's flag or total says so (the rest of the rows stays untouched)
+    if acct[ACCT_FLAG_PENDING] != 0.0:
+        pending[:] = 0.0
+    if acct[ACCT_REINVEST] != 0.0:
+        reinv[:] = 0.0
+    px_exec = mkt.px[PX_EXEC, t]
+    px_mark = mkt.px[PX_MARK, t]
+    unpriced = False
+    for j in range(n):  # branch-free: which symbols trade is data, not a jump to predict
         w = target_row[j]
-        if np.isnan(w):
-            w = 0.0
-        if w == 0.0 and shares[j] == 0.0:
-            delta_value[j] = 0.0 * value  # tgt - cur as below (only a NaN value could make it count)
-            dq[j] = 0.0
-            continue
-        ref = mkt.px[PX_EXEC, t, j]
-        if np.isnan(ref):
-            ref = mkt.px[PX_MARK, t, j]
-        if np.isnan(ref):
-            # never priced yet: nothing held, nothing can be bought
-            delta_value[j] = 0.0
-            dq[j] = 0.0
-            if w > 0.0:
+        w = 0.0 if np.isnan(w) else w
+        sh = shares[j]
+        ref = px_exec[j]
+        ref = px_mark[j] if np.isnan(ref) else ref
+        priced = not np.isnan(ref)
+        tgt = w * value
+        key = tgt - sh * ref
+        q = tgt / ref - sh
+        q = -sh if w == 0.0 else q
+        live = ((w != 0.0) | (sh != 0.0)) & priced & (q != 0.0)
+        delta_value[j] = key
+        dq[j] = q
+        order[m] = j
+        m += live
+        nan_key |= live & np.isnan(key)
+        unpriced |= (w > 0.0) & (not priced)
+    if unpriced:  # never priced yet: nothing held, nothing can be bought
+        for j in range(n):
+            w = target_row[j]
+            if w > 0.0 and np.isnan(px_exec[j]) and np.isnan(px_mark[j]):
                 acct[ACCT_N_REFUSED] += 1.0
                 _record_nb(fills, fill_count, pid, t, j, np.int64(1), np.nan, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0,
                            0.0, np.int64(REASON_NO_PRICE))
-            continue
-        cur = shares[j] * ref
-        tgt = w * value
-        key = tgt - cur
-        delta_value[j] = key
-        if w == 0.0:
-            dq[j] = -shares[j]
-        else:
-            dq[j] = tgt / ref - shares[j]
-        if dq[j] == 0.0:
-            continue
-        if np.isnan(key):
-            nan_key = True
-        i = m - 1
+    for k in range(1, m):  # stable insertion sort of the m listed by value change
+        j = order[k]
+        key = delta_value[int(j)]
+        i = k - 1
         while i >= 0 and delta_value[int(order[i])] > key:
             order[i + 1] = order[i]
             i -= 1
         order[i + 1] = j
-        m += 1
     acct[ACCT_REINVEST] = 0.0
     if nan_key:  # a NaN key is no total order: sort all N as before, so nothing can differ
+        for k in range(n):
+            w = target_row[k]
+            if (np.isnan(w) or w == 0.0) and shares[k] == 0.0:  # neither held nor targeted
+                delta_value[k] = 0.0 * value  # tgt - cur (only a NaN value could make it count)
+                dq[k] = 0.0
+            elif np.isnan(px_exec[k]) and np.isnan(px_mark[k]):  # never priced
+                delta_value[k] = 0.0
+                dq[k] = 0.0
         for k in range(n):
             key = delta_value[k]
             i = k - 1
@@ -942,7 +952,7 @@ def day_has_work_nb(t, rebalance, mkt, acct, accrual_rate) -> bool:
             or accrual_rate > 0.0)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, error_model="numpy")
 def day_step_nb(t, rebalance, target_row, mkt, cost, pol, accrual_rate, prev_value, st, fills,
                 fill_count, evrec, ev_count, pid):
     """Simulate session ``t`` and return the close value (cash, positions at the close, receivables).
@@ -1004,7 +1014,8 @@ def summary_update_nb(out, prev_value, value, traded_value):
         out[SUM_RET_MEAN] += d / n
         out[SUM_RET_M2] += d * (r - out[SUM_RET_MEAN])
         out[SUM_N_RETURNS] = n
-        out[SUM_TURNOVER] += traded_value / (2.0 * prev_value)
+        if traded_value != 0.0:  # a session without trades adds exactly 0 (no division on idle sessions)
+            out[SUM_TURNOVER] += traded_value / (2.0 * prev_value)
 
 
 @njit(cache=True, _nrt=False)
