@@ -693,11 +693,13 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
     delta_value = pos[POS_SCR_DELTA]
     dq = pos[POS_SCR_DQ]
     value = portfolio_value_nb(acct[ACCT_CASH], shares, mkt.px[PX_MARK, t])
-    # symbols that place an order (dq != 0) join a stable insertion sort by value change as they are
-    # computed, in the preallocated scratch row (no allocation per rebalance; the others are skipped
-    # below wherever they would sort): a stable order restricted to a subset is the subset's stable
-    # order, so the orders run in the same sequence as with all N sorted, at the cost of the few held
-    # or targeted ones. A symbol neither held nor targeted places none and costs two comparisons.
+    # one branch-free pass computes every symbol's order (dq) and value change and lists the symbols
+    # that place one (held or targeted, priced, dq != 0) in ascending order in the preallocated
+    # scratch row (no allocation per rebalance); only those few are then sorted, stably, by value
+    # change: a stable order restricted to a subset is the subset's stable order, so the orders run in
+    # the same sequence as with all N sorted. (Jumping over the symbols that place none was the
+    # hottest spot of a W1 sweep: which ones trade changes with every rebalance, so the jumps were
+    # mispredicted.)
     order = pos[POS_SCR_ORDER]
     m = 0
     nan_key = False
