@@ -29,9 +29,13 @@ materialising a ``[C, T, N]`` weights array:
 
 Compilation
 -----------
-The blocks allocate nothing and are compiled with ``_nrt=False`` (no reference counting: the driver
-that allocated the arrays owns them for the whole call; reference counting of the market and state
-arrays passed between blocks was 72 % of a sweep's time). Three blocks are inlined into their one hot
+No kernel allocates: the state (:func:`new_state`) and every output are numpy arrays made by the
+Python caller, and the kernels are compiled with ``_nrt=False`` (no reference counting: the caller
+owns the arrays for the whole call; reference counting of the market and state arrays passed between
+blocks was 72 % of a sweep's time). That also keeps the compile small: no specialisation of Numba's
+array constructors, and each driver (:func:`simulate_days_nb`, :func:`simulate_range_nb`,
+:func:`aibt.strategies.rotation_nb.rotation_range_nb`) is the one compiled level over the day step,
+since Numba links and optimises a callee's whole code again into every compiled function above it. Three blocks are inlined into their one hot
 caller (:func:`_inline_into`): ``order_shares_nb`` into ``rebalance_to_targets_nb``, which with
 ``start_day_nb`` goes into ``day_step_nb``. Numba passes every array argument as 7-11 machine words
 (a ``Market`` alone is 47), so one call of ``order_shares_nb`` pushed 117 words on the stack; perf put
@@ -39,8 +43,9 @@ caller (:func:`_inline_into`): ``order_shares_nb`` into ``rebalance_to_targets_n
 ``idle_value_nb`` is inlined into the three drivers' day loops. The rarely run blocks (carried orders,
 reinvestment, corporate actions) stay calls. Every call
 passes the same argument types (``pid`` and codes as int64, never a literal or a loop index's
-uint64), so each block compiles once for all drivers: an empty Numba cache costs seconds, not half a
-minute (``benchmarks/bench_compile_times.py``).
+uint64), so each block compiles once for all drivers: an empty Numba cache costs about 10 s for
+``aibt run`` (``benchmarks/bench_compile_times.py``). Numba's inliner copied a callee's IR in time
+proportional to its blocks times its variables; :mod:`aibt.engine.numba_inline` makes it their sum.
 
 Conventions
 -----------
@@ -719,17 +724,26 @@ def rebalance_to_targets_nb(t, target_row, mkt, cost, pol, st, fills, fill_count
         ref = px_exec[j]
         ref = px_mark[j] if np.isnan(ref) else ref
         priced = not np.isnan(ref)
-        tgt = w * value
-        key = tgt - sh * ref
-        q = tgt / ref - sh
+        delta_value[j] = w * value - sh * ref
+        order[m] = j
+        m += ((w != 0.0) | (sh != 0.0)) & priced  # held or targeted, and priced
+        unpriced |= (w > 0.0) & (not priced)
+    m_all = m
+    m = 0
+    for k in range(m_all):  # their orders (the division only for these few), those not 0 kept in order
+        j = int(order[k])
+        w = target_row[j]
+        w = 0.0 if np.isnan(w) else w
+        sh = shares[j]
+        ref = px_exec[j]
+        ref = px_mark[j] if np.isnan(ref) else ref
+        q = (w * value) / ref - sh
         q = -sh if w == 0.0 else q
-        live = ((w != 0.0) | (sh != 0.0)) & priced & (q != 0.0)
-        delta_value[j] = key
         dq[j] = q
         order[m] = j
+        live = q != 0.0
         m += live
-        nan_key |= live & np.isnan(key)
-        unpriced |= (w > 0.0) & (not priced)
+        nan_key |= live & np.isnan(delta_value[j])
     if unpriced:  # never priced yet: nothing held, nothing can be bought
         for j in range(n):
             w = target_row[j]
