@@ -539,11 +539,15 @@ def test_run_over_an_older_study_invalidates_it_before_writing(tmp_path, monkeyp
 
 
 # ------------------------------------------------------------------------ interrupts
-def test_ctrl_c_during_run_is_one_line_and_leaves_no_manifest(tmp_path):
+@pytest.mark.parametrize("after", [0.6, 1.0, 1.5])
+def test_ctrl_c_during_run_is_one_line_and_leaves_no_manifest(tmp_path, after):
+    # at these times a warm run is loading data and kernels from the Numba cache (through LLVM
+    # callbacks, where an interrupt used to be dropped) or computing; the exit code is 130, not the
+    # -6 of Arrow's thread pools aborting the interpreter's teardown
     out = tmp_path / "study"
     proc = subprocess.Popen([sys.executable, "-m", "aibt.cli", "run", "--no-progress", "--out", str(out)],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.5)
+    time.sleep(after)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     text = err.decode()

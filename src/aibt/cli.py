@@ -7,6 +7,8 @@ other exception is caught by a last guard: one line plus a hint to rerun with ``
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 import click
@@ -174,8 +176,38 @@ def _one_line_warnings() -> None:
     warnings.showwarning = show
 
 
+def _on_sigint(signum, frame) -> None:
+    """Ctrl-C as ``KeyboardInterrupt``, except inside a callback from LLVM (Numba loading a kernel
+    through llvmlite's object cache): an exception raised there is printed and dropped by ctypes, so the
+    interrupt was lost and the command ran on, exiting 0. There it is delivered again 50 ms later, once
+    the callback has returned."""
+    f = frame
+    while f is not None:
+        if "llvmlite" in f.f_code.co_filename:
+            import threading
+
+            timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+            timer.daemon = True
+            timer.start()
+            return
+        f = f.f_back
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
-    cli.main(args=argv, prog_name="aibt")
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        cli.main(args=argv, prog_name="aibt")
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            # the one line is out; end here: after an interrupt, Arrow's thread pools can abort the
+            # interpreter's teardown ("terminate called without an active exception", exit -6,
+            # apache/arrow#34314), and nothing is left to clean (writes are atomic)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover
